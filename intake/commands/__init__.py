@@ -1,0 +1,1 @@
+"""One module per `intake` subcommand; each defines register(subparsers) and sets `handler`."""
