@@ -53,6 +53,7 @@ class Word:
     text: str
     bbox: BBox
     confidence: float  # 0..1; 1.0 for a real text layer
+    line: int = 0  # reading-order line index within the page (0 when the source gave none)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -177,7 +178,8 @@ def page_to_dict(page: Page) -> dict[str, Any]:
 
 
 def page_from_dict(d: dict[str, Any]) -> Page:
-    words = [Word(w["text"], BBox(**w["bbox"]), w["confidence"]) for w in d.get("words", [])]
+    words = [Word(w["text"], BBox(**w["bbox"]), w["confidence"], w.get("line", 0))
+             for w in d.get("words", [])]
     boxes = [Checkbox(BBox(**c["bbox"]), c["checked"], c["fill_ratio"], c["confidence"])
              for c in d.get("checkboxes", [])]
     return Page(
