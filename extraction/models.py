@@ -147,6 +147,7 @@ class ExtractionResult:
     recommendation: Recommendation
     policy_id: str = ""
     seconds: float = 0.0
+    notices: list[str] = field(default_factory=list)  # informational policy notes, not criteria
 
     def to_dict(self) -> dict[str, Any]:
         """The output contract of `intake extract --json` (and of the service's results)."""
@@ -157,6 +158,7 @@ class ExtractionResult:
             "criteria": [c.to_dict() for c in self.criteria],
             "recommendation": self.recommendation,
             "policy": self.policy_id,
+            "notices": list(self.notices),
             "page_details": [page_summary(p) for p in self.pages],
             "seconds": round(self.seconds, 3),
         }

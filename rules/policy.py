@@ -1,0 +1,161 @@
+"""A payer policy as data: a TOML file under rules/policies/, read by a strict loader.
+
+A new payer policy is a new TOML file, not new code: each criterion names one check from the
+fixed vocabulary below (`value_in`, `is_true`, `is_false`, `age_at_least`) and the extracted
+fields it reads. Unknown keys, unknown checks and missing parameters are ConfigurationErrors
+naming the file and the key, because a silently ignored typo in a policy changes decisions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from extraction.errors import ConfigurationError
+
+POLICIES_DIR = Path(__file__).resolve().parent / "policies"
+DEFAULT_POLICY_PATH = POLICIES_DIR / "aucatzyl.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyInfo(_Strict):
+    id: str
+    name: str
+    payer: str
+    applies_to: list[str] = []
+    effective: dt.date
+    drug: str
+    fda_indication: str = ""
+    coverage_statement: str = ""
+    setting_note: str = ""
+
+
+class AppliesWhen(_Strict):
+    """The criterion is applicable only when `field` equals `equals` (e.g. setting == outpatient)."""
+    field: str
+    equals: str | bool
+
+
+class _CriterionBase(_Strict):
+    id: str
+    guideline_text: str = Field(min_length=1)
+    applies_when: AppliesWhen | None = None
+    limitation: str | None = None  # id of the limitation this criterion enforces
+
+
+class ValueInCriterion(_CriterionBase):
+    check: Literal["value_in"]
+    field: str
+    values: list[str] = Field(min_length=1)
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.field]
+
+
+class IsTrueCriterion(_CriterionBase):
+    check: Literal["is_true"]
+    field: str
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.field]
+
+
+class IsFalseCriterion(_CriterionBase):
+    check: Literal["is_false"]
+    field: str
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.field]
+
+
+class AgeAtLeastCriterion(_CriterionBase):
+    """Age in completed years of `birth_field` on the first present date of `on_fields`."""
+    check: Literal["age_at_least"]
+    years: int = Field(ge=0)
+    birth_field: str
+    on_fields: list[str] = Field(min_length=1)
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.birth_field, *self.on_fields]
+
+
+Criterion = Annotated[
+    Union[ValueInCriterion, IsTrueCriterion, IsFalseCriterion, AgeAtLeastCriterion],
+    Field(discriminator="check"),
+]
+
+
+class Limitation(_Strict):
+    id: str
+    text: str
+
+
+class BillingCode(_Strict):
+    """A code the policy lists; `replaces` are retired codes that stop being valid on `effective`."""
+    system: str
+    code: str
+    description: str
+    effective: dt.date | None = None
+    replaces: list[str] = []
+    revision_note: str = ""
+    codes_field: str | None = None  # the extracted field holding requested codes
+    service_date_fields: list[str] = []
+
+
+class Policy(_Strict):
+    policy: PolicyInfo
+    criteria: list[Criterion] = Field(min_length=1)
+    limitations: list[Limitation] = []
+    codes: list[BillingCode] = []
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> "Policy":
+        ids = [c.id for c in self.criteria]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate criterion ids {duplicates}")
+        limitation_ids = {lim.id for lim in self.limitations}
+        for criterion in self.criteria:
+            if criterion.limitation and criterion.limitation not in limitation_ids:
+                raise ValueError(
+                    f"criterion {criterion.id!r} names unknown limitation {criterion.limitation!r}")
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.policy.id
+
+
+def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
+    path = Path(path)
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(f"policy file {path}: cannot be read ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"policy file {path}: not valid TOML ({exc})") from exc
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(f"policy file {path}: {_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown key {error['loc'][-1]!r} at {location}")
+        else:
+            problems.append(f"{location}: {error['msg']}")
+    return "; ".join(problems)
