@@ -1,0 +1,1 @@
+"""Metric definitions shared by `intake evaluate` and the service's review metrics."""
