@@ -1,0 +1,111 @@
+"""build_pipeline(config): the spaCy pipeline, assembled once per process by its caller.
+
+blank English (or a named spaCy/scispaCy model) with scispaCy's biomedical tokenizer
+-> sentences at line breaks -> optional trained NER (stashed) -> scispaCy abbreviations
+-> medspaCy target rules from extraction/terminology -> abbreviation short forms
+-> NER entities where no rule matched -> medspaCy sections -> medspaCy ConText.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import spacy
+from medspacy.context import ConTextRule
+from medspacy.section_detection import SectionRule
+from medspacy.target_matcher import TargetRule
+from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  registers 'abbreviation_detector'
+from scispacy.custom_tokenizer import combined_rule_tokenizer
+from spacy.language import Language
+
+import extraction.components  # noqa: F401  registers our components and extensions
+from extraction.errors import ConfigurationError
+from extraction.terminology import TERMINOLOGY_DIR, Terminology, load_terminology
+
+log = logging.getLogger(__name__)
+
+PACKAGED_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
+
+# scispaCy keeps a period after a single capital ("J." in "J. Smith"), which also glues it to
+# "CAR-T." at a sentence end. A letter after a hyphen is never an initial, so split there.
+_HYPHEN_LETTER_PERIOD = r"(?<=-[A-Za-z])\.$"
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    scispacy_model: str | None = None  # spaCy/scispaCy model name or path used as the base
+    ner_model: str | None = str(PACKAGED_NER_MODEL)  # None: rules only (ablation)
+    terminology_dir: str = str(TERMINOLOGY_DIR)
+
+
+def biomedical_tokenizer(nlp: Language):
+    tokenizer = combined_rule_tokenizer(nlp)
+    suffix_pattern = tokenizer.suffix_search.__self__.pattern
+    tokenizer.suffix_search = re.compile(f"{_HYPHEN_LETTER_PERIOD}|{suffix_pattern}").search
+    return tokenizer
+
+
+def blank_pipeline() -> Language:
+    """The base every pipeline (and NER training) shares: English, scispaCy tokenizer, no vectors."""
+    nlp = spacy.blank("en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # scispaCy's regex set-union notice
+        nlp.tokenizer = biomedical_tokenizer(nlp)
+    return nlp
+
+
+def build_pipeline(config: NlpConfig | None = None) -> Language:
+    config = config or NlpConfig()
+    terminology = load_terminology(config.terminology_dir)
+    nlp = _base(config.scispacy_model)
+    if "ner" in nlp.pipe_names:
+        nlp.add_pipe("stash_model_entities", name="stash_base_entities", after="ner")
+    if config.ner_model:
+        nlp.add_pipe("ner", name="trained_ner", source=_load_model(config.ner_model, "ner_model"))
+        nlp.add_pipe("stash_model_entities", name="stash_trained_entities")
+    if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
+        nlp.add_pipe("line_sentencizer", first=True)
+    nlp.add_pipe("abbreviation_detector")
+    matcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher.add(target_rules(terminology))
+    nlp.add_pipe("abbreviation_entities")
+    nlp.add_pipe("merge_model_entities")
+    sectionizer = nlp.add_pipe("medspacy_sectionizer",
+                               config={"rules": None, "require_start_line": True})
+    sectionizer.add([SectionRule(literal=header, category=s.label)
+                     for s in terminology.sections for header in s.terms])
+    context = nlp.add_pipe("medspacy_context")
+    context.add([ConTextRule(literal=m.literal, category=m.category, direction=m.direction)
+                 for m in terminology.context_modifiers])
+    log.info("nlp pipeline built: %s", ",".join(nlp.pipe_names))
+    return nlp
+
+
+def target_rules(terminology: Terminology) -> list[TargetRule]:
+    rules = []
+    for label, term_sets in (("DIAGNOSIS", terminology.diagnoses), ("CAR_T_PRODUCT", terminology.products),
+                             ("CAR_T_PRODUCT", (terminology.generic_car_t,)), ("SETTING", terminology.settings),
+                             ("ATTESTATION", terminology.attestations)):
+        for term_set in term_sets:
+            rules.extend(TargetRule(literal=term, category=label, attributes={"normalized": term_set.label})
+                         for term in term_set.terms)
+    return rules
+
+
+def _base(name: str | None) -> Language:
+    if name is None:
+        return blank_pipeline()
+    return _load_model(name, "scispacy_model")
+
+
+def _load_model(name: str, setting: str) -> Language:
+    try:
+        return spacy.load(name)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{setting}={name!r} is neither an installed spaCy/scispaCy package nor a model directory; "
+            f"install it (pip install <model package>) or set {setting} to a path, or to none"
+        ) from exc

@@ -1,0 +1,161 @@
+"""Terminology as data: the TOML files next to this module, behind a strict loader.
+
+Unknown keys, missing keys and wrong types raise ConfigurationError, so a typo in a term
+file fails at start-up instead of silently dropping a synonym.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extraction.errors import ConfigurationError
+
+TERMINOLOGY_DIR = Path(__file__).parent
+CONTEXT_CATEGORIES = ("NEGATED_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY", "TERMINATE")
+CONTEXT_DIRECTIONS = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE")
+
+
+@dataclass(frozen=True)
+class TermSet:
+    """Synonyms that all normalize to `label`."""
+    label: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ContextModifier:
+    category: str
+    direction: str
+    literal: str
+
+
+@dataclass(frozen=True)
+class Terminology:
+    diagnoses: tuple[TermSet, ...]
+    icd10: dict[str, str]
+    products: tuple[TermSet, ...]
+    generic_car_t: TermSet
+    requested_product: str
+    hcpcs: dict[str, str]
+    settings: tuple[TermSet, ...]
+    attestations: tuple[TermSet, ...]
+    sections: tuple[TermSet, ...]  # label = section category, terms = headers
+    reference_categories: tuple[str, ...]
+    context_modifiers: tuple[ContextModifier, ...]
+
+
+def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
+    directory = Path(directory)
+    diagnoses = _read(directory / "diagnoses.toml", {"diagnosis", "icd10"})
+    products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions"})
+    codes = _read(directory / "codes.toml", {"hcpcs"})
+    statements = _read(directory / "statements.toml", {"setting", "attestation"})
+    sections = _read(directory / "sections.toml", {"reference_categories", "section"})
+    context = _read(directory / "context.toml", {"modifier"})
+
+    product_sets = tuple(_term_set(t, "generic", "terms", "product") for t in _tables(products, "product"))
+    requested = _string(products, "requested_product", "car_t_products.toml")
+    if requested not in {p.label for p in product_sets}:
+        raise ConfigurationError(f"requested_product {requested!r} is not a listed product generic name")
+    section_sets = tuple(_term_set(t, "category", "headers", "section") for t in _tables(sections, "section"))
+    reference = tuple(_strings(sections, "reference_categories", "sections.toml"))
+    unknown_reference = set(reference) - {s.label for s in section_sets}
+    if unknown_reference:
+        raise ConfigurationError(f"reference_categories name unknown sections: {sorted(unknown_reference)}")
+    return Terminology(
+        diagnoses=tuple(_term_set(t, "label", "terms", "diagnosis") for t in _tables(diagnoses, "diagnosis")),
+        icd10=_codes(diagnoses, "icd10"),
+        products=product_sets,
+        generic_car_t=_term_set(_table(products, "generic_mentions"), "label", "terms", "generic_mentions"),
+        requested_product=requested,
+        hcpcs=_codes(codes, "hcpcs"),
+        settings=tuple(_term_set(t, "label", "terms", "setting") for t in _tables(statements, "setting")),
+        attestations=tuple(_term_set(t, "label", "terms", "attestation")
+                           for t in _tables(statements, "attestation")),
+        sections=section_sets,
+        reference_categories=reference,
+        context_modifiers=tuple(_modifiers(context)),
+    )
+
+
+def _read(path: Path, allowed: set[str]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"terminology file missing: {path.name}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"terminology file {path.name} is not valid TOML: {exc}") from exc
+    unknown = set(data) - allowed
+    if unknown:
+        raise ConfigurationError(f"{path.name}: unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})")
+    missing = allowed - set(data)
+    if missing:
+        raise ConfigurationError(f"{path.name}: missing keys {sorted(missing)}")
+    return data
+
+
+def _tables(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    tables = data[key]
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigurationError(f"[[{key}]] must be an array of tables")
+    return tables
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    if not isinstance(data[key], dict):
+        raise ConfigurationError(f"[{key}] must be a table")
+    return data[key]
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(table) - allowed
+    if unknown:
+        raise ConfigurationError(f"[{where}]: unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})")
+    missing = allowed - set(table)
+    if missing:
+        raise ConfigurationError(f"[{where}]: missing keys {sorted(missing)}")
+
+
+def _string(table: dict[str, Any], key: str, where: str) -> str:
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{where}: {key} must be a non-empty string")
+    return value
+
+
+def _strings(table: dict[str, Any], key: str, where: str) -> list[str]:
+    values = table[key]
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigurationError(f"{where}: {key} must be a non-empty list of non-empty strings")
+    return values
+
+
+def _term_set(table: dict[str, Any], label_key: str, terms_key: str, where: str) -> TermSet:
+    _check_keys(table, {label_key, terms_key}, where)
+    label = _string(table, label_key, where)
+    return TermSet(label, tuple(_strings(table, terms_key, f"{where} {label!r}")))
+
+
+def _codes(data: dict[str, Any], key: str) -> dict[str, str]:
+    codes = {}
+    for table in _tables(data, key):
+        _check_keys(table, {"code", "description"}, key)
+        codes[_string(table, "code", key).upper()] = _string(table, "description", key)
+    return codes
+
+
+def _modifiers(data: dict[str, Any]) -> list[ContextModifier]:
+    modifiers = []
+    for table in _tables(data, "modifier"):
+        _check_keys(table, {"category", "direction", "literals"}, "modifier")
+        category = _string(table, "category", "modifier")
+        direction = _string(table, "direction", "modifier")
+        if category not in CONTEXT_CATEGORIES:
+            raise ConfigurationError(f"[modifier]: category {category!r} not one of {CONTEXT_CATEGORIES}")
+        if direction not in CONTEXT_DIRECTIONS:
+            raise ConfigurationError(f"[modifier]: direction {direction!r} not one of {CONTEXT_DIRECTIONS}")
+        modifiers.extend(ContextModifier(category, direction, literal)
+                         for literal in _strings(table, "literals", "modifier"))
+    return modifiers

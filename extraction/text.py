@@ -1,0 +1,180 @@
+"""PacketText: every page of a packet as one string, with offsets back to words and boxes.
+
+NLP runs over one string (so a sentence or section can continue across a page break);
+evidence must point at a page and a box, so each word keeps its character range.
+Checkboxes found from pixels are tied to the words printed to their right on the same line
+(their label), so a statement's checkbox state can be looked up from the statement's text.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from extraction.models import BBox, Checkbox, Evidence, Page, Word
+
+PAGE_SEPARATOR = "\n\f\n"
+# A checkbox and its label share a line when their vertical centres are this close,
+# as a share of the checkbox height (scanned forms drift by a few points).
+_SAME_LINE_TOLERANCE = 0.75
+
+
+@dataclass(frozen=True)
+class WordSpan:
+    start: int
+    end: int
+    page: int
+    word: Word
+
+
+@dataclass(frozen=True)
+class CheckboxLabel:
+    """A checkbox and the text to its right on the same line, up to the next checkbox."""
+    checkbox: Checkbox
+    page: int
+    label: str
+    start: int  # label's character range in PacketText.text
+    end: int
+    line_start: int  # the whole line (question text before the box included)
+    line_end: int
+
+
+@dataclass
+class PacketText:
+    text: str
+    word_spans: list[WordSpan]
+    checkbox_labels: list[CheckboxLabel]
+    page_starts: list[tuple[int, int]]  # (offset, page number), ascending
+
+    @classmethod
+    def from_pages(cls, pages: list[Page]) -> "PacketText":
+        parts: list[str] = []
+        spans: list[WordSpan] = []
+        labels: list[CheckboxLabel] = []
+        page_starts: list[tuple[int, int]] = []
+        offset = 0
+        for index, page in enumerate(pages):
+            if index:
+                parts.append(PAGE_SEPARATOR)
+                offset += len(PAGE_SEPARATOR)
+            page_starts.append((offset, page.number))
+            lines = layout_lines(page.words)
+            line_ranges: list[tuple[int, int, list[WordSpan]]] = []
+            for line_number, line in enumerate(lines):
+                if line_number:
+                    parts.append("\n")
+                    offset += 1
+                line_start = offset
+                line_spans = []
+                for position, word in enumerate(line):
+                    if position:
+                        parts.append(" ")
+                        offset += 1
+                    parts.append(word.text)
+                    line_spans.append(WordSpan(offset, offset + len(word.text), page.number, word))
+                    offset += len(word.text)
+                spans.extend(line_spans)
+                line_ranges.append((line_start, offset, line_spans))
+            labels.extend(_label_checkboxes(page, line_ranges, "".join(parts)))
+        return cls("".join(parts), spans, labels, page_starts)
+
+    def page_at(self, offset: int) -> int:
+        starts = [start for start, _ in self.page_starts]
+        index = max(bisect.bisect_right(starts, offset) - 1, 0)
+        return self.page_starts[index][1] if self.page_starts else 1
+
+    def words_in(self, start: int, end: int) -> list[WordSpan]:
+        first = bisect.bisect_right([s.end for s in self.word_spans], start)
+        found = []
+        for span in self.word_spans[first:]:
+            if span.start >= end:
+                break
+            found.append(span)
+        return found
+
+    def evidence(self, start: int, end: int) -> Evidence:
+        """The page, text and box of a character range (boxes on the range's first page)."""
+        words = self.words_in(start, end)
+        page = words[0].page if words else self.page_at(start)
+        boxes = [w.word.bbox for w in words if w.page == page]
+        return Evidence(page=page, text=self.text[start:end].strip(), bbox=BBox.union(boxes))
+
+    def confidence(self, start: int, end: int) -> float:
+        """Lowest recognition confidence of the words in a range: one misread word breaks a date."""
+        words = self.words_in(start, end)
+        return min((w.word.confidence for w in words), default=1.0)
+
+    def line_bounds(self, offset: int) -> tuple[int, int]:
+        start = self.text.rfind("\n", 0, offset) + 1
+        end = self.text.find("\n", offset)
+        return start, (len(self.text) if end < 0 else end)
+
+    def checkbox_for(self, start: int, end: int) -> CheckboxLabel | None:
+        """The checkbox whose label overlaps a character range, if any."""
+        for label in self.checkbox_labels:
+            if label.start < end and start < label.end:
+                return label
+        return None
+
+    def checkboxes_on_line(self, offset: int) -> list[CheckboxLabel]:
+        return [c for c in self.checkbox_labels if c.line_start <= offset < max(c.line_end, c.line_start + 1)]
+
+
+def layout_lines(words: list[Word]) -> list[list[Word]]:
+    """Words in reading order, grouped into lines.
+
+    OCR gives a line index per word; a text layer gives none (every word has line 0), so
+    lines are then rebuilt from vertical overlap of the boxes.
+    """
+    if not words:
+        return []
+    if any(w.line for w in words):
+        by_line: dict[int, list[Word]] = {}
+        for word in words:
+            by_line.setdefault(word.line, []).append(word)
+        ordered = [sorted(ws, key=lambda w: w.bbox.x0) for _, ws in sorted(by_line.items())]
+        return ordered
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: ((w.bbox.y0 + w.bbox.y1) / 2, w.bbox.x0)):
+        centre = (word.bbox.y0 + word.bbox.y1) / 2
+        if lines:
+            top = min(w.bbox.y0 for w in lines[-1])
+            bottom = max(w.bbox.y1 for w in lines[-1])
+            if top <= centre <= bottom:
+                lines[-1].append(word)
+                continue
+        lines.append([word])
+    return [sorted(line, key=lambda w: w.bbox.x0) for line in lines]
+
+
+def _label_checkboxes(page: Page, line_ranges: list[tuple[int, int, list[WordSpan]]],
+                      text: str) -> list[CheckboxLabel]:
+    labels = []
+    for box in page.checkboxes:
+        line = _line_of(box, line_ranges)
+        if line is None:
+            continue
+        line_start, line_end, spans = line
+        others = [c.bbox.x0 for c in page.checkboxes
+                  if c is not box and c.bbox.x0 > box.bbox.x0 and _line_of(c, [line]) is not None]
+        stop = min(others, default=float("inf"))
+        right = [s for s in spans if s.word.bbox.x0 >= box.bbox.x1 - 2 and s.word.bbox.x1 <= stop + 2]
+        if not right:
+            continue
+        start, end = right[0].start, right[-1].end
+        labels.append(CheckboxLabel(box, page.number, text[start:end], start, end, line_start, line_end))
+    return labels
+
+
+def _line_of(box: Checkbox, line_ranges: list[tuple[int, int, list[WordSpan]]]):
+    centre = (box.bbox.y0 + box.bbox.y1) / 2
+    tolerance = max(box.bbox.y1 - box.bbox.y0, 4.0) * _SAME_LINE_TOLERANCE
+    best, best_distance = None, tolerance
+    for line in line_ranges:
+        spans = line[2]
+        if not spans:
+            continue
+        line_centre = sum((s.word.bbox.y0 + s.word.bbox.y1) / 2 for s in spans) / len(spans)
+        distance = abs(line_centre - centre)
+        if distance <= best_distance:
+            best, best_distance = line, distance
+    return best
