@@ -1,0 +1,182 @@
+"""Read one page into a Page: the PDF's text layer when it holds real text, otherwise OCR of the
+page image turned upright and deskewed. Checkboxes come from drawn rects and glyphs on
+text-layer pages and from pixels on image pages.
+
+A page that cannot be read degrades to Page(method="failed", error=code); only transient and
+configuration errors propagate, because retrying or an operator can fix those.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from PIL import Image
+
+from extraction import imaging
+from extraction.documents import SourceDocument, TextLayer
+from extraction.errors import BadInput
+from extraction.models import BBox, Checkbox, Page, Word
+from extraction.ocr import TesseractEngine
+
+logger = logging.getLogger(__name__)
+
+# Preview resolution for text-layer pages: enough to draw boxes on and to see checkbox pixels.
+PREVIEW_DPI = 150
+# A text layer is trusted when it has this many characters, mostly in plausible words; a stray
+# invisible OCR layer of garbage fails the second test and the page is OCR'd instead.
+MIN_TEXT_LAYER_CHARS = 20
+MIN_PLAUSIBLE_SHARE = 0.6
+# Skew under this is noise of the estimate; rotating for it would only blur the page.
+MIN_SKEW_TO_CORRECT = 0.1
+# When OSD gives no answer, an upright read below this mean confidence is retried upside down.
+UPRIGHT_CONFIDENCE_FLOOR = 0.6
+
+_PLAUSIBLE_TOKEN = re.compile(
+    r"\d[\d/.,:%-]*"  # numbers, dates, doses
+    r"|[A-Z0-9][A-Z0-9-]{0,7}"  # abbreviations: ALL, CAR-T, CD19
+    r"|[A-Za-z]?[a-z'-]*[aeiouy][a-z'-]*"  # words with a vowel
+)
+_PUNCTUATION = "()[]{}.,;:!?\"'*"
+_CHECKED_GLYPHS = "☒☑■▣✔✓✗✘"
+_UNCHECKED_GLYPHS = "☐□▢"
+_CHECKED_BRACKETS = ("[x]", "[X]", "[✓]", "[✔]")
+
+
+@dataclass
+class PageReading:
+    page: Page
+    image: Image.Image | None  # upright, deskewed grayscale page the boxes refer to; None if failed
+
+
+def read_page(doc: SourceDocument, index: int, engine: TesseractEngine,
+              cleanup: bool = False) -> PageReading:
+    """Read page `index` (0-based). `cleanup` despeckles and removes ruled lines before OCR."""
+    start = time.perf_counter()
+    try:
+        layer = doc.text_layer(index)
+        if layer is not None and has_real_text(layer.words):
+            reading = _read_text_layer(doc, index, layer)
+        else:
+            reading = _read_image(doc, index, engine, cleanup)
+    except BadInput as exc:
+        width, height = doc.page_size(index)
+        reading = PageReading(Page(index + 1, width, height, "failed", error=exc.code), None)
+    reading.page.seconds = time.perf_counter() - start
+    page = reading.page
+    logger.info("page %d read: method=%s words=%d checkboxes=%d rotation=%d skew=%.2f seconds=%.2f error=%s",
+                page.number, page.method, len(page.words), len(page.checkboxes), page.rotation,
+                page.skew, page.seconds, page.error)
+    return reading
+
+
+def read_pages(doc: SourceDocument, engine: TesseractEngine, max_workers: int | None = None,
+               cleanup: bool = False) -> list[PageReading]:
+    """All pages in order; OCR is a subprocess, so threads give real parallelism."""
+    workers = max(1, min(max_workers or os.cpu_count() or 1, doc.page_count))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda i: read_page(doc, i, engine, cleanup), range(doc.page_count)))
+
+
+def has_real_text(words: list[Word]) -> bool:
+    """Enough characters, most of them in tokens that look like words, numbers or abbreviations."""
+    total = sum(len(w.text) for w in words)
+    if total < MIN_TEXT_LAYER_CHARS:
+        return False
+    plausible = sum(len(w.text) for w in words if _PLAUSIBLE_TOKEN.fullmatch(w.text.strip(_PUNCTUATION)))
+    return plausible / total >= MIN_PLAUSIBLE_SHARE
+
+
+def _read_text_layer(doc: SourceDocument, index: int, layer: TextLayer) -> PageReading:
+    width, height = doc.page_size(index)
+    preview = doc.render(index, PREVIEW_DPI)
+    checkboxes = _vector_checkboxes(layer) + _glyph_checkboxes(layer.words)
+    if not checkboxes:  # e.g. a scanned form under a good invisible OCR layer
+        checkboxes = [imaging.checkbox_from_fill(box, fill, PREVIEW_DPI)
+                      for box, fill in imaging.find_checkboxes(preview, PREVIEW_DPI)]
+    page = Page(index + 1, width, height, "text_layer", words=layer.words,
+                checkboxes=checkboxes, mean_confidence=1.0)
+    return PageReading(page, preview)
+
+
+def _read_image(doc: SourceDocument, index: int, engine: TesseractEngine, cleanup: bool) -> PageReading:
+    raster = doc.raster(index)
+    dpi = raster.dpi
+    rotation = engine.detect_orientation(raster.image, dpi)
+    image = turn_clockwise(raster.image, rotation)
+    skew = imaging.estimate_skew(image)
+    skew = skew if abs(skew) >= MIN_SKEW_TO_CORRECT else 0.0
+    image = imaging.deskew(image, skew)
+    words = engine.read_words(_prepared(image, dpi, cleanup), dpi)
+    if rotation == 0 and _mean_confidence(words) < UPRIGHT_CONFIDENCE_FLOOR:
+        flipped = turn_clockwise(image, 180)
+        flipped_words = engine.read_words(_prepared(flipped, dpi, cleanup), dpi)
+        if _mean_confidence(flipped_words) > _mean_confidence(words):
+            image, words, rotation = flipped, flipped_words, 180
+    checkboxes = [imaging.checkbox_from_fill(box, fill, dpi) for box, fill in imaging.find_checkboxes(image, dpi)]
+    page = Page(index + 1, image.width * 72 / dpi, image.height * 72 / dpi, "ocr", words=words,
+                checkboxes=checkboxes, rotation=rotation, skew=skew,
+                mean_confidence=_mean_confidence(words))
+    return PageReading(page, image)
+
+
+def _prepared(image: Image.Image, dpi: float, cleanup: bool) -> Image.Image:
+    if not cleanup:
+        return image
+    return imaging.remove_lines(imaging.despeckle(image, dpi), dpi)
+
+
+def turn_clockwise(image: Image.Image, degrees: int) -> Image.Image:
+    transposes = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+                  270: Image.Transpose.ROTATE_90}  # PIL's names count counter-clockwise
+    return image.transpose(transposes[degrees]) if degrees in transposes else image
+
+
+def _mean_confidence(words: list[Word]) -> float:
+    return sum(w.confidence for w in words) / len(words) if words else 0.0
+
+
+def _vector_checkboxes(layer: TextLayer) -> list[Checkbox]:
+    """Square drawn rects of checkbox size: checked when filled or when a stroke or glyph sits inside."""
+    marks = [*layer.strokes, *(w.bbox for w in layer.words)]
+    boxes = []
+    for rect in layer.rects:
+        b = rect.bbox
+        w, h = b.x1 - b.x0, b.y1 - b.y0
+        if not (imaging.CHECKBOX_MIN_PT <= min(w, h) and max(w, h) <= imaging.CHECKBOX_MAX_PT):
+            continue
+        if max(w, h) / min(w, h) > 1.3:
+            continue
+        boxes.append(_certain_box(b, rect.filled or any(_center_inside(m, b) for m in marks)))
+    return boxes
+
+
+def _glyph_checkboxes(words: list[Word]) -> list[Checkbox]:
+    """☒ ☑ ■ [X] (checked) and ☐ □ [ ] (empty) written as text."""
+    boxes = []
+    for i, word in enumerate(words):
+        text = word.text
+        if text[:1] in _CHECKED_GLYPHS + _UNCHECKED_GLYPHS:
+            side = min(word.bbox.y1 - word.bbox.y0, word.bbox.x1 - word.bbox.x0)
+            box = BBox(word.bbox.x0, word.bbox.y0, word.bbox.x0 + side, word.bbox.y1)
+            boxes.append(_certain_box(box, text[0] in _CHECKED_GLYPHS))
+        elif text.startswith(_CHECKED_BRACKETS):
+            boxes.append(_certain_box(word.bbox, True))
+        elif text.startswith("[]"):
+            boxes.append(_certain_box(word.bbox, False))
+        elif text == "[" and i + 1 < len(words) and words[i + 1].text.startswith("]") \
+                and words[i + 1].line == word.line:
+            boxes.append(_certain_box(BBox.union([word.bbox, words[i + 1].bbox]), False))
+    return boxes
+
+
+def _certain_box(bbox: BBox, checked: bool) -> Checkbox:
+    return Checkbox(bbox, checked, 1.0 if checked else 0.0, 1.0)
+
+
+def _center_inside(mark: BBox, box: BBox) -> bool:
+    cx, cy = (mark.x0 + mark.x1) / 2, (mark.y0 + mark.y1) / 2
+    return box.x0 < cx < box.x1 and box.y0 < cy < box.y1
