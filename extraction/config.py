@@ -1,0 +1,40 @@
+"""Everything an Extractor is built from, in one typed, picklable object.
+
+The service's settings and the CLI options both end up here; the library reads nothing from
+the environment itself.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extraction.limits import Limits
+from quality.calibration import DEFAULT_CALIBRATION_PATH
+from rules.policy import DEFAULT_POLICY_PATH
+
+REPO_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
+
+
+def _repo_file_or_none(path: Path) -> Path | None:
+    return path if path.exists() else None
+
+
+@dataclass(frozen=True)
+class ExtractionConfig:
+    limits: Limits = field(default_factory=Limits)
+    ocr_lang: str = "eng"
+    ocr_timeout_seconds: float = 60
+    ocr_cleanup: bool = False  # deskew/despeckle/line removal before OCR
+    page_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    scispacy_model: str | None = None  # an installed scispaCy package name, if any
+    ner_model: Path | None = field(default_factory=lambda: _repo_file_or_none(REPO_NER_MODEL))
+    policy_path: Path = DEFAULT_POLICY_PATH
+    calibration_path: Path | None = field(
+        default_factory=lambda: _repo_file_or_none(DEFAULT_CALIBRATION_PATH))
+
+    def __post_init__(self) -> None:
+        if self.page_workers < 1:
+            raise ValueError(f"page_workers must be at least 1, not {self.page_workers}")
+        if self.ocr_timeout_seconds <= 0:
+            raise ValueError(f"ocr_timeout_seconds must be positive, not {self.ocr_timeout_seconds}")

@@ -1,0 +1,227 @@
+"""`intake evaluate DIR [--split eval] [--ablate-ner] [--json OUT]`: measure the extractor.
+
+Runs the extractor on every packet of one split listed in DIR/truth.jsonl and reports, with the
+definitions in quality.metrics: per-field accuracy, per-criterion status confusion, recommendation
+accuracy, seconds per page, calibration error (overall and per field), the safety count of
+packets with prior CAR-T whose `no_prior_car_t` came out met (must be 0), and every failure.
+A packet that fails counts as wrong everywhere (no field, no criterion, no recommendation).
+--ablate-ner adds the same figures with the NER model disabled (rules only), computed on the
+same page readings. --fit-calibration fits the confidence calibration on this split instead.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from extraction.config import ExtractionConfig
+from extraction.errors import IntakeError
+from intake.commands.extract import json_default
+from quality import metrics
+from quality.calibration import fit_isotonic, save_calibration
+
+FULL, RULES_ONLY = "full", "rules_only"
+_extractors: dict[str, Any] = {}  # per worker process: variant name -> Extractor
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("evaluate", help="measure extraction against labelled samples")
+    parser.add_argument("directory", type=Path, metavar="DIR", help="holds truth.jsonl and the files")
+    parser.add_argument("--split", default="eval", help="which split of truth.jsonl (default: eval)")
+    parser.add_argument("--ablate-ner", action="store_true", help="also run rules only, side by side")
+    parser.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="write figures as JSON")
+    parser.add_argument("--workers", type=int, default=2, help="packet processes (default: 2)")
+    parser.add_argument("--bins", type=int, default=10, help="confidence bins for calibration error")
+    parser.add_argument("--fit-calibration", type=Path, metavar="OUT",
+                        help="fit an isotonic calibration on this split's raw field confidences")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    truth_path = args.directory / "truth.jsonl"
+    try:
+        rows = [json.loads(line) for line in truth_path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"intake evaluate: {truth_path}: {exc}", file=sys.stderr)
+        return 2
+    rows = [r for r in rows if r.get("split") == args.split]
+    if not rows:
+        print(f"intake evaluate: no packets of split {args.split!r} in {truth_path}", file=sys.stderr)
+        return 2
+    config = ExtractionConfig(page_workers=1)  # parallel across packets, not pages
+    if args.fit_calibration:
+        config = dataclasses.replace(config, calibration_path=None)
+    configs = {FULL: config}
+    if args.ablate_ner:
+        configs[RULES_ONLY] = dataclasses.replace(config, ner_model=None)
+
+    started = time.perf_counter()
+    paths = [str(args.directory / r["file"]) for r in rows]
+    with ProcessPoolExecutor(max_workers=args.workers, initializer=_build_extractors,
+                             initargs=(configs,)) as pool:
+        outcomes = list(pool.map(_run_packet, paths))
+    wall = time.perf_counter() - started
+
+    report = {name: figures(rows, outcomes, name, args.bins) for name in configs}
+    report["wall_seconds"] = round(wall, 2)
+    report["workers"] = args.workers
+    print(render(report, list(configs)))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2, default=json_default) + "\n",
+                                 encoding="utf-8")
+    if args.fit_calibration:
+        scored = _scored_fields(rows, outcomes, FULL)
+        calibration = fit_isotonic([c for _, c, _ in scored], [ok for _, _, ok in scored])
+        save_calibration(calibration, args.fit_calibration)
+        print(f"calibration fitted on {len(scored)} field values -> {args.fit_calibration}")
+    return 0
+
+
+def _build_extractors(configs: dict[str, ExtractionConfig]) -> None:
+    from extraction.pipeline import Extractor
+    for name, config in configs.items():
+        _extractors[name] = Extractor(config)
+
+
+def _run_packet(path: str) -> dict[str, Any]:
+    """Read the pages once, analyze them with every variant; a failure is returned, not raised."""
+    started = time.perf_counter()
+    try:
+        readings = _extractors[FULL].read_pages(Path(path).read_bytes())
+        pages = [r.page for r in readings]
+        read_seconds = time.perf_counter() - started
+        variants = {}
+        for name, extractor in _extractors.items():
+            analyze_started = time.perf_counter()
+            result = extractor.analyze(pages, source=path)
+            variants[name] = {
+                "fields": {n: (fv.value, fv.confidence) for n, fv in result.fields.items()},
+                "criteria": {c.id: c.status for c in result.criteria},
+                "recommendation": result.recommendation,
+                "seconds": read_seconds + time.perf_counter() - analyze_started,
+            }
+    except IntakeError as exc:
+        return {"error": f"{exc.code}: {exc.message}"}
+    except Exception as exc:  # an evaluation lists every failure instead of stopping at the first
+        return {"error": f"unexpected {type(exc).__name__}: {exc}"}
+    return {"pages": len(pages), "failed_pages": sum(p.method == "failed" for p in pages),
+            "variants": variants}
+
+
+def _prediction(outcome: dict[str, Any], variant: str) -> dict[str, Any]:
+    if "error" in outcome:
+        return {"fields": {}, "criteria": {}, "recommendation": "failed", "seconds": 0.0}
+    return outcome["variants"][variant]
+
+
+def _scored_fields(rows, outcomes, variant) -> list[tuple[str, float, bool]]:
+    """(field, confidence, correct) for every expected field of every packet; a field the
+    prediction lacks counts with confidence 0."""
+    scored = []
+    for row, outcome in zip(rows, outcomes):
+        predicted = _prediction(outcome, variant)["fields"]
+        for name, expected in row["fields"].items():
+            value, confidence = predicted.get(name, (None, 0.0))
+            scored.append((name, confidence, metrics.values_equal(value, expected)))
+    return scored
+
+
+def figures(rows: list[dict], outcomes: list[dict], variant: str, bins: int) -> dict[str, Any]:
+    predictions = [_prediction(o, variant) for o in outcomes]
+    values = [{n: v for n, (v, _) in p["fields"].items()} for p in predictions]
+    field_acc = metrics.field_accuracy(zip(values, (r["fields"] for r in rows)))
+    confusion = metrics.criterion_confusion(zip((p["criteria"] for p in predictions),
+                                                (r["criteria"] for r in rows)))
+    rec_acc = metrics.recommendation_accuracy(
+        (p["recommendation"], r["recommendation"]) for p, r in zip(predictions, rows))
+    scored = _scored_fields(rows, outcomes, variant)
+    confidences = [c for _, c, _ in scored]
+    correct = [ok for _, _, ok in scored]
+    per_field_ece = {
+        name: metrics.expected_calibration_error([c for n, c, _ in scored if n == name],
+                                                 [ok for n, _, ok in scored if n == name], bins=bins)
+        for name in field_acc}
+    pages = sum(o.get("pages", 0) for o in outcomes)
+    seconds = sum(p["seconds"] for p in predictions)
+    prior_car_t_met = [r["file"] for r, p in zip(rows, predictions)
+                       if r["fields"].get("prior_car_t") is True
+                       and p["criteria"].get("no_prior_car_t") == "met"]
+    return {
+        "packets": len(rows),
+        "pages": pages,
+        "field_accuracy": {n: _ratio(r) for n, r in field_acc.items()},
+        "field_accuracy_overall": _ratio(metrics.overall(field_acc.values())),
+        "criterion_confusion": confusion,
+        "criterion_accuracy": {c: _ratio(metrics.confusion_accuracy(t)) for c, t in confusion.items()},
+        "recommendation_accuracy": _ratio(rec_acc),
+        "seconds_per_page": metrics.seconds_per_page(seconds, pages),
+        "ece": metrics.expected_calibration_error(confidences, correct, bins=bins),
+        "ece_per_field": per_field_ece,
+        "reliability": [dataclasses.asdict(b) for b in
+                        metrics.reliability_table(confidences, correct, bins=bins)],
+        "prior_car_t_but_no_prior_car_t_met": prior_car_t_met,
+        "failed_pages": sum(o.get("failed_pages", 0) for o in outcomes),
+        "failures": [{"file": r["file"], "error": o["error"]}
+                     for r, o in zip(rows, outcomes) if "error" in o],
+    }
+
+
+def _ratio(ratio: metrics.Ratio) -> dict[str, Any]:
+    return {"hits": ratio.hits, "total": ratio.total, "value": ratio.value}
+
+
+def render(report: dict[str, Any], variants: list[str]) -> str:
+    first = report[variants[0]]
+    lines = [f"packets {first['packets']}, pages {first['pages']}, "
+             f"wall {report['wall_seconds']}s with {report['workers']} workers"]
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"  {label:<38}" + "".join(f"{c:>14}" for c in cells))
+
+    def pct(ratio: dict[str, Any]) -> str:
+        return "-" if ratio["value"] is None else f"{ratio['value']:.1%} ({ratio['hits']}/{ratio['total']})"
+
+    def num(value: float | None, fmt: str = ".3f") -> str:
+        return "-" if value is None else format(value, fmt)
+
+    lines.append("")
+    row("", variants)
+    lines.append("field accuracy")
+    for name in first["field_accuracy"]:
+        row(name, [pct(report[v]["field_accuracy"][name]) for v in variants])
+    row("all fields", [pct(report[v]["field_accuracy_overall"]) for v in variants])
+    lines.append("criterion status accuracy")
+    for criterion in first["criterion_accuracy"]:
+        row(criterion, [pct(report[v]["criterion_accuracy"][criterion]) for v in variants])
+    row("recommendation accuracy", [pct(report[v]["recommendation_accuracy"]) for v in variants])
+    row("seconds per page", [num(report[v]["seconds_per_page"], ".2f") for v in variants])
+    row("ECE (all fields)", [num(report[v]["ece"]) for v in variants])
+    for name in first["ece_per_field"]:
+        row(f"ECE {name}", [num(report[v]["ece_per_field"][name]) for v in variants])
+    row("prior CAR-T but no_prior_car_t met", [str(len(report[v]["prior_car_t_but_no_prior_car_t_met"]))
+                                               for v in variants])
+    row("failed pages", [str(report[v]["failed_pages"]) for v in variants])
+    for variant in variants:
+        lines.append(f"\ncriterion confusion ({variant}; rows expected, columns predicted: "
+                     "met / not_met / insufficient / n.a.)")
+        for criterion, table in report[variant]["criterion_confusion"].items():
+            cells = " | ".join(" ".join(f"{n:>3}" for n in table[s].values()) for s in table)
+            lines.append(f"  {criterion:<34} {cells}")
+        lines.append(f"reliability ({variant}): bin count mean_confidence accuracy")
+        for b in report[variant]["reliability"]:
+            if b["count"]:
+                lines.append(f"  [{b['lower']:.1f}, {b['upper']:.1f})  {b['count']:>5}  "
+                             f"{b['mean_confidence']:.3f}  {b['accuracy']:.3f}")
+    failures = first["failures"]
+    lines.append(f"\nfailures: {len(failures)}")
+    lines += [f"  {f['file']}: {f['error']}" for f in failures]
+    for variant in variants:
+        for name in report[variant]["prior_car_t_but_no_prior_car_t_met"]:
+            lines.append(f"  SAFETY ({variant}): {name} has prior CAR-T but no_prior_car_t came out met")
+    return "\n".join(lines)
