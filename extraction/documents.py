@@ -40,7 +40,8 @@ _PDF_EOF_WINDOW = 1024
 _ASSUMED_PAGE_WIDTH_INCHES = 8.5
 _PLAUSIBLE_DPI = (50.0, 1200.0)
 _TEXT_LINE_TOLERANCE_PT = 3.0
-_PIL_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+# PIL reports damage as any of these (a TIFF missing its size tags is a TypeError).
+_PIL_ERRORS = (OSError, ValueError, TypeError, SyntaxError, EOFError, Image.DecompressionBombError)
 
 
 def sniff_media_type(data: bytes) -> str:
@@ -297,7 +298,7 @@ class ImageSource(SourceDocument):
         except Image.DecompressionBombError as exc:
             raise TooManyPixels(f"the image is too many pixels to read ({exc})") from exc
         except (UnidentifiedImageError, *_PIL_ERRORS) as exc:
-            raise CorruptDocument(f"the {media_type} image cannot be parsed") from exc
+            raise CorruptDocument(f"the {media_type} image cannot be parsed: damaged or truncated file") from exc
         try:
             self._frames = self._scan_frames(len(data))
             self.page_count = len(self._frames)
