@@ -49,32 +49,25 @@ class _CriterionBase(_Strict):
     limitation: str | None = None  # id of the limitation this criterion enforces
 
 
-class ValueInCriterion(_CriterionBase):
-    check: Literal["value_in"]
+class _SingleFieldCriterion(_CriterionBase):
     field: str
+
+    @property
+    def fields(self) -> list[str]:
+        return [self.field]
+
+
+class ValueInCriterion(_SingleFieldCriterion):
+    check: Literal["value_in"]
     values: list[str] = Field(min_length=1)
 
-    @property
-    def fields(self) -> list[str]:
-        return [self.field]
 
-
-class IsTrueCriterion(_CriterionBase):
+class IsTrueCriterion(_SingleFieldCriterion):
     check: Literal["is_true"]
-    field: str
-
-    @property
-    def fields(self) -> list[str]:
-        return [self.field]
 
 
-class IsFalseCriterion(_CriterionBase):
+class IsFalseCriterion(_SingleFieldCriterion):
     check: Literal["is_false"]
-    field: str
-
-    @property
-    def fields(self) -> list[str]:
-        return [self.field]
 
 
 class AgeAtLeastCriterion(_CriterionBase):
