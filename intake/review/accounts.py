@@ -1,0 +1,104 @@
+"""Reviewer accounts and server-side sessions.
+
+The session cookie carries a random token; the database keeps only its sha256, the user and a
+per-session CSRF token. Signing out deletes the row, so a copied cookie stops working at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from intake.db.models import utcnow
+from intake.db.review_models import ROLES, ReviewSession, ReviewUser
+from intake.review.passwords import DUMMY_HASH, hash_password, verify_password
+
+MAX_NAME_LENGTH = 100
+
+
+class AccountError(ValueError):
+    """A user cannot be created as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is making a request, and the CSRF token their forms must carry."""
+    user_id: int
+    name: str
+    role: str
+    csrf_token: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def create_user(db: Session, name: str, password: str, role: str = "reviewer") -> ReviewUser:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise AccountError(f"user name must be 1-{MAX_NAME_LENGTH} printable characters")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if db.scalar(select(ReviewUser.id).where(ReviewUser.name == name)) is not None:
+        raise AccountError(f"user {name!r} already exists")
+    try:
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from exc
+    user = ReviewUser(name=name, role=role, password_hash=password_hash)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def authenticate(db: Session, name: str, password: str) -> ReviewUser | None:
+    user = db.scalar(select(ReviewUser).where(ReviewUser.name == name.strip()))
+    if user is None:
+        verify_password(password, DUMMY_HASH)
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: Session, user: ReviewUser, lifetime: timedelta) -> str:
+    """A new session for `user`; returns the token for the cookie. Expired rows are swept here."""
+    now = utcnow()
+    db.execute(delete(ReviewSession).where(ReviewSession.expires_at < now))
+    token = secrets.token_urlsafe(32)
+    db.add(ReviewSession(token_sha256=_token_hash(token), user_id=user.id,
+                         csrf_token=secrets.token_urlsafe(32), created_at=now,
+                         expires_at=now + lifetime))
+    return token
+
+
+def session_user(db: Session, token: str | None) -> SignedIn | None:
+    if not token:
+        return None
+    row = db.execute(
+        select(ReviewSession, ReviewUser)
+        .join(ReviewUser, ReviewUser.id == ReviewSession.user_id)
+        .where(ReviewSession.token_sha256 == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    session, user = row
+    if session.expires_at <= utcnow():
+        return None
+    return SignedIn(user_id=user.id, name=user.name, role=user.role, csrf_token=session.csrf_token)
+
+
+def end_session(db: Session, token: str | None) -> None:
+    if token:
+        db.execute(delete(ReviewSession).where(ReviewSession.token_sha256 == _token_hash(token)))
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), given.encode())

@@ -1,0 +1,145 @@
+"""What a reviewer does to a packet: confirm or correct a field, confirm or override a criterion,
+record the determination. Each action is a reviewer_decisions row (the label for accuracy
+metrics) plus an audit entry; rows are only ever added, the newest per field/criterion wins.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from extraction.models import CRITERION_STATUSES
+from intake.db.models import Document, Event, utcnow
+from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
+from intake.review import audit
+from intake.review.values import field_kind, parse_value
+
+REVIEWABLE_STATUS = "ready_for_review"
+MAX_REASON_LENGTH = 2000
+
+
+class ReviewRefused(ValueError):
+    """The action cannot be recorded as asked; the message tells the reviewer why."""
+
+
+def _require_open(document: Document) -> None:
+    if document.status != REVIEWABLE_STATUS:
+        raise ReviewRefused(f"this packet is {document.status.replace('_', ' ')}; "
+                            "only packets ready for review can be changed")
+
+
+def _clean_reason(reason: str | None, required: bool) -> str | None:
+    text = (reason or "").strip()
+    if len(text) > MAX_REASON_LENGTH:
+        raise ReviewRefused(f"reason longer than {MAX_REASON_LENGTH} characters")
+    if required and not text:
+        raise ReviewRefused("a reason is required to override a criterion")
+    return text or None
+
+
+def latest_decisions(db: Session, document_id: str) -> dict[tuple[str, str], ReviewerDecision]:
+    """The reviewer's current word on each (kind, name)."""
+    rows = db.scalars(select(ReviewerDecision).where(ReviewerDecision.document_id == document_id)
+                      .order_by(ReviewerDecision.id))
+    return {(row.kind, row.name): row for row in rows}
+
+
+def latest_determination(db: Session, document_id: str) -> Determination | None:
+    return db.scalar(select(Determination).where(Determination.document_id == document_id)
+                     .order_by(Determination.id.desc()).limit(1))
+
+
+def _extracted_field(document: Document, name: str) -> dict[str, Any]:
+    fields = (document.result or {}).get("fields", {})
+    if name not in fields:
+        raise ReviewRefused("no such field in this packet")
+    return fields[name]
+
+
+def _extracted_criterion(document: Document, criterion_id: str) -> dict[str, Any]:
+    for criterion in (document.result or {}).get("criteria", []):
+        if criterion["id"] == criterion_id:
+            return criterion
+    raise ReviewRefused("no such criterion in this packet")
+
+
+def _record(db: Session, document: Document, kind: str, name: str, extracted: Any,
+            confidence: float | None, final: Any, changed_action: str, reason: str | None,
+            reviewer: str) -> ReviewerDecision:
+    previous = latest_decisions(db, document.id).get((kind, name))
+    old = previous.final_value if previous else extracted
+    action = "confirmed" if final == extracted else changed_action
+    decision = ReviewerDecision(document_id=document.id, kind=kind, name=name,
+                                extracted_value=extracted, extracted_confidence=confidence,
+                                final_value=final, action=action, reason=reason,
+                                reviewer=reviewer, at=utcnow())
+    db.add(decision)
+    audit.append(db, document.id, reviewer, f"{kind}_{action}", target=name,
+                 old_value=old, new_value=final, reason=reason)
+    return decision
+
+
+def confirm_field(db: Session, document: Document, name: str, reviewer: str) -> ReviewerDecision:
+    """Confirm the field's current value (the extracted one, or an earlier correction)."""
+    _require_open(document)
+    extracted = _extracted_field(document, name)
+    previous = latest_decisions(db, document.id).get(("field", name))
+    current = previous.final_value if previous else extracted.get("value")
+    return _record(db, document, "field", name, extracted.get("value"), extracted.get("confidence"),
+                   current, "corrected", None, reviewer)
+
+
+def correct_field(db: Session, document: Document, name: str, raw_value: str,
+                  reason: str | None, reviewer: str) -> ReviewerDecision:
+    """Set the field to the reviewer's typed value; raises InvalidValue if it does not parse."""
+    _require_open(document)
+    extracted = _extracted_field(document, name)
+    value = parse_value(field_kind(name, extracted.get("value")), raw_value)
+    return _record(db, document, "field", name, extracted.get("value"), extracted.get("confidence"),
+                   value, "corrected", _clean_reason(reason, required=False), reviewer)
+
+
+def confirm_criterion(db: Session, document: Document, criterion_id: str,
+                      reviewer: str) -> ReviewerDecision:
+    _require_open(document)
+    extracted = _extracted_criterion(document, criterion_id)
+    return _record(db, document, "criterion", criterion_id, extracted["status"],
+                   extracted.get("confidence"), extracted["status"], "overridden", None, reviewer)
+
+
+def override_criterion(db: Session, document: Document, criterion_id: str, status: str,
+                       reason: str | None, reviewer: str) -> ReviewerDecision:
+    _require_open(document)
+    extracted = _extracted_criterion(document, criterion_id)
+    if status not in CRITERION_STATUSES:
+        raise ReviewRefused(f"status must be one of {', '.join(CRITERION_STATUSES)}")
+    return _record(db, document, "criterion", criterion_id, extracted["status"],
+                   extracted.get("confidence"), status, "overridden",
+                   _clean_reason(reason, required=True), reviewer)
+
+
+def record_determination(db: Session, document: Document, outcome: str, note: str | None,
+                         reviewer: str) -> Determination:
+    """The reviewer's final call; moves the packet to 'reviewed' (compare-and-set, so two
+    reviewers deciding at once cannot both succeed)."""
+    _require_open(document)
+    if outcome not in DETERMINATIONS:
+        raise ReviewRefused("choose meets criteria, request more information or refer to the "
+                            "medical director")
+    note = _clean_reason(note, required=False)
+    now = utcnow()
+    moved = db.execute(update(Document)
+                       .where(Document.id == document.id, Document.status == REVIEWABLE_STATUS)
+                       .values(status="reviewed", updated_at=now)
+                       .execution_options(synchronize_session="fetch"))
+    if moved.rowcount != 1:
+        raise ReviewRefused("another reviewer recorded a determination first")
+    determination = Determination(document_id=document.id, outcome=outcome, note=note,
+                                  reviewer=reviewer, at=now)
+    db.add(determination)
+    db.add(Event(document_id=document.id, kind="reviewed", at=now, detail={"outcome": outcome}))
+    audit.append(db, document.id, reviewer, "determination", target=None,
+                 old_value=document.recommendation, new_value=outcome, reason=note)
+    return determination
+

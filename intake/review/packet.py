@@ -1,0 +1,162 @@
+"""Everything the packet page shows, assembled from the stored result, the page rows and the
+reviewer's decisions. Boxes become percentages of the page so they land on any rendering of the
+upright page image (x / page.width is the same as x * image_width / page.width in pixels)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from intake.db.models import Document
+from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
+from intake.review import audit
+from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
+from intake.review.decisions import latest_decisions, latest_determination
+from intake.review.queue import DECIDED_STATUSES, is_expedited
+from intake.review.values import FieldKind, display_value, field_kind, input_text
+
+
+@dataclass(frozen=True)
+class BoxView:
+    key: str  # shared by the evidence link and its box, e.g. "f3-0"
+    left: float  # percent of the page width / height
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    key: str
+    page: int
+    text: str
+    has_box: bool
+
+
+@dataclass
+class PageView:
+    number: int
+    width: float | None
+    height: float | None
+    has_image: bool
+    method: str | None
+    error: str | None
+    boxes: list[BoxView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FieldView:
+    key: str
+    name: str
+    kind: FieldKind
+    extracted_text: str
+    current_text: str
+    input_text: str
+    confidence: float
+    low_confidence: bool
+    note: str | None
+    evidence: list[EvidenceView]
+    decision: ReviewerDecision | None
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    key: str
+    id: str
+    extracted_status: str
+    current_status: str
+    confidence: float
+    low_confidence: bool
+    guideline_text: str
+    explanation: str
+    evidence: list[EvidenceView]
+    decision: ReviewerDecision | None
+
+
+@dataclass(frozen=True)
+class PacketView:
+    document: Document
+    expedited: bool
+    due_at: datetime
+    clock: ClockState
+    remaining: str
+    pages: list[PageView]
+    fields: list[FieldView]
+    criteria: list[CriterionView]
+    determination: Determination | None
+    trail: list[AuditEntry]
+    reviewed_count: int
+    open: bool
+
+
+def _page_sizes(document: Document) -> dict[int, tuple[float, float]]:
+    sizes = {p.number: (p.result["width"], p.result["height"])
+             for p in document.pages if p.result and "width" in p.result}
+    for detail in (document.result or {}).get("page_details", []):
+        sizes[detail["page"]] = (detail["width"], detail["height"])
+    return sizes
+
+
+def _evidence(key: str, items: list[dict[str, Any]], pages: dict[int, PageView]) -> list[EvidenceView]:
+    views = []
+    for i, item in enumerate(items):
+        ev_key = f"{key}-{i}"
+        page = pages.get(item.get("page"))
+        bbox = item.get("bbox")
+        drawable = bool(bbox and page and page.width and page.height)
+        if drawable:
+            x0, y0, x1, y1 = bbox
+            page.boxes.append(BoxView(ev_key, 100 * x0 / page.width, 100 * y0 / page.height,
+                                      100 * (x1 - x0) / page.width, 100 * (y1 - y0) / page.height))
+        views.append(EvidenceView(ev_key, item.get("page", 0), item.get("text", ""), drawable))
+    return views
+
+
+def build_packet_view(db: Session, document: Document, clock: DecisionClock, now: datetime,
+                      low_confidence_below: float) -> PacketView:
+    result = document.result or {}
+    sizes = _page_sizes(document)
+    numbers = sorted({p.number for p in document.pages} | set(sizes))
+    rows = {p.number: p for p in document.pages}
+    pages = {n: PageView(number=n, width=sizes.get(n, (None, None))[0],
+                         height=sizes.get(n, (None, None))[1],
+                         has_image=bool(rows.get(n) and rows[n].image_sha256),
+                         method=rows[n].method if n in rows else None,
+                         error=rows[n].error if n in rows else None) for n in numbers}
+    decided = latest_decisions(db, document.id)
+
+    fields = []
+    for i, (name, found) in enumerate(result.get("fields", {}).items()):
+        decision = decided.get(("field", name))
+        kind = field_kind(name, found.get("value"))
+        current = decision.final_value if decision else found.get("value")
+        fields.append(FieldView(
+            key=f"f{i}", name=name, kind=kind, extracted_text=display_value(found.get("value")),
+            current_text=display_value(current), input_text=input_text(kind, current),
+            confidence=found.get("confidence", 0.0),
+            low_confidence=found.get("confidence", 0.0) < low_confidence_below,
+            note=found.get("note"), evidence=_evidence(f"f{i}", found.get("evidence", []), pages),
+            decision=decision))
+
+    criteria = []
+    for i, found in enumerate(result.get("criteria", [])):
+        decision = decided.get(("criterion", found["id"]))
+        criteria.append(CriterionView(
+            key=f"c{i}", id=found["id"], extracted_status=found["status"],
+            current_status=decision.final_value if decision else found["status"],
+            confidence=found.get("confidence", 0.0),
+            low_confidence=found.get("confidence", 0.0) < low_confidence_below,
+            guideline_text=found.get("guideline_text", ""), explanation=found.get("explanation", ""),
+            evidence=_evidence(f"c{i}", found.get("evidence", []), pages), decision=decision))
+
+    expedited = is_expedited(document)
+    due_at = clock.due_at(document.received_at, expedited)
+    return PacketView(
+        document=document, expedited=expedited, due_at=due_at,
+        clock=clock.state(due_at, now, document.status in DECIDED_STATUSES),
+        remaining=describe_remaining(due_at, now), pages=[pages[n] for n in numbers],
+        fields=fields, criteria=criteria, determination=latest_determination(db, document.id),
+        trail=audit.trail(db, document.id), reviewed_count=len(decided),
+        open=document.status == "ready_for_review")

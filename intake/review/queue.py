@@ -1,0 +1,92 @@
+"""The work queue: packets ordered by when their determination is due, with counts and filters."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.db.models import DOCUMENT_STATUSES, Document
+from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
+
+DEFAULT_STATUS = "ready_for_review"
+DECIDED_STATUSES = ("reviewed", "failed")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = DEFAULT_STATUS  # a document status, or "all"
+    recommendation: str = ""  # "" = any
+    low_confidence_only: bool = False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: str
+    source: str
+    received_at: datetime
+    due_at: datetime
+    clock: ClockState
+    remaining: str
+    expedited: bool
+    status: str
+    recommendation: str | None
+    lowest_confidence: float | None
+    low_confidence: bool
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class Queue:
+    rows: list[QueueRow]
+    status_counts: dict[str, int]
+    clock_counts: dict[str, int]
+    truncated: bool
+
+
+def is_expedited(document: Document) -> bool:
+    """Flagged at upload, or marked expedited/urgent on the request form itself."""
+    field = ((document.result or {}).get("fields") or {}).get("expedited") or {}
+    return bool(document.expedited or field.get("value") is True)
+
+
+def lowest_confidence(result: dict[str, Any] | None) -> float | None:
+    """The weakest finding a reviewer must check: criteria that apply, and fields that were found."""
+    if not result:
+        return None
+    scores = [c["confidence"] for c in result.get("criteria", []) if c.get("status") != "not_applicable"]
+    scores += [f["confidence"] for f in result.get("fields", {}).values() if f.get("value") is not None]
+    return min(scores) if scores else None
+
+
+def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFilter,
+               low_confidence_below: float, limit: int) -> Queue:
+    query = select(Document).order_by(Document.received_at).limit(limit + 1)
+    if wanted.status != "all":
+        query = query.where(Document.status == wanted.status)
+    if wanted.recommendation:
+        query = query.where(Document.recommendation == wanted.recommendation)
+    documents = list(db.scalars(query))
+    truncated = len(documents) > limit
+    rows = []
+    for document in documents[:limit]:
+        expedited = is_expedited(document)
+        due_at = clock.due_at(document.received_at, expedited)
+        lowest = lowest_confidence(document.result)
+        low = lowest is not None and lowest < low_confidence_below
+        if wanted.low_confidence_only and not low:
+            continue
+        rows.append(QueueRow(
+            id=document.id, source=document.source or "", received_at=document.received_at,
+            due_at=due_at, clock=clock.state(due_at, now, document.status in DECIDED_STATUSES),
+            remaining=describe_remaining(due_at, now), expedited=expedited, status=document.status,
+            recommendation=document.recommendation, lowest_confidence=lowest, low_confidence=low,
+            pages=document.page_count))
+    rows.sort(key=lambda r: r.due_at)
+    status_counts = {status: 0 for status in DOCUMENT_STATUSES}
+    status_counts.update(db.execute(select(Document.status, func.count()).group_by(Document.status)).all())
+    return Queue(rows=rows, status_counts=status_counts,
+                 clock_counts=dict(Counter(r.clock for r in rows)), truncated=truncated)

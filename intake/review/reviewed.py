@@ -1,0 +1,48 @@
+"""The reviewed result handed to downstream systems: the extraction contract with each field's
+and criterion's final value, how the reviewer got there, and the determination."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from intake.db.models import Document
+from intake.db.review_models import ReviewerDecision
+from intake.review.decisions import latest_decisions, latest_determination
+
+
+def _review(decision: ReviewerDecision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {"action": decision.action, "reason": decision.reason, "reviewer": decision.reviewer,
+            "at": decision.at.isoformat()}
+
+
+def reviewed_result(db: Session, document: Document) -> dict[str, Any]:
+    result = document.result or {}
+    decided = latest_decisions(db, document.id)
+    fields = {}
+    for name, found in result.get("fields", {}).items():
+        decision = decided.get(("field", name))
+        fields[name] = {"value": decision.final_value if decision else found.get("value"),
+                        "extracted_value": found.get("value"),
+                        "confidence": found.get("confidence"), "review": _review(decision)}
+    criteria = []
+    for found in result.get("criteria", []):
+        decision = decided.get(("criterion", found["id"]))
+        criteria.append({"id": found["id"],
+                         "status": decision.final_value if decision else found["status"],
+                         "extracted_status": found["status"], "confidence": found.get("confidence"),
+                         "review": _review(decision)})
+    determination = latest_determination(db, document.id)
+    return {
+        "document_id": document.id,
+        "status": document.status,
+        "policy": result.get("policy"),
+        "recommendation": result.get("recommendation"),
+        "determination": None if determination is None else {
+            "outcome": determination.outcome, "note": determination.note,
+            "reviewer": determination.reviewer, "at": determination.at.isoformat()},
+        "fields": fields,
+        "criteria": criteria,
+    }
