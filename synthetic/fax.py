@@ -7,9 +7,11 @@ G3/G4 TIFF and optionally wrap them into an image-only PDF with tiff2pdf, exactl
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -75,13 +77,22 @@ def save_fax_tiff(pages: list[Image.Image], path: Path, compression: str = "grou
                save_all=True, append_images=rest)
 
 
-def tiff_to_pdf(tiff_path: Path, pdf_path: Path) -> None:
-    """Wrap a fax TIFF into an image-only PDF without re-encoding, as gateways do."""
+def tiff_to_pdf(tiff_path: Path, pdf_path: Path, sent_at: datetime | None = None) -> None:
+    """Wrap a fax TIFF into an image-only PDF without re-encoding, as gateways do.
+
+    tiff2pdf stamps the wall clock into the PDF; `sent_at` replaces that stamp (same length, so the
+    xref offsets stay valid) to make generated packets byte-for-byte reproducible.
+    """
     subprocess.run(["tiff2pdf", "-o", str(pdf_path), str(tiff_path)], check=True, capture_output=True)
+    if sent_at is not None:
+        stamp = sent_at.strftime("D:%Y%m%d%H%M%S").encode()
+        data = re.sub(rb"(/(?:CreationDate|ModDate) \()D:\d{14}", lambda m: m.group(1) + stamp,
+                      pdf_path.read_bytes())
+        pdf_path.write_bytes(data)
 
 
 def pdf_to_fax(pdf_bytes: bytes, out_path: Path, damage: FaxDamage | None = None,
-               compression: str = "group4") -> Path:
+               compression: str = "group4", sent_at: datetime | None = None) -> Path:
     """Digital PDF -> faxed packet at `out_path` (.tif/.tiff: the TIFF itself; .pdf: tiff2pdf of it)."""
     pages = render_fax_pages(pdf_bytes, damage)
     out_path = Path(out_path)
@@ -91,5 +102,5 @@ def pdf_to_fax(pdf_bytes: bytes, out_path: Path, damage: FaxDamage | None = None
     with tempfile.TemporaryDirectory() as tmp:
         tiff = Path(tmp) / "fax.tif"
         save_fax_tiff(pages, tiff, compression)
-        tiff_to_pdf(tiff, out_path)
+        tiff_to_pdf(tiff, out_path, sent_at)
     return out_path
