@@ -40,8 +40,9 @@ _PDF_EOF_WINDOW = 1024
 _ASSUMED_PAGE_WIDTH_INCHES = 8.5
 _PLAUSIBLE_DPI = (50.0, 1200.0)
 _TEXT_LINE_TOLERANCE_PT = 3.0
-# PIL reports damage as any of these (a TIFF missing its size tags is a TypeError).
-_PIL_ERRORS = (OSError, ValueError, TypeError, SyntaxError, EOFError, Image.DecompressionBombError)
+# PIL reports damage as any of these (a TIFF missing its size tags is a TypeError,
+# an unknown compression a KeyError).
+_PIL_ERRORS = (OSError, ValueError, TypeError, KeyError, SyntaxError, EOFError, Image.DecompressionBombError)
 
 
 def sniff_media_type(data: bytes) -> str:

@@ -72,3 +72,13 @@ def faxed(tmp_path: Path, name: str, damage: FaxDamage | None = None, pages: int
     """The form as a fax gateway delivers it; `name` ends in .tif (TIFF) or .pdf (tiff2pdf)."""
     out = pdf_to_fax(form_pdf(pages), tmp_path / name, damage, compression)
     return out.read_bytes()
+
+
+def with_undecodable_last_page(tiff: bytes) -> bytes:
+    """The TIFF with its last frame labelled Deflate although it holds G4 data: the frame header
+    stays valid but its pixels cannot be decoded, like a frame damaged in transmission."""
+    group4_entry = b"\x03\x01\x03\x00\x01\x00\x00\x00\x04\x00"  # tag 259 SHORT x1 = 4 (little-endian)
+    at = tiff.rfind(group4_entry)
+    assert at > 0, "expected a little-endian group4 TIFF"
+    deflate = (32946).to_bytes(2, "little")
+    return tiff[:at] + group4_entry[:8] + deflate + tiff[at + len(group4_entry):]
