@@ -27,6 +27,7 @@ from extraction.terminology import TERMINOLOGY_DIR, Terminology, load_terminolog
 
 log = logging.getLogger(__name__)
 
+TERMINOLOGY_META_KEY = "intake_terminology_dir"  # read by extraction.fields
 PACKAGED_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
 
 # scispaCy keeps a period after a single capital ("J." in "J. Smith"), which also glues it to
@@ -80,6 +81,7 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     context = nlp.add_pipe("medspacy_context")
     context.add([ConTextRule(literal=m.literal, category=m.category, direction=m.direction)
                  for m in terminology.context_modifiers])
+    nlp.meta[TERMINOLOGY_META_KEY] = str(config.terminology_dir)
     log.info("nlp pipeline built: %s", ",".join(nlp.pipe_names))
     return nlp
 

@@ -1,0 +1,78 @@
+"""Date mentions in packet text, in every common format, tolerant of OCR confusions.
+
+Returns character ranges and parsed dates; which date is whose (birth, treatment, request)
+is decided by extraction.fields from the label in front of the date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MONTHS = {name: number for number, names in enumerate([
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+    ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
+# OCR reads 0 as O/o/D and 1 as l/I/|; inside a numeric date these are always digits.
+_DIGIT = r"[0-9OoDlI|]"
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
+_SEP = r"\s?[/\-.]\s?"
+_MONTH_NAME = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+
+_PATTERNS = [
+    re.compile(rf"(?<![\w/])(?P<y>{_DIGIT}{{4}}){_SEP}(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}})(?![\w/])"),
+    re.compile(rf"(?<![\w/])(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}}){_SEP}(?P<y>{_DIGIT}{{4}}|{_DIGIT}{{2}})(?![\w/])"),
+    re.compile(rf"(?<!\w){_MONTH_NAME}\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s?(?P<y>\d{{4}})(?!\w)", re.IGNORECASE),
+    re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_NAME}[\s\-,]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
+               re.IGNORECASE),
+]
+
+
+@dataclass(frozen=True)
+class DateMention:
+    start: int
+    end: int
+    value: dt.date
+    repaired: bool  # OCR confusions were corrected to read it
+    two_digit_year: bool
+
+
+def find_dates(text: str, pivot_year: int | None = None) -> list[DateMention]:
+    """Every parseable date, leftmost-longest, no overlaps.
+
+    Two-digit years resolve to the most recent year not after `pivot_year` (default: this
+    year), which suits birth dates and past events.
+    """
+    pivot = pivot_year or dt.date.today().year
+    found: list[DateMention] = []
+    for pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            if any(m.start < match.end() and match.start() < m.end for m in found):
+                continue
+            mention = _parse(match, pivot)
+            if mention is not None:
+                found.append(mention)
+    return sorted(found, key=lambda m: m.start)
+
+
+def _parse(match: re.Match, pivot: int) -> DateMention | None:
+    raw = match.group(0)
+    groups = match.groupdict()
+    year_text = groups["y"].translate(_OCR_DIGITS)
+    day_text = groups["d"].translate(_OCR_DIGITS)
+    if groups.get("mon"):
+        month = MONTHS[groups["mon"].lower()]
+    else:
+        month = int(groups["m"].translate(_OCR_DIGITS))
+    repaired = raw.translate(_OCR_DIGITS) != raw and not groups.get("mon")
+    year = int(year_text)
+    two_digit = len(year_text) == 2
+    if two_digit:
+        year += 2000 if 2000 + year <= pivot else 1900
+    try:
+        value = dt.date(year, month, int(day_text))
+    except ValueError:
+        return None
+    if not 1900 <= year <= pivot + 5:
+        return None
+    return DateMention(match.start(), match.end(), value, repaired, two_digit)

@@ -1,0 +1,297 @@
+"""extract_fields(pages, nlp): the packet's fields with value, confidence and evidence.
+
+The only place spaCy spans are read: each entity becomes a `Mention` (plain data) at once,
+and everything after works on Mentions, PacketText offsets and our models.
+Text inside attached reference material (drug label, payer policy) is never about the patient.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from extraction import form_answers
+from extraction.dates import find_dates
+from extraction.fields_people import member_id_field, patient_name_field
+from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field, disagreement,
+                                       field_from, reliability)
+from extraction.models import FieldValue, Page
+from extraction.nlp import TERMINOLOGY_META_KEY
+from extraction.terminology import TERMINOLOGY_DIR, load_terminology
+from extraction.text import PacketText
+
+FIELD_NAMES = (
+    "patient_name", "member_id", "birth_date", "treatment_date", "request_date", "diagnosis",
+    "diagnosis_icd10", "prior_car_t", "prior_car_t_products", "setting", "outpatient_appropriate_attested",
+    "safety_monitoring_attested", "hcpcs_codes", "expedited",
+)
+
+_BIRTH_LABEL = re.compile(r"(\bD\.?\s?O\.?\s?B\b|date\s+of\s+birth|birth\s?date|\bborn(\s+on)?)\W*$", re.IGNORECASE)
+_TREATMENT_LABEL = re.compile(
+    r"((planned|anticipated|scheduled|expected|proposed|target)\s+(infusion|treatment|admission|administration)"
+    r"(\s+date)?|(infusion|treatment|administration)\s+date|date\s+of\s+(service|infusion|treatment)|\bDOS\b"
+    r"|to\s+be\s+infused\s+on|infusion\s+(is\s+)?(planned|scheduled)\s+(for|on))\W*$", re.IGNORECASE)
+_REQUEST_LABEL = re.compile(r"((date\s+of\s+)?request(\s+date)?|date\s+(submitted|sent|of\s+submission)|fax\s+date"
+                            r"|(form|submission)\s+date|^\s*date)\W*$", re.IGNORECASE)
+_OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
+                           r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
+                           re.IGNORECASE)
+_LABEL_REACH = 40  # characters between a label and its date
+_ICD10 = re.compile(r"(?<![\w.])([A-TV-Z])([0-9O]{2})\.([0-9OA-Z]{1,4})(?![\w.])")
+_HCPCS = re.compile(r"(?<!\w)([QCJ])\s?([0-9OolI]{4})(?!\w)")
+_EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
+_NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
+_STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
+_SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)\W*$", re.IGNORECASE)
+
+HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
+UNSPECIFIED_LINEAGE = "acute lymphoblastic leukemia (lineage unspecified)"
+
+
+def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
+    text = PacketText.from_pages(pages)
+    terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
+    packet = _read_packet(text, nlp(text.text), _terminology(terminology_dir))
+    dates = find_dates(text.text)
+    fields = [
+        patient_name_field(packet),
+        member_id_field(packet),
+        date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON),
+        date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
+        date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
+        *_diagnosis_fields(packet),
+        *_prior_car_t_fields(packet),
+        _setting_field(packet),
+        _attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", packet),
+        _attestation_field("safety_monitoring_attested", "safety_monitoring", packet),
+        _hcpcs_field(packet),
+        _expedited_field(packet),
+    ]
+    return {f.name: f for f in fields}
+
+
+def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
+    """Converts the spaCy Doc into plain Mentions and section Regions, once."""
+    mentions = []
+    for ent in doc.ents:
+        categories = {modifier.category for modifier in ent._.modifiers}
+        mentions.append(Mention(
+            start=ent.start_char, end=ent.end_char, label=ent.label_, normalized=ent._.normalized,
+            source=ent._.source, negated="NEGATED_EXISTENCE" in categories,
+            historical="HISTORICAL" in categories, hypothetical="HYPOTHETICAL" in categories,
+            family="FAMILY" in categories, section=ent._.section_category,
+        ))
+    regions = []
+    for section in doc._.sections:
+        start = doc[section.title_start].idx if section.title_start < len(doc) else len(doc.text)
+        end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end else len(doc.text)
+        regions.append(Region(start, end, section.category, text.page_at(start)))
+    return Packet(text, mentions, regions, terminology)
+
+
+@lru_cache(maxsize=4)
+def _terminology(directory: str):
+    return load_terminology(directory)
+
+
+def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
+    mentions = [m for m in packet.about_patient("DIAGNOSIS") if not (m.negated or m.hypothetical)]
+    codes = []
+    for match in _ICD10.finditer(packet.text.text):
+        if packet.is_reference(match.start()):
+            continue
+        code = f"{match.group(1)}{match.group(2)}.{match.group(3)}".replace("O", "0")
+        codes.append((code, match.start(), match.end()))
+    code_values = sorted({c for c, _, _ in codes})
+    code_field = field_from("diagnosis_icd10", code_values,
+                            [(s, e, reliability(packet.text, s, e, 0.95)) for _, s, e in codes],
+                            packet.text) if codes else absent("diagnosis_icd10", [])
+    if not mentions:
+        if any(c.startswith("C91.0") for c in code_values):
+            # The code covers every ALL lineage: it says ALL, never which one.
+            return [field_from("diagnosis", UNSPECIFIED_LINEAGE,
+                               [(s, e, 0.5) for _, s, e in codes], packet.text), code_field]
+        return [absent("diagnosis", None), code_field]
+    specific = [m for m in mentions if m.normalized != UNSPECIFIED_LINEAGE] or mentions
+    weights: dict[str, float] = {}
+    for m in specific:
+        weights[m.normalized] = weights.get(m.normalized, 0.0) + (2.0 if m.section == "diagnosis" else 1.0)
+    best = max(weights, key=weights.get)
+    chosen = [m for m in specific if m.normalized == best]
+    confidence = combine([reliability(packet.text, m.start, m.end, 0.8) for m in chosen])
+    share = weights[best] / sum(weights.values())
+    note = None
+    if share < 1.0:
+        confidence *= share
+        note = "packet names more than one diagnosis: " + ", ".join(sorted(weights))
+    field = field_from("diagnosis", best, [(m.start, m.end, confidence) for m in chosen[:3]], packet.text)
+    field.confidence, field.note = round(confidence, 4), note
+    return [field, code_field]
+
+
+def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
+    requested = packet.terminology.requested_product
+    unspecified = packet.terminology.generic_car_t.label
+    clinical: list[tuple[bool, Mention, float]] = []
+    form: list[tuple[bool, int, int, float]] = []
+    for m in packet.about_patient("CAR_T_PRODUCT"):
+        answer = form_answers.yes_no_answer(packet.text, m.end)
+        if answer is not None:
+            if answer.value is not None:
+                form.append((answer.value, min(m.start, answer.start), max(m.end, answer.end), answer.confidence))
+            continue
+        if m.negated:
+            clinical.append((False, m, reliability(packet.text, m.start, m.end, 0.9)))
+        elif m.hypothetical:
+            continue
+        elif m.historical:
+            clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.9)))
+        elif m.section in HISTORY_SECTIONS and m.normalized not in (requested, unspecified):
+            clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.75)))
+    received = [(m, c) for v, m, c in clinical if v]
+    products = sorted({m.normalized for m, _ in received if m.normalized != unspecified})
+    if received and not products:
+        products = [unspecified]
+    products_evidence = [(m.start, m.end, c) for m, c in received]
+    products_field = (field_from("prior_car_t_products", products, products_evidence, packet.text)
+                      if received else absent("prior_car_t_products", []))
+
+    clinical_votes = [(v, m.start, m.end, c) for v, m, c in clinical]
+    if not clinical_votes and not form:
+        return [absent("prior_car_t", None), products_field]
+    if clinical_votes:
+        value, confidence, note = _decide(clinical_votes)
+        form_disagrees = [f for f in form if f[0] != value]
+        if form_disagrees:
+            note = "form answer and clinical documentation disagree; clinical documentation decides"
+            confidence = min(confidence, 0.7) * 0.85
+        elif form:
+            confidence = combine([confidence] + [f[3] for f in form])
+        votes = clinical_votes + form
+    else:
+        value, confidence, note = _decide(form)
+        votes = form
+    field = field_from("prior_car_t", value, [(s, e, c) for _, s, e, c in votes], packet.text)
+    if not value:
+        products_field = absent("prior_car_t_products", []) if not received else products_field
+    field.confidence, field.note = round(confidence, 4), note
+    return [field, products_field]
+
+
+def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str | None]:
+    yes = [c for v, _, _, c in votes if v]
+    no = [c for v, _, _, c in votes if not v]
+    if yes and no:
+        disagreement_confidence = disagreement(combine(yes), combine(no))
+        value = combine(yes) >= combine(no)
+        return value, disagreement_confidence, "sources disagree about prior CAR-T therapy"
+    return bool(yes), combine(yes or no), None
+
+
+def _setting_field(packet: Packet) -> FieldValue:
+    labels = {s.label for s in packet.terminology.settings}
+    for box in form_answers.checked_labels(packet.text):
+        value = _setting_word(box.label, labels)
+        if value and not packet.is_reference(box.start):
+            confidence = form_answers.CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.checkbox.confidence)
+            return field_from("setting", value, [(box.start, box.end, confidence)], packet.text, confidence)
+    votes: dict[str, list[tuple[int, int, float]]] = {}
+    for m in packet.about_patient("SETTING"):
+        if m.negated or packet.text.checkbox_for(m.start, m.end) is not None:
+            continue
+        line_start, _ = packet.text.line_bounds(m.start)
+        labelled = bool(_SETTING_LABEL.search(packet.text.text[line_start:m.start]))
+        base = 0.9 if labelled else 0.7
+        votes.setdefault(m.normalized, []).append((m.start, m.end, reliability(packet.text, m.start, m.end, base)))
+    if not votes:
+        return absent("setting", None)
+    best = max(votes, key=lambda k: combine([c for _, _, c in votes[k]]))
+    confidence = combine([c for _, _, c in votes[best]])
+    note = None
+    if len(votes) > 1:
+        confidence = disagreement(confidence, max(combine([c for _, _, c in v]) for k, v in votes.items()
+                                                  if k != best))
+        note = "both inpatient and outpatient are mentioned"
+    field = field_from("setting", best, votes[best], packet.text, confidence)
+    field.note = note
+    return field
+
+
+def _attestation_field(name: str, label: str, packet: Packet) -> FieldValue:
+    seen_lines = set()
+    votes = []
+    for m in packet.about_patient("ATTESTATION"):
+        if m.normalized != label:
+            continue
+        line = packet.text.line_bounds(m.start)
+        if line in seen_lines:
+            continue
+        seen_lines.add(line)
+        answer = form_answers.statement_mark(packet.text, m.start, m.end)
+        if answer is not None and answer.value is not None:
+            votes.append((answer.value, min(m.start, answer.start), max(m.end, answer.end), answer.confidence))
+        elif answer is None:
+            # A statement written out in a signed letter, with no box to tick.
+            votes.append((not m.negated, m.start, m.end, reliability(packet.text, m.start, m.end, 0.75)))
+    if not votes:
+        return absent(name, None)
+    value, confidence, note = _decide(votes)
+    field = field_from(name, value, [(s, e, c) for _, s, e, c in votes], packet.text, confidence)
+    field.note = note
+    return field
+
+
+def _hcpcs_field(packet: Packet) -> FieldValue:
+    found: dict[str, list[tuple[int, int, float]]] = {}
+    for match in _HCPCS.finditer(packet.text.text):
+        if packet.is_reference(match.start()):
+            continue
+        code = match.group(1) + match.group(2).translate(str.maketrans("OolI", "0011"))
+        if code not in packet.terminology.hcpcs and not code.startswith("Q20"):
+            continue
+        base = 0.95 if code in packet.terminology.hcpcs else 0.8
+        found.setdefault(code, []).append((match.start(), match.end(),
+                                           reliability(packet.text, match.start(), match.end(), base)))
+    if not found:
+        return absent("hcpcs_codes", [])
+    evidence = [e for spans in found.values() for e in spans]
+    confidence = min(combine([c for _, _, c in spans]) for spans in found.values())
+    return field_from("hcpcs_codes", sorted(found), evidence, packet.text, confidence)
+
+
+def _expedited_field(packet: Packet) -> FieldValue:
+    for box in packet.text.checkbox_labels:
+        if packet.is_reference(box.start):
+            continue
+        confidence = form_answers.CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.checkbox.confidence)
+        if _EXPEDITED.search(box.label) and not _NOT_EXPEDITED.search(box.label) and box.checkbox.checked:
+            return field_from("expedited", True, [(box.start, box.end, confidence)], packet.text, confidence)
+        if _STANDARD.match(box.label) and box.checkbox.checked:
+            return field_from("expedited", False, [(box.start, box.end, confidence)], packet.text, confidence)
+    text = packet.text.text
+    for match in _EXPEDITED.finditer(text):
+        if packet.is_reference(match.start()) or packet.text.checkbox_for(match.start(), match.end()):
+            continue
+        line_start, line_end = packet.text.line_bounds(match.start())
+        if _NOT_EXPEDITED.search(text[line_start:line_end]):
+            continue
+        answer = form_answers.yes_no_answer(packet.text, match.end())
+        if answer is not None and answer.value is not None:
+            return field_from("expedited", answer.value, [(match.start(), answer.end, answer.confidence)],
+                              packet.text, answer.confidence)
+        if answer is None:
+            confidence = reliability(packet.text, match.start(), match.end(), 0.85)
+            return field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
+    # No request for expedited review anywhere: a standard request.
+    return FieldValue("expedited", False, 0.8)
+
+
+def _setting_word(label: str, settings: set[str]) -> str | None:
+    lowered = label.lower()
+    for setting in settings:
+        if lowered.startswith(setting) or lowered.startswith(setting.replace("patient", "-patient")):
+            return setting
+    return None

@@ -1,0 +1,101 @@
+"""Who the packet is about: patient name and member id, from form labels and the trained NER."""
+from __future__ import annotations
+
+import re
+
+from extraction.fields_support import Packet, absent, combine, disagreement, field_from, reliability
+from extraction.models import FieldValue
+
+_NAME_LABEL = re.compile(
+    r"\b(?:patient(?:'s)?\s+name|patient|member\s+name|pt\.?\s+name|name\s+of\s+patient|re)\s*[:#]\s*",
+    re.IGNORECASE)
+_BARE_NAME_LABEL = re.compile(r"(?:^|\s)name\s*:\s*", re.IGNORECASE)
+_NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|facility|practice|donor|plan|drug|"
+                          r"product|submitter|office)\b", re.IGNORECASE)
+_NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z]\.?"
+_NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:,?\s(?:{_NAME_WORD})){{1,3}})")
+_STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B."}
+_MEMBER_ID = re.compile(
+    r"\b(?:member|subscriber|insurance|policy|health\s+plan)\s*(?:id|#|no\.?|number)(?:\s*(?:#|no\.?|number))?"
+    r"\s*[:#]?\s*(?P<value>[A-Z0-9][A-Z0-9\-]{4,})", re.IGNORECASE)
+
+
+def patient_name_field(packet: Packet) -> FieldValue:
+    text = packet.text.text
+    candidates: dict[str, list[tuple[int, int, float]]] = {}
+    spelled: dict[str, str] = {}
+    labelled_ends = set()
+    for pattern, base in ((_NAME_LABEL, 0.92), (_BARE_NAME_LABEL, 0.75)):
+        for label in pattern.finditer(text):
+            if label.end() in labelled_ends:
+                continue
+            labelled_ends.add(label.end())
+            line_start, line_end = packet.text.line_bounds(label.start())
+            if packet.is_reference(label.start()) or _NOT_PATIENT.search(text[line_start:label.start() + 1]
+                                                                         + label.group(0)):
+                continue
+            match = _NAME.match(text, label.end(), line_end)
+            name = _clean_name(match.group("name")) if match else None
+            if name:
+                _vote(candidates, spelled, name, label.start(), match.end(),
+                      reliability(packet.text, match.start(), match.end(), base))
+    labelled = set(candidates)
+    for m in packet.mentions:
+        if m.label == "PATIENT_NAME" and not packet.is_reference(m.start):
+            name = _clean_name(text[m.start:m.end])
+            # The model only supports a labelled name, or stands in when no form label exists.
+            if name and (not labelled or name.lower() in labelled):
+                _vote(candidates, spelled, name, m.start, m.end, reliability(packet.text, m.start, m.end, 0.6))
+    return _best("patient_name", candidates, spelled, packet)
+
+
+def member_id_field(packet: Packet) -> FieldValue:
+    text = packet.text.text
+    candidates: dict[str, list[tuple[int, int, float]]] = {}
+    spelled: dict[str, str] = {}
+    for match in _MEMBER_ID.finditer(text):
+        value = match.group("value").upper()
+        if packet.is_reference(match.start()) or not any(ch.isdigit() for ch in value):
+            continue
+        _vote(candidates, spelled, value, match.start(), match.end(),
+              reliability(packet.text, match.start("value"), match.end(), 0.93))
+    labelled = set(candidates)
+    for m in packet.mentions:
+        if m.label == "MEMBER_ID" and not packet.is_reference(m.start):
+            value = text[m.start:m.end].upper()
+            if labelled and value.lower() not in labelled:
+                continue
+            _vote(candidates, spelled, value, m.start, m.end, reliability(packet.text, m.start, m.end, 0.55))
+    return _best("member_id", candidates, spelled, packet)
+
+
+def _clean_name(raw: str) -> str | None:
+    words = raw.replace(",", " , ").split()
+    kept = []
+    for word in words:
+        if word.strip(".:") in _STOP_WORDS:
+            break
+        kept.append(word)
+    if "," in kept:  # "Doe, Jane Q" -> "Jane Q Doe"
+        comma = kept.index(",")
+        kept = kept[comma + 1:] + kept[:comma]
+    kept = [w for w in kept if w != ","]
+    return " ".join(kept) if len(kept) >= 2 else None
+
+
+def _vote(candidates, spelled, value: str, start: int, end: int, confidence: float) -> None:
+    key = value.lower()
+    spelled.setdefault(key, value)
+    candidates.setdefault(key, []).append((start, end, confidence))
+
+
+def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
+    if not candidates:
+        return absent(name, None)
+    scores = {key: combine([c for _, _, c in spans]) for key, spans in candidates.items()}
+    best = max(scores, key=scores.get)
+    field = field_from(name, spelled[best], candidates[best], packet.text, scores[best])
+    if len(scores) > 1:
+        field.confidence = round(disagreement(scores[best], max(s for k, s in scores.items() if k != best)), 4)
+        field.note = f"{len(scores)} different values found"
+    return field

@@ -1,0 +1,142 @@
+"""Plain data and arithmetic shared by the field extractors: mentions, evidence, confidence.
+
+Confidence is a probability that the value is right, built from: how reliable the kind of
+source is when read cleanly (`base`), the OCR confidence of the words it was read from,
+and agreement or disagreement between sources.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extraction.dates import DateMention
+from extraction.models import FieldValue
+from extraction.terminology import Terminology
+from extraction.text import PacketText
+
+MAX_EVIDENCE = 5
+MAX_CONFIDENCE = 0.98
+_AGREEMENT_WEIGHT = 0.3  # sources in a packet are correlated (copied forward): agreement adds little
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A matched entity as plain data (converted from a spaCy span in extraction.fields)."""
+    start: int
+    end: int
+    label: str
+    normalized: str | None
+    source: str  # "rules", "abbreviation" or "ner"
+    negated: bool
+    historical: bool
+    hypothetical: bool
+    family: bool
+    section: str | None
+
+
+@dataclass(frozen=True)
+class Region:
+    start: int
+    end: int
+    category: str | None
+    header_page: int
+
+
+@dataclass
+class Packet:
+    text: PacketText
+    mentions: list[Mention]
+    regions: list[Region]
+    terminology: Terminology
+
+    def is_reference(self, offset: int) -> bool:
+        """Inside attached reference material whose header is on the same page."""
+        for region in self.regions:
+            if region.start <= offset < region.end:
+                return (region.category in self.terminology.reference_categories
+                        and region.header_page == self.text.page_at(offset))
+        return False
+
+    def about_patient(self, label: str) -> list[Mention]:
+        return [m for m in self.mentions if m.label == label and not m.family
+                and m.section != "family_history" and not self.is_reference(m.start)]
+
+
+def ocr_factor(word_confidence: float) -> float:
+    """Tesseract confidence is not a probability: a low-confidence word still often reads right."""
+    return 0.7 + 0.3 * word_confidence
+
+
+def reliability(text: PacketText, start: int, end: int, base: float) -> float:
+    return base * ocr_factor(text.confidence(start, end))
+
+
+def combine(confidences: list[float]) -> float:
+    if not confidences:
+        return 0.0
+    ordered = sorted(confidences, reverse=True)
+    value = ordered[0]
+    for other in ordered[1:]:
+        value += (1.0 - value) * other * _AGREEMENT_WEIGHT
+    return min(value, MAX_CONFIDENCE)
+
+
+def disagreement(winner: float, loser: float) -> float:
+    """Confidence left for the winning side when sources contradict each other."""
+    return winner * winner / (winner + loser) if winner + loser else 0.0
+
+
+def field_from(name: str, value, spans: list[tuple[int, int, float]], text: PacketText,
+               confidence: float | None = None) -> FieldValue:
+    ordered = sorted(spans, key=lambda s: -s[2])
+    evidence, seen = [], set()
+    for start, end, _ in ordered:
+        item = text.evidence(start, end)
+        key = (item.page, item.text)
+        if key not in seen:
+            seen.add(key)
+            evidence.append(item)
+        if len(evidence) == MAX_EVIDENCE:
+            break
+    value_confidence = combine([c for _, _, c in spans]) if confidence is None else confidence
+    return FieldValue(name, value, round(value_confidence, 4), evidence)
+
+
+def absent(name: str, empty) -> FieldValue:
+    return FieldValue(name, empty, 0.0)
+
+
+def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pattern, reach: int,
+               exclude: re.Pattern | None = None) -> FieldValue:
+    """The date whose label (just before it, same line or the line above) names this role."""
+    text = packet.text.text
+    candidates: dict[str, list[tuple[int, int, float]]] = {}
+    previous_end = 0
+    for mention in dates:
+        window_start, previous_end = max(previous_end, mention.start - reach), mention.end
+        if packet.is_reference(mention.start):
+            continue
+        line_start, _ = packet.text.line_bounds(mention.start)
+        prefix_start = max(line_start, window_start)
+        if not text[line_start:mention.start].strip() and line_start > 0:
+            prefix_start = packet.text.line_bounds(line_start - 1)[0]
+        prefix = re.sub(r"\([^)]*\)\s*:?\s*$", "", text[prefix_start:mention.start])
+        match = label.search(prefix)
+        if not match:
+            continue
+        if exclude is not None and exclude.search(prefix[:match.start()] + match.group(0)):
+            continue
+        base = 0.95 * (0.85 if mention.repaired else 1.0) * (0.9 if mention.two_digit_year else 1.0)
+        start = prefix_start + match.start()
+        candidates.setdefault(mention.value.isoformat(), []).append(
+            (start, mention.end, reliability(packet.text, mention.start, mention.end, base)))
+    if not candidates:
+        return absent(name, None)
+    scores = {value: combine([c for _, _, c in spans]) for value, spans in candidates.items()}
+    best = max(scores, key=scores.get)
+    field = field_from(name, best, candidates[best], packet.text, scores[best])
+    if len(scores) > 1:
+        runner_up = max(s for v, s in scores.items() if v != best)
+        field.confidence = round(disagreement(scores[best], runner_up), 4)
+        field.note = f"{len(scores)} different dates are labelled as {name.replace('_', ' ')}"
+    return field

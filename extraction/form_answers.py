@@ -1,0 +1,105 @@
+"""How a form answers a line: pixel checkboxes, typed marks ('[X] No', '☒ Yes') or 'Q: No'.
+
+Separate from fields.py so every field reads answers the same way. Works on PacketText
+offsets; knows nothing about spaCy.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extraction.fields_support import ocr_factor as _ocr_factor
+from extraction.text import CheckboxLabel, PacketText
+
+_MARK = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX]\s*\)|[☒☑■✓✔])"
+_EMPTY = r"(?:\[\s*\]|\(\s*\)|[☐□])"
+_MARK_BEFORE = re.compile(rf"{_MARK}\s*(?P<answer>yes|no|n/?a)\b", re.IGNORECASE)
+_MARK_AFTER = re.compile(rf"\b(?P<answer>yes|no|n/?a)\s*:?\s*{_MARK}", re.IGNORECASE)
+_PLAIN = re.compile(r"[:?]\s*(?P<answer>yes|no|none|n/?a)\b(?!\s*(?:/|\[|\(|[☐□☒☑]))", re.IGNORECASE)
+_LEADING_MARK = re.compile(rf"^\s*(?P<mark>{_MARK}|{_EMPTY})")
+
+# Reliability of each kind of answer when the reading itself is clean (checkbox confidence
+# and OCR word confidence scale these down).
+CHECKBOX_RELIABILITY = 0.93
+TYPED_MARK_RELIABILITY = 0.92
+PLAIN_ANSWER_RELIABILITY = 0.88
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: bool | None  # None: the form offers the choice but nothing is marked
+    confidence: float
+    start: int  # character range of the answer, for evidence
+    end: int
+
+
+def yes_no_answer(packet: PacketText, after: int) -> Answer | None:
+    """The Yes/No answer given on the line of `after`, to the right of it; None if not a question."""
+    line_start, line_end = packet.line_bounds(after)
+    boxes = [c for c in packet.checkboxes_on_line(after) if c.start >= after - 1 and _yes_no(c) is not None]
+    if boxes:
+        return _from_checkboxes(packet, boxes)
+    tail = packet.text[after:line_end]
+    for pattern, reliability in ((_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY),
+                                 (_PLAIN, PLAIN_ANSWER_RELIABILITY)):
+        match = pattern.search(tail)
+        if match:
+            word = match.group("answer").lower()
+            value = True if word == "yes" else False if word in ("no", "none") else None
+            start, end = after + match.start(), after + match.end()
+            return Answer(value, reliability * _ocr_factor(packet.confidence(start, end)), start, end)
+    return None
+
+
+def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
+    """The checkbox (pixels or typed) in front of a statement, or a Yes/No answer after it."""
+    label = packet.checkbox_for(start, end) or _wrapped_label(packet, start)
+    if label is not None and _yes_no(label) is None:
+        box = label.checkbox
+        confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.confidence) * _ocr_factor(
+            packet.confidence(label.start, label.end))
+        return Answer(box.checked, confidence, label.start, label.end)
+    line_start, _ = packet.line_bounds(start)
+    mark = _LEADING_MARK.match(packet.text[line_start:start])
+    if mark:
+        checked = bool(re.fullmatch(_MARK, mark.group("mark")))
+        return Answer(checked, TYPED_MARK_RELIABILITY * _ocr_factor(packet.confidence(line_start, end)),
+                      line_start, end)
+    return yes_no_answer(packet, end)
+
+
+def checked_labels(packet: PacketText) -> list[CheckboxLabel]:
+    return [c for c in packet.checkbox_labels if c.checkbox.checked]
+
+
+def _from_checkboxes(packet: PacketText, boxes: list[CheckboxLabel]) -> Answer:
+    checked = [c for c in boxes if c.checkbox.checked]
+    start, end = boxes[0].start, boxes[-1].end
+    if len(checked) != 1:
+        # Both or neither marked: the form does not answer; confidence says how sure we are of that.
+        confidence = min(c.checkbox.confidence for c in boxes)
+        return Answer(None, CHECKBOX_RELIABILITY * (0.5 + 0.5 * confidence), start, end)
+    chosen = checked[0]
+    confidence = min(c.checkbox.confidence for c in boxes)
+    return Answer(_yes_no(chosen), CHECKBOX_RELIABILITY * (0.5 + 0.5 * confidence), chosen.start, chosen.end)
+
+
+def _yes_no(label: CheckboxLabel) -> bool | None:
+    word = label.label.strip().lower().rstrip(".:")
+    if word.startswith("yes"):
+        return True
+    if word.startswith("no") and (len(word) == 2 or not word[2].isalpha()):
+        return False
+    return None
+
+
+def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
+    """A statement that wrapped: its checkbox sits on the previous line, label running to its end."""
+    line_start, _ = packet.line_bounds(start)
+    if line_start == 0:
+        return None
+    previous_start, previous_end = packet.line_bounds(line_start - 1)
+    for label in packet.checkbox_labels:
+        if label.line_start == previous_start and label.end == previous_end:
+            return label
+    return None
