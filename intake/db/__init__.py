@@ -1,0 +1,1 @@
+"""Persistence: ORM models, sessions, migrations and the compare-and-set state transitions."""

@@ -1,0 +1,91 @@
+"""The RQ queue of the service: job ids, enqueueing, and whether a job is still alive.
+
+Jobs carry ids only (document id, page number), never file bytes or results; the database is
+the truth and Redis only says what should run next. Job ids are deterministic
+(`process-<doc>`, `page-<doc>-<n>`, `finish-<doc>`, `callback-<doc>`) so the reconciler can ask
+Redis whether the job for a row still exists. Functions are referenced by dotted name, so the
+API process enqueues without importing the extraction pipeline.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from intake.db.models import utcnow
+from intake.settings import Settings
+
+_WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def process_job_id(document_id: str) -> str:
+    return f"process-{document_id}"
+
+
+def page_job_id(document_id: str, number: int) -> str:
+    return f"page-{document_id}-{number}"
+
+
+def finish_job_id(document_id: str) -> str:
+    return f"finish-{document_id}"
+
+
+def callback_job_id(document_id: str) -> str:
+    return f"callback-{document_id}"
+
+
+def connect(url: str) -> Redis:
+    return Redis.from_url(url, health_check_interval=30, socket_connect_timeout=5)
+
+
+class JobQueue:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.queue = Queue(settings.queue_name, connection=redis)
+
+    def _enqueue(self, func: str, job_id: str, *args: object, retry: Retry | None = None) -> Job:
+        s = self.settings
+        return self.queue.enqueue(
+            func, *args, job_id=job_id, job_timeout=s.job_timeout_seconds, result_ttl=s.result_ttl_seconds,
+            failure_ttl=s.result_ttl_seconds * 24,
+            retry=retry or Retry(max=s.retry_max, interval=s.retry_intervals), description=job_id)
+
+    def enqueue_process(self, document_id: str) -> Job:
+        return self._enqueue("intake.jobs.process_document", process_job_id(document_id), document_id)
+
+    def enqueue_page(self, document_id: str, number: int) -> Job:
+        return self._enqueue("intake.jobs.read_page", page_job_id(document_id, number), document_id, number)
+
+    def enqueue_finish(self, document_id: str) -> Job:
+        return self._enqueue("intake.jobs.finish_document", finish_job_id(document_id), document_id)
+
+    def enqueue_callback(self, document_id: str) -> Job | None:
+        s = self.settings
+        retry = Retry(max=s.callback_retries, interval=s.retry_intervals) if s.callback_retries else None
+        return self.queue.enqueue(
+            "intake.jobs.notify_callback", document_id, job_id=callback_job_id(document_id),
+            job_timeout=int(s.callback_timeout_seconds * 2) + 5, result_ttl=s.result_ttl_seconds, retry=retry)
+
+    def is_alive(self, job_id: str, row_updated_at: datetime, grace_seconds: float) -> bool:
+        """Will this job still run? Waiting in the queue list, scheduled for a retry, or started
+        recently (a started job's row takes a lease within moments; after the grace period the
+        lease, not RQ, says whether it still runs)."""
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except NoSuchJobError:
+            return False
+        status = job.get_status(refresh=False)
+        if status == JobStatus.QUEUED:
+            return self.redis.lpos(self.queue.key, job_id) is not None
+        if status in _WAITING:
+            return True
+        if status == JobStatus.STARTED:
+            return utcnow() - row_updated_at < timedelta(seconds=grace_seconds)
+        return False
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())

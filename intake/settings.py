@@ -1,0 +1,81 @@
+"""The service's settings: one pydantic-settings object read from environment variables.
+
+Names are the operator-facing env var names (DATABASE_URL, REDIS_URL, INTAKE_*), so the same
+variables configure `intake serve`, `intake worker` and a worker started on another machine.
+Everything defaults to a self-contained single machine under INTAKE_DATA_DIR.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from extraction.config import ExtractionConfig, Limits
+
+
+def _env(name: str) -> AliasChoices:
+    # Accept both the env var name and the field name (Settings(data_dir=...) in tests).
+    return AliasChoices(name, name.lower().removeprefix("intake_"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), validation_alias=_env("INTAKE_DATA_DIR"),
+                           description="Root of the embedded SQLite file, blobs and Redis data.")
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"),
+                                     description="SQLAlchemy URL; unset -> sqlite:///<data_dir>/intake.db")
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"),
+                                  description="unset -> `intake serve` starts redis-server under <data_dir>/redis")
+    queue_name: str = Field("intake", validation_alias=_env("INTAKE_QUEUE"))
+
+    max_bytes: int = Field(50 * 1024 * 1024, validation_alias=_env("INTAKE_MAX_BYTES"), gt=0)
+    max_pages: int = Field(100, validation_alias=_env("INTAKE_MAX_PAGES"), gt=0)
+    max_pixels: int = Field(60_000_000, validation_alias=_env("INTAKE_MAX_PIXELS"), gt=0,
+                            description="Per page, after rasterization.")
+    upload_chunk_bytes: int = Field(1024 * 1024, validation_alias=_env("INTAKE_UPLOAD_CHUNK_BYTES"), gt=0)
+
+    ocr_timeout_seconds: float = Field(60.0, validation_alias=_env("INTAKE_OCR_TIMEOUT"), gt=0)
+    job_timeout_seconds: int = Field(600, validation_alias=_env("INTAKE_JOB_TIMEOUT"), gt=0)
+    retry_max: int = Field(3, validation_alias=_env("INTAKE_RETRY_MAX"), ge=1)
+    retry_intervals: list[int] = Field([10, 30, 90], validation_alias=_env("INTAKE_RETRY_INTERVALS"))
+    max_attempts: int = Field(5, validation_alias=_env("INTAKE_MAX_ATTEMPTS"), ge=1,
+                              description="Executions of one step (incl. ones killed mid-way) before the "
+                                          "reconciler gives up and fails the document.")
+    lease_seconds: int = Field(60, validation_alias=_env("INTAKE_LEASE_SECONDS"), ge=3,
+                               description="A running step renews its lease every third of this; an "
+                                           "expired lease means its worker died.")
+    reconcile_interval_seconds: float = Field(30.0, validation_alias=_env("INTAKE_RECONCILE_INTERVAL"), gt=0)
+    reconcile_grace_seconds: float = Field(30.0, validation_alias=_env("INTAKE_RECONCILE_GRACE"), ge=0,
+                                           description="Rows younger than this are left to the normal path.")
+    result_ttl_seconds: int = Field(3600, validation_alias=_env("INTAKE_RESULT_TTL"), ge=0)
+
+    callback_timeout_seconds: float = Field(10.0, validation_alias=_env("INTAKE_CALLBACK_TIMEOUT"), gt=0)
+    callback_retries: int = Field(3, validation_alias=_env("INTAKE_CALLBACK_RETRIES"), ge=0)
+
+    public_base_url: str = Field("", validation_alias=_env("INTAKE_PUBLIC_BASE_URL"),
+                                 description="Prefix for status_url; empty -> a path relative to the API root.")
+    redis_server_binary: str = Field("redis-server", validation_alias=_env("INTAKE_REDIS_SERVER"))
+    tesseract_binary: str = Field("tesseract", validation_alias=_env("INTAKE_TESSERACT"))
+    log_level: str = Field("INFO", validation_alias=_env("INTAKE_LOG_LEVEL"))
+
+    @property
+    def database_url_resolved(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'intake.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.data_dir / "redis"
+
+    def limits(self) -> Limits:
+        return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_page_pixels=self.max_pixels)
+
+    def extraction_config(self) -> ExtractionConfig:
+        # One page per job: parallelism comes from workers, not from threads inside a job.
+        return ExtractionConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
+                                page_workers=1)
