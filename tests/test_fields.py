@@ -1,0 +1,145 @@
+"""extract_fields on pages built from words: roles of dates, prior CAR-T, attestations, diagnosis."""
+from __future__ import annotations
+
+import pytest
+
+from extraction.dates import find_dates
+from extraction.fields import FIELD_NAMES, extract_fields
+from extraction.nlp import NlpConfig, build_pipeline
+from page_builders import build_packet, build_page
+
+FORM = [
+    "PRIOR AUTHORIZATION REQUEST FORM",
+    "Request type: [[x]] Expedited [[ ]] Standard",
+    "Date of request: 11/03/2025",
+    "Patient Name: Doe, Jane Q  DOB: 03/14/1985",
+    "Member ID: XKC123456789",
+    "Diagnosis: B-cell acute lymphoblastic leukemia  ICD-10: C91.02",
+    "HCPCS: Q2058",
+    "Planned infusion date: 12-Jan-2026",
+    "Site of care: [[ ]] Inpatient [[x]] Outpatient",
+    "Has the patient received prior CAR-T therapy? [[ ]] Yes [[x]] No",
+    "Provider Attestation",
+    "[[x]] I attest that outpatient administration is clinically appropriate.",
+    "[[ ]] The member meets and understands the requirements of safety and monitoring post infusion.",
+    "Physician: Dr. Alan Smith  DOB: 01/01/1960",
+]
+DRUG_LABEL = [
+    "HIGHLIGHTS OF PRESCRIBING INFORMATION",
+    "AUCATZYL is indicated for adults with B-cell precursor ALL.",
+    "Patients previously treated with Kymriah were excluded. HCPCS Q2058, C9301.",
+]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(NlpConfig(ner_model=None))
+
+
+def note(*lines: str) -> list[str]:
+    return ["Progress Note", "History of Present Illness", *lines]
+
+
+def test_request_form_fields(nlp):
+    fields = extract_fields(build_packet(FORM), nlp)
+    assert set(fields) == set(FIELD_NAMES)
+    values = {name: f.value for name, f in fields.items()}
+    assert values == {
+        "patient_name": "Jane Q Doe", "member_id": "XKC123456789", "birth_date": "1985-03-14",
+        "treatment_date": "2026-01-12", "request_date": "2025-11-03",
+        "diagnosis": "b-cell precursor acute lymphoblastic leukemia", "diagnosis_icd10": ["C91.02"],
+        "prior_car_t": False, "prior_car_t_products": [], "setting": "outpatient",
+        "outpatient_appropriate_attested": True, "safety_monitoring_attested": False,
+        "hcpcs_codes": ["Q2058"], "expedited": True,
+    }
+    birth = fields["birth_date"].evidence[0]
+    assert birth.page == 1 and "03/14/1985" in birth.text and birth.bbox is not None
+    assert all(0.0 <= f.confidence < 0.99 for f in fields.values())
+
+
+def test_unchecked_attestation_box_is_false(nlp):
+    fields = extract_fields(build_packet(FORM), nlp)
+    assert fields["safety_monitoring_attested"].value is False
+    assert "safety and monitoring" in fields["safety_monitoring_attested"].evidence[0].text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("DOB: 03/14/1985", "1985-03-14"), ("Date of birth: March 14, 1985", "1985-03-14"),
+    ("D.O.B. 14-Mar-1985", "1985-03-14"), ("Born on 1985-03-14", "1985-03-14"),
+    ("DOB 3/14/85", "1985-03-14"), ("DOB: O3/l4/1985", "1985-03-14"),
+    ("Date of Birth (MM/DD/YYYY): 03.14.1985", "1985-03-14"), ("DOB: 14 March 1985", "1985-03-14"),
+])
+def test_birth_date_formats(nlp, text, expected):
+    fields = extract_fields([build_page(["Patient Name: Jane Doe", text])], nlp)
+    assert fields["birth_date"].value == expected
+
+
+def test_ocr_repaired_date_is_less_confident(nlp):
+    clean = extract_fields([build_page(["DOB: 03/14/1985"])], nlp)["birth_date"]
+    repaired = extract_fields([build_page(["DOB: O3/l4/1985"], confidence=0.6)], nlp)["birth_date"]
+    assert repaired.value == clean.value and repaired.confidence < clean.confidence
+
+
+def test_other_persons_dob_is_not_the_patients(nlp):
+    fields = extract_fields([build_page(["Donor DOB: 02/02/1970", "Physician: Dr. Lee  DOB: 01/01/1960"])], nlp)
+    assert fields["birth_date"].value is None
+
+
+def test_negated_prior_car_t(nlp):
+    fields = extract_fields([build_page(note("No prior CAR-T therapy. Patient is CAR-T naive."))], nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t_products"].value == []
+
+
+def test_history_plan_and_family(nlp):
+    history = extract_fields([build_page(note("Relapsed after tisagenlecleucel in 2022."))], nlp)
+    assert history["prior_car_t"].value is True
+    assert history["prior_car_t_products"].value == ["tisagenlecleucel"]
+    plan = extract_fields([build_page(note("Referred for evaluation of CAR-T. Would consider obe-cel."))], nlp)
+    assert plan["prior_car_t"].value is None
+    family = extract_fields([build_page(note("Her brother received Kymriah for DLBCL."))], nlp)
+    assert family["prior_car_t"].value is None
+
+
+def test_requested_product_and_drug_label_are_not_prior_therapy(nlp):
+    pages = build_packet(note("Requesting Aucatzyl (obecabtagene autoleucel). CAR-T naive."), DRUG_LABEL)
+    fields = extract_fields(pages, nlp)
+    assert fields["prior_car_t"].value is False
+    assert all(e.page == 1 for e in fields["prior_car_t"].evidence)
+    assert fields["hcpcs_codes"].value == []
+
+
+def test_form_and_note_disagree_note_decides(nlp):
+    pages = build_packet(FORM, note("She received tisagenlecleucel in 2021 with relapse."))
+    fields = extract_fields(pages, nlp)
+    prior = fields["prior_car_t"]
+    assert prior.value is True
+    assert prior.note and "disagree" in prior.note
+    assert {e.page for e in prior.evidence} == {1, 2}
+    agreeing = extract_fields(build_packet(FORM, note("No prior CAR-T.")), nlp)["prior_car_t"]
+    assert agreeing.value is False and agreeing.confidence > prior.confidence
+
+
+def test_t_all_never_becomes_b_all(nlp):
+    fields = extract_fields([build_page(["Diagnosis: T-cell acute lymphoblastic leukemia (T-ALL)",
+                                         "ICD-10: C91.00"])], nlp)
+    assert fields["diagnosis"].value == "t-cell acute lymphoblastic leukemia"
+    assert fields["diagnosis_icd10"].value == ["C91.00"]
+    code_only = extract_fields([build_page(["ICD-10: C91.00"])], nlp)
+    assert code_only["diagnosis"].value == "acute lymphoblastic leukemia (lineage unspecified)"
+
+
+def test_typed_marks_answer_the_form(nlp):
+    page = build_page(["Prior CAR-T therapy: [ ] Yes [X] No",
+                       "☒ Outpatient administration is clinically appropriate.",
+                       "Patient meets and understands the requirements of safety and monitoring: Yes"])
+    fields = extract_fields([page], nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["outpatient_appropriate_attested"].value is True
+    assert fields["safety_monitoring_attested"].value is True
+
+
+def test_find_dates_formats():
+    text = "1/2/2024, 2024-01-05, Jan 5, 2024, 5-Jan-2024, 05 January 2024, 13/45/2024"
+    assert [m.value.isoformat() for m in find_dates(text)] == [
+        "2024-01-02", "2024-01-05", "2024-01-05", "2024-01-05", "2024-01-05"]

@@ -1,0 +1,35 @@
+"""NER training is reproducible, and the packaged model plugs into the pipeline."""
+from __future__ import annotations
+
+import pytest
+
+from extraction.fields import extract_fields
+from extraction.ner_training import train_ner
+from extraction.nlp import PACKAGED_NER_MODEL, NlpConfig, build_pipeline
+from page_builders import build_page
+
+TINY_CORPUS = [
+    ("Patient: Maria Lopez DOB: 04/02/1979", [(9, 20, "PATIENT_NAME"), (26, 36, "BIRTH_DATE")]),
+    ("Referring physician: Dr. Omar Haddad", [(25, 36, "OTHER_PERSON")]),
+    ("Member ID: ZX99812345 Diagnosis: B-ALL", [(11, 21, "MEMBER_ID"), (33, 38, "DIAGNOSIS")]),
+    ("Received tisagenlecleucel on 05/06/2022", [(9, 25, "CAR_T_PRODUCT"), (29, 39, "OTHER_DATE")]),
+]
+
+
+def test_training_is_reproducible_from_the_seed(tmp_path):
+    first = train_ner(tmp_path / "a", n_examples=len(TINY_CORPUS), seed=7, iterations=3, corpus=TINY_CORPUS)
+    second = train_ner(tmp_path / "b", n_examples=len(TINY_CORPUS), seed=7, iterations=3, corpus=TINY_CORPUS)
+    assert first.examples == 4 and first.dropped_spans == 0
+    assert (tmp_path / "a" / "ner" / "model").read_bytes() == (tmp_path / "b" / "ner" / "model").read_bytes()
+
+
+@pytest.mark.skipif(not PACKAGED_NER_MODEL.exists(), reason="packaged NER model not trained")
+def test_packaged_model_is_small_and_runs_in_the_pipeline():
+    size = sum(p.stat().st_size for p in PACKAGED_NER_MODEL.rglob("*") if p.is_file())
+    assert size < 10_000_000
+    nlp = build_pipeline(NlpConfig())
+    assert "trained_ner" in nlp.pipe_names
+    fields = extract_fields([build_page(["Patient Name: Jane Doe  DOB: 03/14/1985",
+                                         "Relapsed after tisagenlecleucel in 2022."])], nlp)
+    assert fields["patient_name"].value == "Jane Doe"
+    assert fields["prior_car_t"].value is True
