@@ -204,7 +204,7 @@ class PdfSource(SourceDocument):
             strokes=[to_box(o) for o in (*lines, *curves)],
         )
 
-    def native_dpi(self, index: int) -> float:
+    def _native_dpi(self, index: int) -> float:
         """The resolution of the page's largest embedded image, else the raster maximum."""
         with self._lock:
             page = self._pdfium[index]
@@ -225,7 +225,7 @@ class PdfSource(SourceDocument):
 
     def raster(self, index: int) -> RasterPage:
         self._check_index(index)
-        dpi = self.native_dpi(index)
+        dpi = self._native_dpi(index)
         return RasterPage(self.render(index, dpi), dpi)
 
     def render(self, index: int, dpi: float) -> Image.Image:

@@ -19,8 +19,9 @@ from extraction.models import BBox, Word
 DEFAULT_PSM = 3
 _ROTATE_RE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
 _ORIENTATION_CONFIDENCE_RE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
-# OSD below this confidence is a guess (Tesseract's own docs suggest ~2 as "reliable").
+# Orientation confidence below this is treated as no evidence (full fax pages score ~17).
 MIN_ORIENTATION_CONFIDENCE = 2.0
+_TOO_FEW_CHARACTERS = "Too few characters"
 
 
 class TesseractEngine:
@@ -66,7 +67,8 @@ class TesseractEngine:
         except OcrEngineError as exc:
             # Tesseract refuses OSD on pages with little text ("Too few characters"): not an
             # engine failure, the page simply gives no orientation evidence.
-            if isinstance(exc.__cause__, pytesseract.TesseractError):
+            cause = exc.__cause__
+            if isinstance(cause, pytesseract.TesseractError) and _TOO_FEW_CHARACTERS in str(cause.message):
                 return 0
             raise
         rotate = _ROTATE_RE.search(osd)

@@ -2,9 +2,14 @@
 form checkboxes decided from what was actually marked. Real Tesseract on real fax files."""
 from __future__ import annotations
 
+import io
+
+import pytesseract
 import pytest
+from PIL import Image, ImageDraw
 
 from extraction.documents import open_document
+from extraction.errors import ConfigurationError, OcrEngineError
 from extraction.imaging import estimate_skew
 from extraction.limits import Limits
 from extraction.models import BBox, Word
@@ -124,3 +129,29 @@ def test_a_page_with_damaged_image_data_degrades_instead_of_failing_the_document
 
 def _box():
     return BBox(0, 0, 10, 10)
+
+
+def test_ocr_timeout_is_a_retryable_engine_error_not_a_failed_page():
+    impatient = TesseractEngine(timeout_seconds=0.01)
+    with open_document(_blank_png_with_text(), Limits()) as doc:
+        with pytest.raises(OcrEngineError, match="did not finish within") as caught:
+            read_page(doc, 0, impatient)
+    assert caught.value.retryable
+
+
+def test_missing_tesseract_is_a_configuration_error(monkeypatch):
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    with pytest.raises(ConfigurationError, match="tesseract"):
+        ENGINE.read_words(Image.new("L", (200, 200), 255), 200)
+
+
+def test_blank_page_has_no_orientation_evidence():
+    assert ENGINE.detect_orientation(Image.new("L", (1000, 1300), 255), 150) == 0
+
+
+def _blank_png_with_text() -> bytes:
+    image = Image.new("L", (1700, 2200), 255)
+    ImageDraw.Draw(image).text((200, 200), "Date of birth 03/14/1971", fill=0)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", dpi=(200, 200))
+    return buf.getvalue()
