@@ -48,7 +48,7 @@ _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECAS
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)\W*$", re.IGNORECASE)
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
-UNSPECIFIED_LINEAGE = "acute lymphoblastic leukemia (lineage unspecified)"
+UNSPECIFIED_LINEAGE = "ALL (lineage unspecified)"
 
 
 def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:

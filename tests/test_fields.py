@@ -47,7 +47,7 @@ def test_request_form_fields(nlp):
     assert values == {
         "patient_name": "Jane Q Doe", "member_id": "XKC123456789", "birth_date": "1985-03-14",
         "treatment_date": "2026-01-12", "request_date": "2025-11-03",
-        "diagnosis": "b-cell precursor acute lymphoblastic leukemia", "diagnosis_icd10": ["C91.02"],
+        "diagnosis": "B-cell precursor ALL", "diagnosis_icd10": ["C91.02"],
         "prior_car_t": False, "prior_car_t_products": [], "setting": "outpatient",
         "outpatient_appropriate_attested": True, "safety_monitoring_attested": False,
         "hcpcs_codes": ["Q2058"], "expedited": True,
@@ -123,10 +123,10 @@ def test_form_and_note_disagree_note_decides(nlp):
 def test_t_all_never_becomes_b_all(nlp):
     fields = extract_fields([build_page(["Diagnosis: T-cell acute lymphoblastic leukemia (T-ALL)",
                                          "ICD-10: C91.00"])], nlp)
-    assert fields["diagnosis"].value == "t-cell acute lymphoblastic leukemia"
+    assert fields["diagnosis"].value == "T-cell ALL"
     assert fields["diagnosis_icd10"].value == ["C91.00"]
     code_only = extract_fields([build_page(["ICD-10: C91.00"])], nlp)
-    assert code_only["diagnosis"].value == "acute lymphoblastic leukemia (lineage unspecified)"
+    assert code_only["diagnosis"].value == "ALL (lineage unspecified)"
 
 
 def test_typed_marks_answer_the_form(nlp):
