@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     tesseract_binary: str = Field("tesseract", validation_alias=_env("INTAKE_TESSERACT"))
     log_level: str = Field("INFO", validation_alias=_env("INTAKE_LOG_LEVEL"))
 
+    # Reviewer UI (intake/web, intake/review). Decision clock defaults follow Medicare Advantage
+    # Part B drug requests: 72 h standard, 24 h expedited, counted from receipt.
+    review_standard_hours: float = Field(72.0, validation_alias=_env("INTAKE_REVIEW_STANDARD_HOURS"), gt=0)
+    review_expedited_hours: float = Field(24.0, validation_alias=_env("INTAKE_REVIEW_EXPEDITED_HOURS"), gt=0)
+    review_due_soon_hours: float = Field(12.0, validation_alias=_env("INTAKE_REVIEW_DUE_SOON_HOURS"), ge=0,
+                                         description="A packet this close to its due time stands out.")
+    review_low_confidence: float = Field(0.7, validation_alias=_env("INTAKE_REVIEW_LOW_CONFIDENCE"), ge=0, le=1)
+    review_queue_limit: int = Field(500, validation_alias=_env("INTAKE_REVIEW_QUEUE_LIMIT"), gt=0)
+    session_hours: float = Field(8.0, validation_alias=_env("INTAKE_SESSION_HOURS"), gt=0)
+    session_cookie_secure: bool = Field(False, validation_alias=_env("INTAKE_SESSION_COOKIE_SECURE"),
+                                        description="Set true whenever the UI is served over HTTPS.")
+
     @property
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'intake.db').resolve()}"

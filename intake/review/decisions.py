@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from extraction.models import CRITERION_STATUSES
-from intake.db.models import Document, Event, utcnow
+from intake.db.models import Document, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
+from intake.db.transitions import record_event
 from intake.review import audit
 from intake.review.values import field_kind, parse_value
 
@@ -138,7 +139,7 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
     determination = Determination(document_id=document.id, outcome=outcome, note=note,
                                   reviewer=reviewer, at=now)
     db.add(determination)
-    db.add(Event(document_id=document.id, kind="reviewed", at=now, detail={"outcome": outcome}))
+    record_event(db, document.id, "reviewed", outcome=outcome)
     audit.append(db, document.id, reviewer, "determination", target=None,
                  old_value=document.recommendation, new_value=outcome, reason=note)
     return determination

@@ -1,0 +1,44 @@
+"""Mount the reviewer UI on the service's FastAPI app: `install_web(app)` from create_app."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from intake.web import pages_auth, pages_packets, pages_queue
+from intake.web.auth import SignInRequired, login_redirect_target
+
+STATIC_DIR = Path(__file__).parent / "static"
+UI_PREFIXES = ("/login", "/logout", "/review", "/admin", "/static/review")
+# Scripts and styles come only from our own static files: injected markup could not run.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                           "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+async def _sign_in_first(_request: Request, exc: SignInRequired) -> Response:
+    return RedirectResponse(login_redirect_target(exc.next_path), status_code=303)
+
+
+async def _ui_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    path = request.url.path
+    if path == "/" or path.startswith(UI_PREFIXES):
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if not path.startswith("/static/"):
+            # Pages carry patient data: never cached by the browser or a proxy.
+            response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def install_web(app: FastAPI) -> None:
+    app.include_router(pages_auth.router)
+    app.include_router(pages_queue.router)
+    app.include_router(pages_packets.router)
+    app.mount("/static/review", StaticFiles(directory=STATIC_DIR), name="review-static")
+    app.add_exception_handler(SignInRequired, _sign_in_first)
+    app.middleware("http")(_ui_headers)

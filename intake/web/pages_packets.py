@@ -1,0 +1,128 @@
+"""The packet page and the reviewer's actions on it. Every view and every change is audited.
+
+Actions answer with a redirect back to the item (post/redirect/get); a refused or invalid
+action re-renders the page with the message next to the item, status 422.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.db.models import Document, DocumentPage, utcnow
+from intake.db.session import get_session
+from intake.review import audit, decisions
+from intake.review.accounts import SignedIn
+from intake.review.packet import build_packet_view
+from intake.review.values import InvalidValue
+from intake.web.auth import form_user, page_user, resource_user
+from intake.web.context import app_settings, blob_store, decision_clock
+from intake.web.templating import render
+
+router = APIRouter(prefix="/review/packets")
+
+
+def _document(db: Session, document_id: str) -> Document:
+    document = db.get(Document, document_id)
+    if document is None:
+        raise HTTPException(status_code=404, detail="no such packet")
+    return document
+
+
+def _packet_page(request: Request, db: Session, document: Document, user: SignedIn,
+                 error: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    settings = app_settings(request)
+    view = build_packet_view(db, document, decision_clock(settings), utcnow(),
+                             settings.review_low_confidence)
+    return render(request, "packet.html", user, status_code=status_code, view=view, error=error)
+
+
+def _back_to(document_id: str, anchor: str) -> Response:
+    return RedirectResponse(f"/review/packets/{document_id}#{anchor}", status_code=303)
+
+
+def _refused(request: Request, db: Session, document_id: str, user: SignedIn, target: str,
+             exc: ValueError, typed: str = "") -> Response:
+    db.rollback()
+    return _packet_page(request, db, _document(db, document_id), user,
+                        {"target": target, "message": str(exc), "value": typed}, 422)
+
+
+@router.get("/{document_id}")
+def packet_page(request: Request, document_id: str, user: SignedIn = Depends(page_user),
+                db: Session = Depends(get_session)) -> Response:
+    document = _document(db, document_id)
+    audit.append(db, document.id, user.name, "viewed")
+    db.commit()
+    return _packet_page(request, db, document, user)
+
+
+@router.get("/{document_id}/pages/{number}/image")
+def page_image(request: Request, document_id: str, number: int,
+               _user: SignedIn = Depends(resource_user), db: Session = Depends(get_session)) -> Response:
+    sha256 = db.scalar(select(DocumentPage.image_sha256).where(
+        DocumentPage.document_id == document_id, DocumentPage.number == number))
+    store = blob_store(request)
+    if not sha256 or not store.exists(sha256):
+        raise HTTPException(status_code=404, detail="no image for this page")
+    return Response(store.get(sha256), media_type="image/png",
+                    headers={"Cache-Control": "private, no-store"})
+
+
+def _field_index(document: Document, name: str) -> str:
+    names = list((document.result or {}).get("fields", {}))
+    return f"item-f{names.index(name)}" if name in names else "fields"
+
+
+def _criterion_index(document: Document, criterion_id: str) -> str:
+    ids = [c["id"] for c in (document.result or {}).get("criteria", [])]
+    return f"item-c{ids.index(criterion_id)}" if criterion_id in ids else "criteria"
+
+
+@router.post("/{document_id}/fields/{name}")
+def review_field(request: Request, document_id: str, name: str, action: str = Form(...),
+                 value: str = Form(""), reason: str = Form(""), user: SignedIn = Depends(form_user),
+                 db: Session = Depends(get_session)) -> Response:
+    document = _document(db, document_id)
+    try:
+        if action == "confirm":
+            decisions.confirm_field(db, document, name, user.name)
+        elif action == "correct":
+            decisions.correct_field(db, document, name, value, reason, user.name)
+        else:
+            raise decisions.ReviewRefused("unknown action")
+    except (decisions.ReviewRefused, InvalidValue) as exc:
+        return _refused(request, db, document_id, user, name, exc, value)
+    db.commit()
+    return _back_to(document.id, _field_index(document, name))
+
+
+@router.post("/{document_id}/criteria/{criterion_id}")
+def review_criterion(request: Request, document_id: str, criterion_id: str, action: str = Form(...),
+                     status: str = Form(""), reason: str = Form(""),
+                     user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
+    document = _document(db, document_id)
+    try:
+        if action == "confirm":
+            decisions.confirm_criterion(db, document, criterion_id, user.name)
+        elif action == "override":
+            decisions.override_criterion(db, document, criterion_id, status, reason, user.name)
+        else:
+            raise decisions.ReviewRefused("unknown action")
+    except decisions.ReviewRefused as exc:
+        return _refused(request, db, document_id, user, criterion_id, exc)
+    db.commit()
+    return _back_to(document.id, _criterion_index(document, criterion_id))
+
+
+@router.post("/{document_id}/determination")
+def determination(request: Request, document_id: str, outcome: str = Form(""), note: str = Form(""),
+                  user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
+    document = _document(db, document_id)
+    try:
+        decisions.record_determination(db, document, outcome, note, user.name)
+    except decisions.ReviewRefused as exc:
+        return _refused(request, db, document_id, user, "determination", exc)
+    db.commit()
+    return _back_to(document.id, "determination")

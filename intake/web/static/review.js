@@ -1,0 +1,128 @@
+// Reviewer UI behaviour: evidence boxes, highlight on click, keyboard shortcuts.
+// Packet text is only ever read or written through textContent / attributes, never innerHTML.
+"use strict";
+
+function placeBoxes() {
+  // Box geometry arrives as percentages of the upright page, so it fits any rendered size.
+  for (const box of document.querySelectorAll(".box[data-left]")) {
+    box.style.left = box.dataset.left + "%";
+    box.style.top = box.dataset.top + "%";
+    box.style.width = box.dataset.width + "%";
+    box.style.height = box.dataset.height + "%";
+  }
+}
+
+function showEvidence(key, link) {
+  for (const el of document.querySelectorAll(".box.active, .evidence.active")) {
+    el.classList.remove("active");
+  }
+  const box = document.getElementById("box-" + key);
+  if (link) link.classList.add("active");
+  if (box) {
+    box.classList.add("active");
+    box.scrollIntoView({block: "center", inline: "nearest"});
+    return;
+  }
+  const page = link && document.getElementById("page-" + link.dataset.page);
+  if (page) page.scrollIntoView({block: "start"});
+}
+
+function items() {
+  return Array.from(document.querySelectorAll(".review-item, .queue-row"));
+}
+
+function currentItem() {
+  const active = document.activeElement;
+  return active ? active.closest(".review-item, .queue-row") : null;
+}
+
+function move(step) {
+  const list = items();
+  if (!list.length) return;
+  const at = list.indexOf(currentItem());
+  const next = list[Math.min(list.length - 1, Math.max(0, at < 0 ? 0 : at + step))];
+  next.focus();
+  next.scrollIntoView({block: "nearest"});
+}
+
+function edit(item) {
+  const details = item.querySelector("details.edit");
+  if (!details) return;
+  details.open = true;
+  const input = details.querySelector(".edit-input");
+  if (input) {
+    input.focus();
+    if (input.select) input.select();
+  }
+}
+
+function typing(target) {
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
+
+function onKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape") {
+    const item = currentItem();
+    if (item) item.focus();
+    return;
+  }
+  if (typing(event.target)) return;
+  const item = currentItem();
+  switch (event.key) {
+    case "j": move(1); break;
+    case "k": move(-1); break;
+    case "c": {
+      const form = item && item.querySelector("form.confirm");
+      if (form) form.requestSubmit();
+      break;
+    }
+    case "e": if (item) edit(item); break;
+    case "v": {
+      const link = item && item.querySelector(".evidence");
+      if (link) showEvidence(link.dataset.ev, link);
+      break;
+    }
+    case "d": {
+      const choice = document.querySelector("form.determination input[name=outcome]");
+      if (choice) {
+        choice.scrollIntoView({block: "center"});
+        choice.focus();
+      }
+      break;
+    }
+    case "q": window.location.assign("/review"); break;
+    case "Enter":
+      if (item && item.dataset.href) window.location.assign(item.dataset.href);
+      break;
+    default: return;
+  }
+  event.preventDefault();
+}
+
+function init() {
+  placeBoxes();
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest(".evidence[data-ev]");
+    if (link) {
+      event.preventDefault();
+      showEvidence(link.dataset.ev, link);
+      return;
+    }
+    const box = event.target.closest(".box[data-ev]");
+    if (box) {
+      const source = document.querySelector('.evidence[data-ev="' + CSS.escape(box.dataset.ev) + '"]');
+      if (source) {
+        showEvidence(box.dataset.ev, source);
+        source.closest(".review-item").focus();
+      }
+    }
+  });
+  document.addEventListener("keydown", onKey);
+  const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  if (target && target.classList.contains("review-item")) {
+    target.focus();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", init);
