@@ -152,23 +152,34 @@ class PdfSource(SourceDocument):
         self._limits = limits
         if b"%%EOF" not in data[-_PDF_EOF_WINDOW:]:
             raise CorruptDocument("the PDF is truncated (no end-of-file marker); resend the complete file")
+        # pdfminer first: it names encryption precisely and, unlike PDFium, opens a PDF with
+        # no pages, which is an empty document rather than a corrupt one.
+        self._plumber = self._open_plumber(data)
         try:
-            self._pdfium = pypdfium2.PdfDocument(data)
-        except pypdfium2.PdfiumError as exc:
-            if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-                raise EncryptedDocument("the PDF is password-protected; send it without a password") from exc
-            raise CorruptDocument(f"the PDF cannot be parsed (PDFium error {exc.err_code})") from exc
+            _check_page_count(len(self._plumber.pages), limits)
+            self._pdfium = self._open_pdfium(data)
+        except BaseException:
+            self._plumber.close()
+            raise
         try:
             self.page_count = len(self._pdfium)
             _check_page_count(self.page_count, limits)
             self._sizes = [self._pdfium.get_page_size(i) for i in range(self.page_count)]
+            scale = limits.raster_dpi_max / 72
             for i, (w, h) in enumerate(self._sizes):
-                scale = limits.raster_dpi_max / 72
                 _check_pixels(i, w * scale, h * scale, limits)
-            self._plumber = self._open_plumber(data)
         except BaseException:
-            self._pdfium.close()
+            self.close()
             raise
+
+    @staticmethod
+    def _open_pdfium(data: bytes) -> pypdfium2.PdfDocument:
+        try:
+            return pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError as exc:
+            if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+                raise EncryptedDocument("the PDF is password-protected; send it without a password") from exc
+            raise CorruptDocument(f"the PDF cannot be parsed (PDFium error {exc.err_code})") from exc
 
     @staticmethod
     def _open_plumber(data: bytes) -> pdfplumber.PDF:
@@ -177,7 +188,7 @@ class PdfSource(SourceDocument):
         except Exception as exc:  # pdfminer wraps every parse failure in PdfminerException
             cause = exc.__cause__ or (exc.args[0] if exc.args else None)
             if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
-                raise EncryptedDocument("the PDF is encrypted; send it without a password") from exc
+                raise EncryptedDocument("the PDF is password-protected; send it without a password") from exc
             raise CorruptDocument("the PDF's structure cannot be parsed") from exc
 
     def page_size(self, index: int) -> tuple[float, float]:

@@ -105,3 +105,10 @@ def test_too_many_pixels_for_pdf_pages_and_images():
 def test_too_large_file_is_refused_before_parsing():
     with pytest.raises(TooLarge, match="limit is 1,000 bytes"):
         open_document(b"%PDF-1.7" + b"\0" * 2000, Limits(max_bytes=1000))
+
+
+def test_pdf_without_pages_is_empty(tmp_path):
+    empty = tmp_path / "empty.pdf"
+    subprocess.run(["qpdf", "--empty", str(empty)], check=True)
+    with pytest.raises(EmptyDocument, match="no pages"):
+        open_document(empty.read_bytes(), LIMITS)
