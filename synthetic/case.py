@@ -14,11 +14,12 @@ from synthetic import people
 from synthetic.people import Person, Provider
 from synthetic.phrasings import Diagnosis, Phrasings, Vocabulary
 
-# Pairs four apart are compatible: a packet takes DISQUALIFYING[j] and DISQUALIFYING[j + 4].
-DISQUALIFYING = ("prior_history", "t_all", "unchecked_box", "birthday_edge_not_met",
-                 "other_diagnosis", "prior_trial", "minor", "form_note_disagreement")
-NEUTRAL = ("negation", "plan_hypothetical", "family_other_person", "other_person_dob", "birthday_edge_met",
-           "label_page", "treatment_date_missing", "attestation_absent")
+# Ordered so that every pairing choose_features makes, (j, 5j + 2 mod 8), is compatible.
+DISQUALIFYING = ("birthday_edge_not_met", "t_all", "prior_trial", "prior_history",
+                 "minor", "other_diagnosis", "unchecked_box", "form_note_disagreement")
+# NEUTRAL[j] is compatible with the disqualifying pair of slot 2j, so each gets its turn.
+NEUTRAL = ("plan_hypothetical", "birthday_edge_met", "family_other_person", "other_person_dob",
+           "label_page", "treatment_date_missing", "negation", "attestation_absent")
 HARD_CASES = DISQUALIFYING + NEUTRAL
 EXCLUSIVE = [{"negation", "prior_history", "prior_trial"},
              {"birthday_edge_met", "birthday_edge_not_met", "minor", "treatment_date_missing"},
@@ -110,13 +111,16 @@ def product_mention(rng: random.Random, vocab: Vocabulary, generic: str) -> Ment
 
 
 def choose_features(rng: random.Random, index: int, offset: int) -> set[str]:
-    """Half the packets carry two disqualifying hard cases, all carry neutral ones, round-robin,
-    so every hard case lands in about one packet in eight and clean approvals still exist."""
+    """Half the packets carry one or two disqualifying hard cases, all carry neutral ones, round-robin,
+    so every hard case lands in several packets of a small set and clean approvals still exist."""
     slot = index + offset
     chosen: set[str] = set()
     if slot % 2 == 0:
         j = slot // 2
-        chosen |= {DISQUALIFYING[j % 8], DISQUALIFYING[(j + 4) % 8]}
+        chosen.add(DISQUALIFYING[j % 8])
+        partner = DISQUALIFYING[(5 * j + 2) % 8]  # varies, so no two hard cases always travel together
+        if all(not (group & chosen and partner in group) for group in EXCLUSIVE):
+            chosen.add(partner)
     wanted = 2 if slot % 3 == 0 else 1
     for k in range(len(NEUTRAL)):
         extra = NEUTRAL[(slot // 2 + k * 4 + k // 2) % len(NEUTRAL)]
