@@ -16,8 +16,11 @@ OCR_CONFUSIONS = {"O": "0", "0": "O", "l": "1", "1": "l", "I": "l", "S": "5", "B
 AnnotatedText = tuple[str, list[tuple[int, int, str]]]
 
 
-def annotated_texts(split: str, count: int, seed: int, *, ocr_error_rate: float = 0.002) -> list[AnnotatedText]:
-    """`count` page passages from split's packets, each with sorted (start, end, label) spans."""
+def annotated_texts(split: str, count: int, seed: int, *, ocr_error_rate: float = 0.01) -> list[AnnotatedText]:
+    """`count` page passages from split's packets, each with sorted (start, end, label) spans.
+
+    `ocr_error_rate` is the chance that each confusable character (O/0, l/1, I, S, B, e) is swapped.
+    """
     rng = random.Random(f"corpus:{split}:{seed}")
     out: list[AnnotatedText] = []
     index = 0
@@ -38,6 +41,6 @@ def _ocr_noise(text: str, rng: random.Random, rate: float) -> str:
     chars = list(text)
     for i, ch in enumerate(chars):
         swap = OCR_CONFUSIONS.get(ch)
-        if swap and len(swap) == 1 and rng.random() < rate * 5:
+        if swap and rng.random() < rate:
             chars[i] = swap
     return "".join(chars)
