@@ -32,10 +32,14 @@ FIELD_NAMES = (
 _BIRTH_LABEL = re.compile(r"(\bD\.?\s?O\.?\s?B\b|date\s+of\s+birth|birth\s?date|\bborn(\s+on)?)\W*$", re.IGNORECASE)
 _TREATMENT_LABEL = re.compile(
     r"((planned|anticipated|scheduled|expected|proposed|target)\s+(infusion|treatment|admission|administration)"
-    r"(\s+date)?|(infusion|treatment|administration)\s+date|date\s+of\s+(service|infusion|treatment)|\bDOS\b"
+    r"(\s+date)?|(infusion|treatment|administration)\s+date|date\s+of\s+(infusion|treatment|administration)"
     r"|to\s+be\s+infused\s+on|infusion\s+(is\s+)?(planned|scheduled)\s+(for|on))\W*$", re.IGNORECASE)
-_REQUEST_LABEL = re.compile(r"((date\s+of\s+)?request(\s+date)?|date\s+(submitted|sent|of\s+submission)|fax\s+date"
-                            r"|(form|submission)\s+date|^\s*date)\W*$", re.IGNORECASE)
+# A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
+_SERVICE_DATE_LABEL = re.compile(r"(date\s+of\s+service|service\s+date|\bDOS)\W*$", re.IGNORECASE)
+_REQUEST_LABEL = re.compile(r"((date\s+of\s+)?request(\s+date)?|date\s+(submitted|of\s+submission)|(form|submission)"
+                            r"\s+date|^\s*date)\W*$", re.IGNORECASE)
+_SENT_LABEL = re.compile(r"(fax\s+date|date\s+sent|transmission\s+date|dated|sent|signed\s+on|date\s+signed)\W*$",
+                         re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)
@@ -60,8 +64,11 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
         patient_name_field(packet),
         member_id_field(packet),
         date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON),
-        date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
-        date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
+        _first_found(date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
+                     date_field("treatment_date", packet, _on_form_pages(packet, dates), _SERVICE_DATE_LABEL,
+                                _LABEL_REACH)),
+        _first_found(date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
+                     date_field("request_date", packet, dates, _SENT_LABEL, _LABEL_REACH)),
         *_diagnosis_fields(packet),
         *_prior_car_t_fields(packet),
         _setting_field(packet),
@@ -90,6 +97,17 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
         end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end else len(doc.text)
         regions.append(Region(start, end, section.category, text.page_at(start)))
     return Packet(text, mentions, regions, terminology)
+
+
+def _first_found(*candidates: FieldValue) -> FieldValue:
+    """The most specific label wins; a vaguer one is a fallback, not a competitor."""
+    return next((c for c in candidates if c.value is not None), candidates[0])
+
+
+def _on_form_pages(packet: Packet, dates):
+    form_pages = {packet.text.page_at(m.start()) for m in _HCPCS.finditer(packet.text.text)
+                  if not packet.is_reference(m.start())}
+    return [d for d in dates if packet.text.page_at(d.start) in form_pages]
 
 
 @lru_cache(maxsize=4)
@@ -139,8 +157,8 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     form: list[tuple[bool, int, int, float]] = []
     for m in packet.about_patient("CAR_T_PRODUCT"):
         answer = form_answers.yes_no_answer(packet.text, m.end)
-        if answer is not None:
-            if answer.value is not None:
+        if answer is not None or form_answers.is_question(packet.text, m.end):
+            if answer is not None and answer.value is not None:
                 form.append((answer.value, min(m.start, answer.start), max(m.end, answer.end), answer.confidence))
             continue
         if m.negated:
@@ -152,9 +170,8 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         elif m.section in HISTORY_SECTIONS and m.normalized not in (requested, unspecified):
             clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.75)))
     received = [(m, c) for v, m, c in clinical if v]
+    # A trial product without a name counts as prior therapy but adds no product name.
     products = sorted({m.normalized for m, _ in received if m.normalized != unspecified})
-    if received and not products:
-        products = [unspecified]
     products_evidence = [(m.start, m.end, c) for m, c in received]
     products_field = (field_from("prior_car_t_products", products, products_evidence, packet.text)
                       if received else absent("prior_car_t_products", []))
@@ -290,8 +307,5 @@ def _expedited_field(packet: Packet) -> FieldValue:
 
 
 def _setting_word(label: str, settings: set[str]) -> str | None:
-    lowered = label.lower()
-    for setting in settings:
-        if lowered.startswith(setting) or lowered.startswith(setting.replace("patient", "-patient")):
-            return setting
-    return None
+    found = [s for s in settings if re.search(rf"\b{s.replace('patient', '-?patient')}\b", label, re.IGNORECASE)]
+    return found[0] if len(found) == 1 else None

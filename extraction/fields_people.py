@@ -80,6 +80,8 @@ def _clean_name(raw: str) -> str | None:
         comma = kept.index(",")
         kept = kept[comma + 1:] + kept[:comma]
     kept = [w for w in kept if w != ","]
+    if all(w.isupper() for w in kept if len(w.strip(".")) > 1):  # "JANE DOE" on a form
+        kept = [w.title() if len(w.strip(".")) > 1 else w for w in kept]
     return " ".join(kept) if len(kept) >= 2 else None
 
 

@@ -37,8 +37,26 @@ def yes_no_answer(packet: PacketText, after: int) -> Answer | None:
     """The Yes/No answer given on the line of `after`, to the right of it; None if not a question."""
     line_start, line_end = packet.line_bounds(after)
     boxes = [c for c in packet.checkboxes_on_line(after) if c.start >= after - 1 and _yes_no(c) is not None]
+    if not boxes and is_question(packet, after) and line_end + 1 < len(packet.text):
+        # The choices often sit on the line under the question.
+        boxes = [c for c in packet.checkboxes_on_line(line_end + 1) if _yes_no(c) is not None]
+        if not boxes:
+            next_end = packet.line_bounds(line_end + 1)[1]
+            answer = _typed_answer(packet, line_end + 1, next_end)
+            if answer is not None:
+                return answer
     if boxes:
         return _from_checkboxes(packet, boxes)
+    return _typed_answer(packet, after, line_end)
+
+
+def is_question(packet: PacketText, offset: int) -> bool:
+    """The line asks about what is at `offset` (a form question, not a statement of fact)."""
+    _, line_end = packet.line_bounds(offset)
+    return "?" in packet.text[offset:line_end] or packet.text[offset:line_end].rstrip().endswith(":")
+
+
+def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | None:
     tail = packet.text[after:line_end]
     for pattern, reliability in ((_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY),
                                  (_PLAIN, PLAIN_ANSWER_RELIABILITY)):
