@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from typing import Any
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -24,8 +25,9 @@ class JsonFormatter(logging.Formatter):
         out["event"] = fields.pop("event", None) or record.getMessage()
         out.update(fields)
         if record.exc_info and record.exc_info[0] is not None:
-            # The exception type only: messages of third-party exceptions may quote document content.
+            # Type and stack only: messages of third-party exceptions may quote document content.
             out["exception"] = record.exc_info[0].__name__
+            out["stack"] = [f"{f.filename}:{f.lineno} {f.name}" for f in traceback.extract_tb(record.exc_info[2])]
         return json.dumps(out, default=str)
 
 

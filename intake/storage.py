@@ -30,6 +30,9 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
+
     def put(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
         if not self.exists(sha256):

@@ -1,0 +1,39 @@
+"""The HTTP API: `create_app(settings)` builds the FastAPI app. Nothing is built at import time;
+`intake serve` (or any ASGI server, with `--factory api:app_from_env`) calls the factory."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from intake.db.session import make_engine, make_sessionmaker
+from intake.http_errors import install_error_handlers
+from intake.queue import JobQueue, connect
+from intake.routers import documents, health
+from intake.settings import Settings
+from intake.storage import BlobStore
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The caller has run the migrations and knows the Redis URL (embedded or external)."""
+    if not settings.redis_url:
+        raise ValueError("create_app needs settings.redis_url (intake serve starts an embedded Redis)")
+    app = FastAPI(
+        title="CAR-T prior-authorization intake",
+        version="1.0",
+        description="Upload faxed clinical packets; poll their status; read the extracted evidence and "
+                    "policy criteria. Authenticate with an `X-API-Key` header. Errors are "
+                    '`{"error": {"code", "message"}}`.',
+    )
+    engine = make_engine(settings.database_url_resolved)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.store = BlobStore(settings.blob_dir)
+    app.state.queue = JobQueue(connect(settings.redis_url), settings)
+    install_error_handlers(app)
+    app.include_router(documents.router)
+    app.include_router(health.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    return create_app(Settings())

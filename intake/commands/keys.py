@@ -1,0 +1,40 @@
+"""`intake keys add NAME | list | revoke NAME_OR_ID`: API keys; only their sha256 is stored."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("keys", help="manage API keys")
+    actions = parser.add_subparsers(dest="keys_action", required=True)
+    add = actions.add_parser("add", help="create a key and print it (shown once)")
+    add.add_argument("name")
+    actions.add_parser("list", help="list keys (names, ids, status; never the keys)")
+    revoke = actions.add_parser("revoke", help="revoke keys by name or id")
+    revoke.add_argument("name_or_id")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from intake.auth import create_key, list_keys, revoke_key
+    from intake.db.migrate import upgrade_to_head
+    from intake.db.session import make_engine, make_sessionmaker, session_scope
+    from intake.settings import Settings
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.database_url_resolved)
+    sessions = make_sessionmaker(make_engine(settings.database_url_resolved))
+    with session_scope(sessions) as session:
+        if args.keys_action == "add":
+            row, key = create_key(session, args.name)
+            print(key)
+            return 0
+        if args.keys_action == "list":
+            for row in list_keys(session):
+                state = "revoked" if row.revoked else "active"
+                print(f"{row.id}\t{row.name}\t{state}\t{row.created_at:%Y-%m-%d %H:%M}")
+            return 0
+        count = revoke_key(session, args.name_or_id)
+    print(f"revoked {count} key(s)")
+    return 0 if count else 1

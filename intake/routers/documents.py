@@ -1,0 +1,219 @@
+"""/v1/documents: upload a packet, poll its status and results, list documents.
+
+An upload is streamed into the blob store (size limit enforced while streaming), sniffed and
+opened with the configured limits, and its row committed before the 202 answer; only then is
+the job enqueued. If Redis is unreachable at that moment the document stays `received` and the
+reconciler enqueues it later: an accepted document is never lost.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from extraction.documents import open_document, sniff_media_type
+from extraction.errors import BadInput
+from intake.auth import require_api_key
+from intake.callbacks import status_url
+from intake.db import transitions as tx
+from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage
+from intake.db.session import get_session, session_scope
+from intake.http_errors import ApiError, error_responses
+from intake.logs import log_event
+from intake.schemas import Accepted, DocumentDetail, DocumentPage as DocumentList, DocumentSummary, summary_fields
+from intake.uploads import MalformedUpload, Upload, receive_upload
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+log = logging.getLogger("intake.api")
+
+MAX_PAGE_SIZE = 500
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "The packet: PDF, TIFF (fax), PNG or JPEG. The type is sniffed from "
+                                        "the bytes; the file name is ignored."},
+                "source": {"type": "string", "maxLength": 200, "description": "Sending system or channel."},
+                "fax_from": {"type": "string", "maxLength": 64, "description": "Sender fax number."},
+                "callback_url": {"type": "string", "format": "uri",
+                                 "description": "POSTed {id, status, status_url} when processing ends."},
+            }}}},
+    }
+}
+
+
+def _base_url(request: Request) -> str:
+    return request.app.state.settings.public_base_url or str(request.base_url)
+
+
+def _accepted(request: Request, doc: Document) -> dict[str, str]:
+    return {"id": doc.id, "status": doc.status, "status_url": status_url(_base_url(request), doc.id)}
+
+
+@router.post(
+    "", status_code=202, response_model=Accepted, openapi_extra=_UPLOAD_BODY,
+    summary="Upload a packet",
+    description="Stores the file durably and queues it. A repeated `Idempotency-Key`, or the same bytes "
+                "from the same API key and fax sender, returns the first document (200) instead of a new one.",
+    responses={200: {"model": Accepted, "description": "Repeat of an earlier upload: the first document"},
+               202: {"description": "Accepted: stored and queued"},
+               **error_responses(400, 401, 413, 415, 422)})
+async def upload_document(
+    request: Request,
+    api_key: Annotated[ApiKey, Depends(require_api_key)],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                                  description="Client-chosen key; retries with it are no-ops.")] = None,
+):
+    state = request.app.state
+    if idempotency_key:
+        first = await run_in_threadpool(_find_by_idempotency_key, state.sessions, api_key.id, idempotency_key)
+        if first is not None:
+            return JSONResponse(_accepted(request, first), status_code=200)
+    upload = await receive_upload(request.headers.get("content-type", ""), request.headers.get("content-length"),
+                                  request.stream(), state.store, state.settings.max_bytes)
+    fields = _metadata(upload)
+    try:
+        media_type = sniff_media_type(upload.head)
+        page_count = await run_in_threadpool(_validate, state, upload.sha256)
+    except BadInput as exc:
+        await run_in_threadpool(_forget_unreferenced_blob, state, upload.sha256)
+        log_event(log, "upload_rejected", code=exc.code, size=upload.size)
+        raise
+    doc, created = await run_in_threadpool(_register, state.sessions, api_key.id, idempotency_key, upload,
+                                           media_type, page_count, fields)
+    if not created:
+        return JSONResponse(_accepted(request, doc), status_code=200)
+    doc.status = await run_in_threadpool(_enqueue, state, doc.id)
+    log_event(log, "document_received", document_id=doc.id, status=doc.status, size=upload.size, pages=page_count)
+    return _accepted(request, doc)
+
+
+def _metadata(upload: Upload) -> dict[str, str | None]:
+    limits = {"source": 200, "fax_from": 64, "callback_url": 2000}
+    unknown = set(upload.fields) - set(limits)
+    if unknown:
+        raise MalformedUpload(f"unknown form fields: {', '.join(sorted(unknown))}")
+    out: dict[str, str | None] = {}
+    for name, limit in limits.items():
+        value = (upload.fields.get(name) or "").strip() or None
+        if value is not None and len(value) > limit:
+            raise MalformedUpload(f"{name} is longer than {limit} characters")
+        out[name] = value
+    url = out["callback_url"]
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise MalformedUpload("callback_url must be an http(s) URL")
+    return out
+
+
+def _validate(state, sha256: str) -> int:
+    """Open with the configured limits (size, pages, pixels): raises the BadInput naming why not."""
+    with open_document(state.store.get(sha256), state.settings.limits()) as doc:
+        return doc.page_count
+
+
+def _forget_unreferenced_blob(state, sha256: str) -> None:
+    with session_scope(state.sessions) as s:
+        referenced = s.scalar(select(func.count()).where(Document.sha256 == sha256))
+    if not referenced:
+        state.store.delete(sha256)
+
+
+def _find_by_idempotency_key(sessions, api_key_id: str, key: str) -> Document | None:
+    with session_scope(sessions) as s:
+        return s.scalar(select(Document).where(Document.api_key_id == api_key_id, Document.idempotency_key == key))
+
+
+def _dedup_key(sha256: str, fax_from: str | None) -> str:
+    return hashlib.sha256(f"{sha256}\x00{fax_from or ''}".encode()).hexdigest()
+
+
+def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Upload, media_type: str,
+              page_count: int, fields: dict[str, str | None]) -> tuple[Document, bool]:
+    """Commit the row (the blob is already durable). Returns (document, created)."""
+    dedup_key = _dedup_key(upload.sha256, fields["fax_from"])
+
+    def first() -> Document | None:
+        with session_scope(sessions) as s:
+            conditions = Document.dedup_key == dedup_key
+            if idempotency_key:
+                conditions = conditions | (Document.idempotency_key == idempotency_key)
+            return s.scalars(select(Document).where(Document.api_key_id == api_key_id, conditions)
+                             .order_by(Document.received_at).limit(1)).first()
+
+    existing = first()
+    if existing is not None:
+        return existing, False
+    try:
+        with session_scope(sessions) as s:
+            doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=media_type,
+                           page_count=None, status="received", source=fields["source"], fax_from=fields["fax_from"],
+                           callback_url=fields["callback_url"], idempotency_key=idempotency_key,
+                           api_key_id=api_key_id, expedited=False, attempts=0)
+            s.add(doc)
+            s.flush()
+            tx.record_event(s, doc.id, "received", size=upload.size, pages=page_count, media_type=media_type)
+        return doc, True
+    except IntegrityError:
+        # A concurrent retry of the same upload committed first: answer with its document.
+        existing = first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _enqueue(state, document_id: str) -> str:
+    try:
+        state.queue.enqueue_process(document_id)
+    except RedisError as exc:
+        log_event(log, "enqueue_deferred", logging.WARNING, document_id=document_id, error=type(exc).__name__)
+        return "received"
+    with session_scope(state.sessions) as s:
+        tx.mark_queued(s, document_id)
+    return "queued"
+
+
+@router.get("/{document_id}", response_model=DocumentDetail, summary="Status, timings, error reason and results",
+            responses=error_responses(401, 404))
+def get_document(document_id: str, request: Request, api_key: Annotated[ApiKey, Depends(require_api_key)],
+                 session: Annotated[Session, Depends(get_session)]) -> DocumentDetail:
+    doc = session.get(Document, document_id)
+    if doc is None or doc.api_key_id != api_key.id:
+        raise ApiError(404, "not_found", "no such document")
+    done = session.scalar(select(func.count()).where(DocumentPage.document_id == doc.id,
+                                                      DocumentPage.status == "done")) or 0
+    return DocumentDetail(**summary_fields(doc, status_url(_base_url(request), doc.id), done),
+                          attempts=doc.attempts, result=doc.result)
+
+
+@router.get("", response_model=DocumentList, summary="List documents, newest first",
+            responses=error_responses(401, 422))
+def list_documents(request: Request, api_key: Annotated[ApiKey, Depends(require_api_key)],
+                   session: Annotated[Session, Depends(get_session)],
+                   status: Annotated[str | None, Query(description="Only documents in this status",
+                                                       pattern="^(" + "|".join(DOCUMENT_STATUSES) + ")$")] = None,
+                   limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+                   offset: Annotated[int, Query(ge=0)] = 0) -> DocumentList:
+    conditions = [Document.api_key_id == api_key.id]
+    if status:
+        conditions.append(Document.status == status)
+    total = session.scalar(select(func.count()).select_from(Document).where(*conditions)) or 0
+    docs = session.scalars(select(Document).where(*conditions)
+                           .order_by(Document.received_at.desc(), Document.id).limit(limit).offset(offset)).all()
+    done = dict(session.execute(select(DocumentPage.document_id, func.count())
+                                .where(DocumentPage.document_id.in_([d.id for d in docs]),
+                                       DocumentPage.status == "done")
+                                .group_by(DocumentPage.document_id)).all())
+    base = _base_url(request)
+    items = [DocumentSummary(**summary_fields(d, status_url(base, d.id), done.get(d.id, 0))) for d in docs]
+    return DocumentList(items=items, total=total, limit=limit, offset=offset)
