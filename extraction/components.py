@@ -20,7 +20,7 @@ if not Span.has_extension("source"):
 
 @Language.component("line_sentencizer")
 def line_sentencizer(doc: Doc) -> Doc:
-    """Sentences end at line breaks and at sentence punctuation.
+    """Sentences end at line breaks (except inside wrapped prose) and at sentence punctuation.
 
     A form line ("Prior CAR-T therapy: No") is its own sentence, so a ConText modifier
     never reaches the next form field.
@@ -30,10 +30,12 @@ def line_sentencizer(doc: Doc) -> Doc:
             token.is_sent_start = True
             continue
         previous = doc[index - 1]
-        token.is_sent_start = bool(
-            ("\n" in previous.text and previous.is_space)
-            or (previous.text in SENTENCE_END and not token.is_space)
-        )
+        before_break = doc[index - 2] if index > 1 else None
+        # A wrapped line of prose continues in lower case: it is not a new sentence.
+        line_break = "\n" in previous.text and previous.is_space and (
+            not token.is_lower or before_break is None or before_break.text in SENTENCE_END | {":"}
+            or "\f" in previous.text)
+        token.is_sent_start = bool(line_break or (previous.text in SENTENCE_END and not token.is_space))
     return doc
 
 

@@ -6,6 +6,7 @@ Text inside attached reference material (drug label, payer policy) is never abou
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,9 +72,7 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
                      date_field("request_date", packet, dates, _SENT_LABEL, _LABEL_REACH)),
         *_diagnosis_fields(packet),
         *_prior_car_t_fields(packet),
-        _setting_field(packet),
-        _attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", packet),
-        _attestation_field("safety_monitoring_attested", "safety_monitoring", packet),
+        *_setting_and_attestations(packet),
         _hcpcs_field(packet),
         _expedited_field(packet),
     ]
@@ -85,8 +84,13 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
     mentions = []
     for ent in doc.ents:
         categories = {modifier.category for modifier in ent._.modifiers}
+        normalized = ent._.normalized
+        if normalized is None and ent.label_ in ("CAR_T_PRODUCT", "DIAGNOSIS"):
+            normalized = _closest_term(ent.text, ent.label_, terminology)
+            if normalized is None:
+                continue
         mentions.append(Mention(
-            start=ent.start_char, end=ent.end_char, label=ent.label_, normalized=ent._.normalized,
+            start=ent.start_char, end=ent.end_char, label=ent.label_, normalized=normalized,
             source=ent._.source, negated="NEGATED_EXISTENCE" in categories,
             historical="HISTORICAL" in categories, hypothetical="HYPOTHETICAL" in categories,
             family="FAMILY" in categories, section=ent._.section_category,
@@ -97,6 +101,14 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
         end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end else len(doc.text)
         regions.append(Region(start, end, section.category, text.page_at(start)))
     return Packet(text, mentions, regions, terminology)
+
+
+def _closest_term(text: str, label: str, terminology) -> str | None:
+    """Normalizes a model-found spelling the rules missed ("tisagenleceucel") to its closest term."""
+    sets = terminology.products + (terminology.generic_car_t,) if label == "CAR_T_PRODUCT" else terminology.diagnoses
+    by_term = {term.lower(): s.label for s in sets for term in s.terms}
+    close = difflib.get_close_matches(text.lower(), list(by_term), n=1, cutoff=0.8)
+    return by_term[close[0]] if close else None
 
 
 def _first_found(*candidates: FieldValue) -> FieldValue:
@@ -206,6 +218,18 @@ def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str
         value = combine(yes) >= combine(no)
         return value, disagreement_confidence, "sources disagree about prior CAR-T therapy"
     return bool(yes), combine(yes or no), None
+
+
+def _setting_and_attestations(packet: Packet) -> list[FieldValue]:
+    setting = _setting_field(packet)
+    attestations = [_attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", packet),
+                    _attestation_field("safety_monitoring_attested", "safety_monitoring", packet)]
+    if setting.value == "inpatient":
+        # Outpatient attestations mean nothing for an inpatient request, whatever the boxes show.
+        attestations = [FieldValue(a.name, None, setting.confidence, a.evidence,
+                                   "inpatient request: outpatient attestations do not apply")
+                        for a in attestations]
+    return [setting, *attestations]
 
 
 def _setting_field(packet: Packet) -> FieldValue:

@@ -7,7 +7,7 @@ and agreement or disagreement between sources.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from extraction.dates import DateMention
 from extraction.models import FieldValue
@@ -16,6 +16,7 @@ from extraction.text import PacketText
 
 MAX_EVIDENCE = 5
 MAX_CONFIDENCE = 0.98
+ABSENT_CONFIDENCE = 0.7
 _AGREEMENT_WEIGHT = 0.3  # sources in a packet are correlated (copied forward): agreement adds little
 
 
@@ -48,9 +49,22 @@ class Packet:
     mentions: list[Mention]
     regions: list[Region]
     terminology: Terminology
+    reference_titles: list[int] = field(default_factory=list)  # offsets of reference title lines
+
+    def __post_init__(self) -> None:
+        body = self.text.text
+        offset = 0
+        for line in body.split("\n"):
+            lowered = line.lower()
+            if len(line.split()) <= 12 and any(w in lowered for w in self.terminology.reference_title_words):
+                self.reference_titles.append(offset)
+            offset += len(line) + 1
 
     def is_reference(self, offset: int) -> bool:
-        """Inside attached reference material whose header is on the same page."""
+        """Inside attached reference material (drug label, payer policy) on the same page."""
+        page = self.text.page_at(offset)
+        if any(t <= offset and self.text.page_at(t) == page for t in self.reference_titles):
+            return True
         for region in self.regions:
             if region.start <= offset < region.end:
                 return (region.category in self.terminology.reference_categories
@@ -103,7 +117,8 @@ def field_from(name: str, value, spans: list[tuple[int, int, float]], text: Pack
 
 
 def absent(name: str, empty) -> FieldValue:
-    return FieldValue(name, empty, 0.0)
+    """Nothing found: usually because the packet does not say it (the confidence of that)."""
+    return FieldValue(name, empty, ABSENT_CONFIDENCE)
 
 
 def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pattern, reach: int,

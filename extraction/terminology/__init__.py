@@ -43,6 +43,7 @@ class Terminology:
     attestations: tuple[TermSet, ...]
     sections: tuple[TermSet, ...]  # label = section category, terms = headers
     reference_categories: tuple[str, ...]
+    reference_title_words: tuple[str, ...]
     context_modifiers: tuple[ContextModifier, ...]
 
 
@@ -52,7 +53,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions"})
     codes = _read(directory / "codes.toml", {"hcpcs"})
     statements = _read(directory / "statements.toml", {"setting", "attestation"})
-    sections = _read(directory / "sections.toml", {"reference_categories", "section"})
+    sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
     context = _read(directory / "context.toml", {"modifier"})
 
     product_sets = tuple(_term_set(t, "generic", "terms", "product") for t in _tables(products, "product"))
@@ -76,6 +77,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
                            for t in _tables(statements, "attestation")),
         sections=section_sets,
         reference_categories=reference,
+        reference_title_words=tuple(w.lower() for w in _strings(sections, "reference_title_words", "sections.toml")),
         context_modifiers=tuple(_modifiers(context)),
     )
 
