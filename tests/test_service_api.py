@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from service_support import DATABASES, database_url_for, redis_server, start_service, tagged_pdf  # noqa: F401
+from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
+                             start_service, tagged_pdf)
 
 pytestmark = pytest.mark.slow
 
