@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from intake.db.session import make_engine, make_sessionmaker
 from intake.http_errors import install_error_handlers
 from intake.queue import JobQueue, connect
-from intake.routers import documents, health
+from intake.routers import documents, health, reviews
 from intake.settings import Settings
 from intake.storage import BlobStore
+from intake.web.install import install_web
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -32,6 +33,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(reviews.router)
+    install_web(app)
     return app
 
 

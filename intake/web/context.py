@@ -21,4 +21,4 @@ def decision_clock(settings: Settings) -> DecisionClock:
 
 
 def blob_store(request: Request) -> BlobStore:
-    return BlobStore(app_settings(request).blob_dir)
+    return request.app.state.store

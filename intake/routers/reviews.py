@@ -1,0 +1,35 @@
+"""/v1/documents/{id}/review: the reviewed result, for downstream systems.
+
+Readable with the API key that uploaded the document, or by a signed-in reviewer (the UI's
+session cookie). The determination is null until a reviewer records one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Security
+from sqlalchemy.orm import Session
+
+from intake.auth import api_key_header, require_api_key
+from intake.db.models import Document
+from intake.db.session import get_session
+from intake.http_errors import ApiError, error_responses
+from intake.review.accounts import SignedIn
+from intake.review.reviewed import reviewed_result
+from intake.web.auth import optional_user
+
+router = APIRouter(prefix="/v1/documents", tags=["review"])
+
+
+@router.get("/{document_id}/review", summary="The reviewed result: final values and determination",
+            description="Each field and criterion carries the extracted value, the final value and how the "
+                        "reviewer got there (confirmed, corrected, overridden; reason; who; when).",
+            responses=error_responses(401, 404))
+def document_review(request: Request, document_id: str, key: str | None = Security(api_key_header),
+                    user: SignedIn | None = Depends(optional_user),
+                    db: Session = Depends(get_session)) -> dict[str, Any]:
+    caller_key_id = None if user is not None else require_api_key(request=request, key=key).id
+    document = db.get(Document, document_id)
+    if document is None or (caller_key_id is not None and document.api_key_id != caller_key_id):
+        raise ApiError(404, "not_found", "no such document for this caller")
+    return reviewed_result(db, document)

@@ -1,0 +1,102 @@
+"""Packets for the review tests, seeded straight through the service's DB layer and blob store
+(no workers): a synthetic digital packet read by the real Extractor, its upright page images
+stored as PNG blobs, and its result in the extraction contract. Only synthetic patients."""
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from extraction.config import ExtractionConfig
+from extraction.models import page_to_dict
+from extraction.pipeline import Extractor
+from intake.auth import create_key
+from intake.db.models import Document, DocumentPage, utcnow
+from intake.db.session import session_scope
+from intake.review.accounts import create_user
+from intake.storage import BlobStore
+from synthetic.packets import build_packet
+from synthetic.render import render_pdf
+
+PASSWORD = "synthetic-reviewer-pw"
+# Markup an attacker could fax in; it must only ever show up as text.
+SCRIPT_TEXT = "<script>document.title='pwned'</script>"
+IMG_TEXT = '<img src=x onerror="document.title=\'pwned\'">'
+
+
+@dataclass(frozen=True)
+class ExtractedPacket:
+    pdf: bytes
+    result: dict[str, Any]
+    pages: list[dict[str, Any]]  # page_to_dict per page
+    images: list[bytes]  # upright page PNGs
+
+
+def _png(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=1)
+def extracted_packet() -> ExtractedPacket:
+    """The first digital packet of the eval split, read once per test process."""
+    packet = next(p for p in (build_packet("eval", 0, i) for i in range(50)) if p.damage is None)
+    pdf = render_pdf(packet.pages, title="synthetic review packet")
+    extractor = Extractor(ExtractionConfig())
+    readings = list(extractor.read_pages(pdf))
+    result = extractor.analyze([r.page for r in readings], "synthetic-review.pdf").to_dict()
+    return ExtractedPacket(pdf, result, [page_to_dict(r.page) for r in readings],
+                           [_png(r.image) for r in readings])
+
+
+def with_markup(result: dict[str, Any]) -> dict[str, Any]:
+    """The same result as if OCR had read HTML markup on the page."""
+    hostile = copy.deepcopy(result)
+    name = hostile["fields"]["patient_name"]
+    name["value"] = SCRIPT_TEXT
+    name["evidence"][0]["text"] = f"Patient: {SCRIPT_TEXT} {IMG_TEXT}"
+    hostile["criteria"][0]["explanation"] = f"read {SCRIPT_TEXT}"
+    return hostile
+
+
+def api_key(sessions: sessionmaker[Session]) -> tuple[str, str]:
+    """(key id, plaintext key) of a new API key."""
+    with session_scope(sessions) as db:
+        row, key = create_key(db, "review-tests")
+        return row.id, key
+
+
+def seed_document(sessions: sessionmaker[Session], store: BlobStore, key_id: str,
+                  packet: ExtractedPacket, result: dict[str, Any] | None = None,
+                  received_ago: timedelta = timedelta(hours=1), expedited: bool = False,
+                  source: str = "synthetic-review.pdf") -> str:
+    result = packet.result if result is None else result
+    now = utcnow()
+    received_at: datetime = now - received_ago
+    sha256 = store.put(packet.pdf)
+    with session_scope(sessions) as db:
+        document = Document(
+            sha256=sha256, dedup_key=hashlib.sha256(f"{sha256}:{received_at}".encode()).hexdigest(),
+            size=len(packet.pdf), media_type="application/pdf", page_count=len(packet.pages),
+            status="ready_for_review", source=source, api_key_id=key_id, expedited=expedited,
+            received_at=received_at, finished_at=now, updated_at=now, attempts=1,
+            recommendation=result["recommendation"], result=result)
+        db.add(document)
+        db.flush()
+        for page, image in zip(packet.pages, packet.images):
+            db.add(DocumentPage(document_id=document.id, number=page["number"], status="done",
+                                method=page["method"], result=page, image_sha256=store.put(image),
+                                seconds=page["seconds"], attempts=1, updated_at=now))
+        return document.id
+
+
+def add_user(sessions: sessionmaker[Session], name: str, role: str = "reviewer") -> None:
+    with session_scope(sessions) as db:
+        create_user(db, name, PASSWORD, role)

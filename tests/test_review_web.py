@@ -1,0 +1,190 @@
+"""The reviewer UI over HTTP (in-process app from create_app): sign-in, sessions, CSRF, escaping,
+authenticated page images, the audit trail and the reviewed-result endpoint."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from intake.commands.users import add_user as add_user_command
+from intake.db.migrate import upgrade_to_head
+from intake.review.accounts import authenticate
+from intake.db.session import session_scope
+from intake.settings import Settings
+from review_seed import PASSWORD, SCRIPT_TEXT, add_user, api_key, extracted_packet, seed_document, with_markup
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def app(tmp_path):
+    settings = Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/15")
+    upgrade_to_head(settings.database_url_resolved)
+    app = create_app(settings)
+    add_user(app.state.sessions, "rita")
+    add_user(app.state.sessions, "ada", role="admin")
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def seeded(app):
+    key_id, key = api_key(app.state.sessions)
+    packet = extracted_packet()
+    plain = seed_document(app.state.sessions, app.state.store, key_id, packet)
+    hostile = seed_document(app.state.sessions, app.state.store, key_id, packet, with_markup(packet.result),
+                            source="<b>fax</b>.pdf")
+    return {"key": key, "plain": plain, "hostile": hostile}
+
+
+def sign_in(client: TestClient, name: str = "rita", password: str = PASSWORD) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"name": name, "password": password, "next": "/review",
+                                           "csrf_token": CSRF.search(page.text).group(1)},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def csrf_of(client: TestClient, path: str) -> str:
+    return CSRF.search(client.get(path).text).group(1)
+
+
+def test_pages_need_sign_in_and_resources_answer_401(app, seeded):
+    client = TestClient(app)
+    response = client.get(f"/review/packets/{seeded['plain']}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=/review/packets/{seeded['plain']}"
+    assert client.get(f"/review/packets/{seeded['plain']}/pages/1/image").status_code == 401
+    assert client.get(f"/v1/documents/{seeded['plain']}/review").status_code == 401
+
+
+def test_sign_in_sets_a_hardened_session_cookie_and_logout_ends_it(app, seeded):
+    client = TestClient(app)
+    bad = client.post("/login", data={"name": "rita", "password": "wrong password",
+                                      "csrf_token": csrf_of(client, "/login")})
+    assert bad.status_code == 401 and "wrong password" in bad.text
+    page = client.get("/login")
+    response = client.post("/login", data={"name": "rita", "password": PASSWORD, "next": "//evil.example",
+                                           "csrf_token": CSRF.search(page.text).group(1)},
+                           follow_redirects=False)
+    assert response.headers["location"] == "/review"  # never off-site
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("intake_session="))
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    token = client.cookies["intake_session"]
+    queue = client.get("/review")
+    assert queue.status_code == 200 and "no-store" in queue.headers["cache-control"]
+    assert "script-src 'self'" in queue.headers["content-security-policy"]
+    client.post("/logout", data={"csrf_token": CSRF.search(queue.text).group(1)})
+    replay = TestClient(app, cookies={"intake_session": token})
+    assert replay.get("/review", follow_redirects=False).status_code == 303
+    assert replay.get(f"/review/packets/{seeded['plain']}/pages/1/image").status_code == 401
+
+
+def test_login_form_needs_its_csrf_token(app):
+    client = TestClient(app)
+    client.get("/login")
+    response = client.post("/login", data={"name": "rita", "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 403 and "intake_session" not in response.cookies
+
+
+def test_every_post_needs_the_session_csrf_token(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+    for path, data in ((f"{packet}/fields/birth_date", {"action": "correct", "value": "1970-01-01"}),
+                       (f"{packet}/criteria/diagnosis_b_all", {"action": "confirm"}),
+                       (f"{packet}/determination", {"outcome": "meets_criteria"}),
+                       ("/logout", {})):
+        assert client.post(path, data=data).status_code == 403
+        assert client.post(path, data={**data, "csrf_token": "forged"}).status_code == 403
+    other = TestClient(app)
+    sign_in(other, "ada")
+    foreign = csrf_of(other, "/review")  # a valid token, but of another session
+    assert client.post(f"{packet}/determination", data={"outcome": "meets_criteria",
+                                                        "csrf_token": foreign}).status_code == 403
+    page = client.get(packet).text
+    assert "criterion confirmed" not in page and "field corrected" not in page
+    assert "status <b>ready for review</b>" in page
+
+
+def test_packet_markup_is_shown_as_text(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    html = client.get(f"/review/packets/{seeded['hostile']}").text
+    assert "<script>document.title" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;document.title=" in html
+    assert "&lt;b&gt;fax&lt;/b&gt;.pdf" in client.get("/review").text
+
+
+def test_correction_is_validated_audited_and_served_downstream(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+    token = csrf_of(client, packet)
+    invalid = client.post(f"{packet}/fields/birth_date", data={"action": "correct", "value": "1970-02-30",
+                                                              "csrf_token": token})
+    assert invalid.status_code == 422 and "enter a real date as YYYY-MM-DD" in invalid.text
+    ok = client.post(f"{packet}/fields/birth_date", follow_redirects=False,
+                     data={"action": "correct", "value": "1970-02-24", "reason": "form says 1970",
+                           "csrf_token": token})
+    assert ok.status_code == 303 and ok.headers["location"].startswith(packet + "#item-f")
+    no_reason = client.post(f"{packet}/criteria/diagnosis_b_all",
+                            data={"action": "override", "status": "not_met", "csrf_token": token})
+    assert no_reason.status_code == 422 and "a reason is required" in no_reason.text
+    deny = client.post(f"{packet}/determination", data={"outcome": "deny", "csrf_token": token})
+    assert deny.status_code == 422
+    done = client.post(f"{packet}/determination", follow_redirects=False,
+                       data={"outcome": "request_more_information", "csrf_token": token})
+    assert done.status_code == 303
+    page = client.get(packet).text
+    assert "field corrected" in page and "form says 1970" in page and "Request more information" in page
+
+    as_reviewer = client.get(f"/v1/documents/{seeded['plain']}/review").json()
+    as_caller = TestClient(app).get(f"/v1/documents/{seeded['plain']}/review",
+                                    headers={"X-API-Key": seeded["key"]}).json()
+    assert as_reviewer == as_caller
+    assert as_caller["status"] == "reviewed"
+    assert as_caller["determination"]["outcome"] == "request_more_information"
+    assert as_caller["fields"]["birth_date"]["value"] == "1970-02-24"
+    assert as_caller["fields"]["birth_date"]["review"]["reviewer"] == "rita"
+    stranger = TestClient(app).get(f"/v1/documents/{seeded['plain']}/review", headers={"X-API-Key": "ik_nope"})
+    assert stranger.status_code == 401
+
+
+def test_page_images_are_served_to_signed_in_reviewers(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    image = client.get(f"/review/packets/{seeded['plain']}/pages/1/image")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert "no-store" in image.headers["cache-control"]
+    assert client.get(f"/review/packets/{seeded['plain']}/pages/99/image").status_code == 404
+
+
+def test_admin_pages_are_for_admins(app):
+    reviewer, admin = TestClient(app), TestClient(app)
+    sign_in(reviewer)
+    sign_in(admin, "ada")
+    assert reviewer.get("/admin/users").status_code == 403
+    assert "rita" in admin.get("/admin/users").text
+
+
+def test_users_add_command_reads_password_from_stdin(tmp_path, monkeypatch, capsys):
+    import argparse
+    import io
+
+    monkeypatch.setenv("INTAKE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    args = argparse.Namespace(name="carol", role="admin", password_stdin=True)
+    assert add_user_command(args) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert add_user_command(args) == 1
+    assert "already exists" in capsys.readouterr().err
+    settings = Settings(data_dir=tmp_path)
+    from intake.db.session import make_engine, make_sessionmaker
+    engine = make_engine(settings.database_url_resolved)
+    with session_scope(make_sessionmaker(engine)) as db:
+        assert authenticate(db, "carol", "a long enough password").role == "admin"
+    engine.dispose()
