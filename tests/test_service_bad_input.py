@@ -1,0 +1,89 @@
+"""Every class of bad input is refused at upload with a clear JSON reason (nothing stored as a
+document), a damaged page degrades without failing its packet, and the workers keep serving."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen import canvas
+from sqlalchemy import func, select
+
+from fax_fixtures import faxed, with_undecodable_last_page
+from intake.db.models import Document
+from intake.db.session import session_scope
+from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
+                             start_service, tagged_pdf)
+
+pytestmark = pytest.mark.slow
+
+MAX_BYTES = 400_000
+MAX_PAGES = 5
+MAX_PIXELS = 20_000_000
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def service(request, tmp_path_factory, redis_server):  # noqa: F811
+    tmp = tmp_path_factory.mktemp(f"bad-{request.param}")
+    svc = start_service(tmp, database_url_for(request, tmp), redis_server.url, workers=1,
+                        INTAKE_MAX_BYTES=str(MAX_BYTES), INTAKE_MAX_PAGES=str(MAX_PAGES),
+                        INTAKE_MAX_PIXELS=str(MAX_PIXELS))
+    yield svc
+    svc.stop()
+
+
+def _encrypted_pdf() -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter, encrypt="synthetic-secret")
+    c.drawString(72, 720, "Patient name: Jane Testperson")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _huge_png() -> bytes:
+    buf = io.BytesIO()
+    # 5000 px at 60 dpi: an 83-inch page, 25 Mpx at its own resolution
+    Image.new("L", (5000, 5000), 255).save(buf, format="PNG", dpi=(60, 60))
+    return buf.getvalue()
+
+
+BAD_INPUTS = {
+    "empty": (lambda: b"", 422, "empty_document"),
+    "random_bytes": (lambda: bytes(range(256)) * 40, 415, "unsupported_format"),
+    "truncated_pdf": (lambda: tagged_pdf("truncated", pages=2)[:-700], 422, "corrupt_document"),
+    "encrypted_pdf": (_encrypted_pdf, 422, "encrypted_document"),
+    "too_large": (lambda: b"%PDF-1.4\n" + bytes(MAX_BYTES + 10), 413, "file_too_large"),
+    "too_many_pages": (lambda: tagged_pdf("long", pages=MAX_PAGES + 1), 413, "too_many_pages"),
+    "too_many_pixels": (_huge_png, 413, "too_many_pixels"),
+}
+
+
+def _document_count(service) -> int:
+    with session_scope(service.sessions) as s:
+        return s.scalar(select(func.count()).select_from(Document))
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_refused_with_a_reason(service, case):
+    make, status, code = BAD_INPUTS[case]
+    before = _document_count(service)
+    response = service.upload(make())
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert _document_count(service) == before
+
+
+def test_damaged_page_degrades_and_workers_keep_serving(service, tmp_path):
+    damaged = service.upload(with_undecodable_last_page(faxed(tmp_path, "damaged.tif", pages=2)))
+    good = service.upload(tagged_pdf("after-bad-inputs", pages=2))
+    assert damaged.status_code == 202 and good.status_code == 202
+    ids = [damaged.json()["id"], good.json()["id"]]
+    assert service.wait_final(ids, timeout=180) == {i: "ready_for_review" for i in ids}
+    service.assert_processed_exactly_once(ids)
+    with service.client() as client:
+        details = client.get(damaged.json()["status_url"]).json()["result"]["page_details"]
+    assert [p["method"] for p in details][-1] == "failed"
+    assert details[-1]["error"]
