@@ -1,0 +1,212 @@
+"""A reviewer's session in real headless Chromium against a real uvicorn server process.
+
+Packets are seeded through the service's DB layer and blob store (no workers). Set
+REVIEW_SCREENSHOTS=<dir> to also save the queue and packet screenshots used in docs/.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from intake.db.migrate import upgrade_to_head
+from intake.db.session import make_engine, make_sessionmaker
+from intake.settings import Settings
+from intake.storage import BlobStore
+from review_seed import PASSWORD, SCRIPT_TEXT, add_user, api_key, extracted_packet, seed_document, with_markup
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SERVER_START_TIMEOUT_S = 60
+UI_TIMEOUT_MS = 15_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("review-ui")
+    settings = Settings(data_dir=data_dir)
+    upgrade_to_head(settings.database_url_resolved)
+    engine = make_engine(settings.database_url_resolved)
+    sessions, store = make_sessionmaker(engine), BlobStore(settings.blob_dir)
+    key_id, _ = api_key(sessions)
+    packet = extracted_packet()
+    oldest = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=30),
+                           source="fax-0001-aucatzyl.pdf")
+    newer = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=2),
+                          source="fax-0002-aucatzyl.pdf")
+    hostile = seed_document(sessions, store, key_id, packet, with_markup(packet.result),
+                            received_ago=timedelta(hours=1), source="fax-0003-markup.pdf")
+    add_user(sessions, "rita")
+    engine.dispose()
+
+    port = _free_port()
+    env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    env.pop("DATABASE_URL", None)
+    log = open(data_dir / "uvicorn.log", "wb")
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api:app_from_env",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("uvicorn did not start: " + (data_dir / "uvicorn.log").read_text()[-2000:])
+        time.sleep(0.2)
+    yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile}
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def sign_in(page, base: str, target: str = "/review") -> None:
+    page.goto(base + target)
+    assert "/login" in page.url  # signed-out visitors are sent to sign in
+    page.fill("input[name=name]", "rita")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{target}")
+
+
+def test_reviewer_corrects_overrides_and_decides(page, site):
+    base = site["base"]
+    sign_in(page, base)
+    screenshots = os.environ.get("REVIEW_SCREENSHOTS")
+    if screenshots:
+        page.screenshot(path=str(Path(screenshots) / "queue.png"))
+
+    # The oldest packet (expedited on its form, received 30 h ago) is first and overdue.
+    first = page.locator("tr.queue-row").first
+    assert "fax-0001-aucatzyl.pdf" in first.inner_text()
+    assert "overdue" in first.locator(".flag.overdue").inner_text().lower()
+    assert first.locator(".flag.expedited").count() == 1
+    first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/review/packets/{site['oldest']}")
+
+    # Evidence for the birth date: clicking it highlights its box on the page image.
+    birth = page.locator("article.field", has=page.locator(".name", has_text="birth date"))
+    link = birth.locator("a.evidence").first
+    key = link.get_attribute("data-ev")
+    box = page.locator(f"#box-{key}")
+    assert "active" not in (box.get_attribute("class") or "")
+    link.click()
+    assert "active" in box.get_attribute("class")
+    box_area, image_area = box.bounding_box(), box.locator("xpath=..").locator("img").bounding_box()
+    assert box_area["width"] > 5 and box_area["height"] > 3
+    assert image_area["x"] <= box_area["x"] and box_area["x"] + box_area["width"] <= image_area["x"] + image_area["width"]
+    assert page.evaluate("document.querySelector('.sheet img').naturalWidth") > 0  # image served
+    if screenshots:
+        page.screenshot(path=str(Path(screenshots) / "packet.png"))
+
+    # Correct the birth date with the keyboard: focus the field, e, type, Enter.
+    birth.focus()
+    page.keyboard.press("e")
+    date_input = birth.locator("input[name=value]")
+    assert date_input.evaluate("el => el === document.activeElement")
+    date_input.fill("1970-02-24")
+    birth.locator("input[name=reason]").fill("date on the request form")
+    date_input.press("Enter")
+    page.wait_for_load_state()
+    birth = page.locator("article.field", has=page.locator(".name", has_text="birth date"))
+    assert birth.locator("[data-role=value]").inner_text() == "1970-02-24"
+    assert "corrected by rita" in birth.inner_text()
+
+    # Override a criterion; the reason is mandatory.
+    criterion = page.locator("article.criterion").first
+    criterion.locator("summary").click()
+    current = criterion.locator("[data-role=status]").inner_text()
+    new_status = "insufficient evidence" if current != "insufficient evidence" else "not met"
+    criterion.locator("select[name=status]").select_option(label=new_status)
+    criterion.locator("textarea[name=reason]").fill("pathology report is for a different date")
+    criterion.locator("form.override button[type=submit]").click()
+    page.wait_for_load_state()
+    criterion = page.locator("article.criterion").first
+    assert criterion.locator("[data-role=status]").inner_text() == new_status
+    assert "overridden by rita" in criterion.inner_text()
+
+    # Determination: refer to the medical director (there is no denial to choose).
+    assert page.locator("form.determination input[value=deny]").count() == 0
+    page.check("form.determination input[value=refer_to_medical_director]")
+    page.fill("form.determination textarea[name=note]", "age and prior therapy need a physician")
+    page.click("form.determination button[type=submit]")
+    page.wait_for_load_state()
+    assert "Refer to medical director" in page.locator(".determination-done").inner_text()
+    assert "reviewed" in page.locator(".packet-head").inner_text()
+
+    trail = page.locator("#audit tbody").inner_text()
+    assert "viewed" in trail
+    assert "field corrected" in trail and "1970-02-24" in trail and "date on the request form" in trail
+    assert "criterion overridden" in trail and "pathology report is for a different date" in trail
+    assert "determination" in trail and "refer_to_medical_director" in trail
+
+
+def test_packet_markup_renders_as_text(page, site):
+    sign_in(page, site["base"], f"/review/packets/{site['hostile']}")
+    name = page.locator("article.field", has=page.locator(".name", has_text="patient name"))
+    assert SCRIPT_TEXT in name.locator("[data-role=value]").inner_text()
+    assert SCRIPT_TEXT in name.locator("a.evidence").first.inner_text()
+    assert page.title() != "pwned"
+    assert page.locator("script:not([src])").count() == 0
+    assert page.locator("img[src=x]").count() == 0
+
+
+def test_form_without_csrf_token_is_refused(page, site):
+    base = site["base"]
+    sign_in(page, base, f"/review/packets/{site['newer']}")
+    birth = page.locator("article.field", has=page.locator(".name", has_text="birth date"))
+    birth.locator("form.correct input[name=csrf_token]").evaluate("el => el.remove()")
+    birth.locator("summary").click()
+    birth.locator("input[name=value]").fill("1999-01-01")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        birth.locator("form.correct button[type=submit]").click()
+    assert answer.value.status == 403
+    page.goto(f"{base}/review/packets/{site['newer']}")
+    assert "field corrected" not in page.locator("#audit").inner_text()
+
+
+def test_signed_out_page_image_is_refused(site):
+    response = httpx.get(f"{site['base']}/review/packets/{site['oldest']}/pages/1/image")
+    assert response.status_code == 401
+    assert not response.content.startswith(b"\x89PNG")
