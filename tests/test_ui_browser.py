@@ -210,3 +210,23 @@ def test_signed_out_page_image_is_refused(site):
     response = httpx.get(f"{site['base']}/review/packets/{site['oldest']}/pages/1/image")
     assert response.status_code == 401
     assert not response.content.startswith(b"\x89PNG")
+
+
+def test_keyboard_moves_between_items_and_confirms(page, site):
+    sign_in(page, site["base"], f"/review/packets/{site['newer']}")
+    assert "j" in page.locator("footer.keys").inner_text()  # hints are visible
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    second = page.locator("article.review-item").nth(1)
+    assert second.evaluate("el => el === document.activeElement")
+    page.keyboard.press("k")
+    first = page.locator("article.review-item").first
+    assert first.evaluate("el => el === document.activeElement")
+    page.keyboard.press("c")
+    page.wait_for_url("**#item-f0")
+    first = page.locator("article.review-item").first
+    assert "confirmed by rita" in first.inner_text()
+    assert first.evaluate("el => el === document.activeElement")  # focus comes back to the item
+    page.keyboard.press("v")
+    key = first.locator("a.evidence").first.get_attribute("data-ev")
+    assert "active" in page.locator(f"#box-{key}").get_attribute("class")
