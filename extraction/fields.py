@@ -39,12 +39,13 @@ _TREATMENT_LABEL = re.compile(
 _SERVICE_DATE_LABEL = re.compile(r"(date\s+of\s+service|service\s+date|\bDOS)\W*$", re.IGNORECASE)
 _REQUEST_LABEL = re.compile(r"((date\s+of\s+)?request(\s+date)?|date\s+(submitted|of\s+submission)|(form|submission)"
                             r"\s+date|^\s*date)\W*$", re.IGNORECASE)
-_SENT_LABEL = re.compile(r"(fax\s+date|date\s+sent|transmission\s+date|dated|sent|signed\s+on|date\s+signed)\W*$",
+_SENT_LABEL = re.compile(r"(fax\s+date|date\s+sent|transmission\s+date|dated|sent|signed\s+on|date\s+signed|/s/.{0,60}\bdate)\W*$",
                          re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)
 _LABEL_REACH = 40  # characters between a label and its date
+_SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 _ICD10 = re.compile(r"(?<![\w.])([A-TV-Z])([0-9O]{2})\.([0-9OA-Z]{1,4})(?![\w.])")
 _HCPCS = re.compile(r"(?<!\w)([QCJ])\s?([0-9OolI]{4})(?!\w)")
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
@@ -69,7 +70,7 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
                      date_field("treatment_date", packet, _on_form_pages(packet, dates), _SERVICE_DATE_LABEL,
                                 _LABEL_REACH)),
         _first_found(date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
-                     date_field("request_date", packet, dates, _SENT_LABEL, _LABEL_REACH)),
+                     date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH)),
         *_diagnosis_fields(packet),
         *_prior_car_t_fields(packet),
         *_setting_and_attestations(packet),

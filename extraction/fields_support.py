@@ -17,7 +17,7 @@ from extraction.text import PacketText
 MAX_EVIDENCE = 5
 MAX_CONFIDENCE = 0.98
 ABSENT_CONFIDENCE = 0.7
-_AGREEMENT_WEIGHT = 0.3  # sources in a packet are correlated (copied forward): agreement adds little
+_AGREEMENT_WEIGHT = 0.6  # sources in a packet are correlated (copied forward): agreement adds little
 
 
 @dataclass(frozen=True)

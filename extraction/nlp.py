@@ -33,6 +33,8 @@ PACKAGED_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
 # scispaCy keeps a period after a single capital ("J." in "J. Smith"), which also glues it to
 # "CAR-T." at a sentence end. A letter after a hyphen is never an initial, so split there.
 _HYPHEN_LETTER_PERIOD = r"(?<=-[A-Za-z])\.$"
+_OCR_CONFUSIONS = {"0": "0O", "1": "1lI"}
+_MAX_SPELLINGS = 12
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,18 @@ def target_rules(terminology: Terminology) -> list[TargetRule]:
                              ("CAR_T_PRODUCT", (terminology.generic_car_t,)), ("SETTING", terminology.settings),
                              ("ATTESTATION", terminology.attestations)):
         for term_set in term_sets:
-            rules.extend(TargetRule(literal=term, category=label, attributes={"normalized": term_set.label})
-                         for term in term_set.terms)
+            rules.extend(TargetRule(literal=spelling, category=label, attributes={"normalized": term_set.label})
+                         for term in term_set.terms for spelling in ocr_spellings(term))
     return rules
+
+
+def ocr_spellings(term: str) -> list[str]:
+    """The term plus its OCR misreadings of 0 and 1 ("CTLO19", "bb2l21") for terms with digits."""
+    spellings = [""]
+    for char in term:
+        options = _OCR_CONFUSIONS.get(char, char)
+        spellings = [s + o for s in spellings for o in options][:_MAX_SPELLINGS]
+    return spellings
 
 
 def _base(name: str | None) -> Language:
