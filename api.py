@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from intake.db.session import make_engine, make_sessionmaker
 from intake.http_errors import install_error_handlers
 from intake.queue import JobQueue, connect
-from intake.routers import documents, health, reviews
+from intake.routers import documents, health, metrics, reviews
 from intake.settings import Settings
 from intake.storage import BlobStore
 from intake.web.install import install_web
@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(health.router)
     app.include_router(reviews.router)
+    app.include_router(metrics.router)
     install_web(app)
     return app
 

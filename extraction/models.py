@@ -106,6 +106,7 @@ class FieldValue:
     confidence: float
     evidence: list[Evidence] = field(default_factory=list)
     note: str | None = None  # e.g. "form checkbox and clinical note disagree"
+    raw_confidence: float | None = None  # before the calibration map; None when none was applied
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -115,6 +116,8 @@ class FieldValue:
         }
         if self.note:
             out["note"] = self.note
+        if self.raw_confidence is not None:  # refitting a calibration needs the raw scores
+            out["raw_confidence"] = round(self.raw_confidence, 3)
         return out
 
 
@@ -148,6 +151,7 @@ class ExtractionResult:
     policy_id: str = ""
     seconds: float = 0.0
     notices: list[str] = field(default_factory=list)  # informational policy notes, not criteria
+    calibration: str | None = None  # name of the calibration map applied to field confidences
 
     def to_dict(self) -> dict[str, Any]:
         """The output contract of `intake extract --json` (and of the service's results)."""
@@ -161,6 +165,7 @@ class ExtractionResult:
             "notices": list(self.notices),
             "page_details": [page_summary(p) for p in self.pages],
             "seconds": round(self.seconds, 3),
+            "calibration": self.calibration,
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from pathlib import Path
 
 from extraction.config import ExtractionConfig
 from extraction.documents import SourceDocument, open_document
@@ -68,13 +69,21 @@ class Extractor:
             source=source, pages=pages, fields=fields, criteria=decision.criteria,
             recommendation=decision.recommendation, policy_id=decision.policy_id,
             seconds=seconds, notices=decision.notices,
+            calibration=self.config.calibration_path.name if self.calibration else None,
         )
 
     def extract(self, data: bytes, source: str) -> ExtractionResult:
         return self.analyze([reading.page for reading in self.read_pages(data)], source)
 
+    def use_calibration(self, path: Path | None) -> None:
+        """Switch to another calibration map (a newer version) without rebuilding the pipeline."""
+        if path != self.config.calibration_path:
+            self.calibration = load_calibration(path) if path else None
+            self.config = dataclasses.replace(self.config, calibration_path=path)
+
     def _calibrated(self, fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
         if self.calibration is None:
             return fields
-        return {name: dataclasses.replace(fv, confidence=self.calibration.apply(fv.confidence))
+        return {name: dataclasses.replace(fv, confidence=self.calibration.apply(fv.confidence),
+                                          raw_confidence=fv.confidence)
                 for name, fv in fields.items()}

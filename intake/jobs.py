@@ -140,6 +140,7 @@ def finish_document(document_id: str) -> None:
             select(DocumentPage.result).where(DocumentPage.document_id == document_id)
             .order_by(DocumentPage.number))]
     started = time.perf_counter()
+    ctx.extractor.use_calibration(ctx.settings.calibration_path())  # a newly fitted version applies at once
     result = _document_step(ctx, document_id, owner, "finish", lambda: ctx.extractor.analyze(pages, source))
     if result is None:
         return

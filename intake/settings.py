@@ -12,6 +12,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extraction.config import ExtractionConfig, Limits
+from quality.calibration import DEFAULT_CALIBRATION_PATH, newest_calibration_path
 
 
 def _env(name: str) -> AliasChoices:
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
     redis_server_binary: str = Field("redis-server", validation_alias=_env("INTAKE_REDIS_SERVER"))
     tesseract_binary: str = Field("tesseract", validation_alias=_env("INTAKE_TESSERACT"))
     log_level: str = Field("INFO", validation_alias=_env("INTAKE_LOG_LEVEL"))
+    metrics_window_hours: float = Field(24.0, validation_alias=_env("INTAKE_METRICS_WINDOW_HOURS"), gt=0,
+                                        description="Rates, latency percentiles and failure rate cover "
+                                                    "documents finished in this many recent hours.")
+    calibration_dir: Path | None = Field(None, validation_alias=_env("INTAKE_CALIBRATION_DIR"),
+                                         description="Versions written by `intake calibrate`; the newest is "
+                                                     "applied to new results. unset -> <data_dir>/calibration")
 
     # Reviewer UI (intake/web, intake/review). Decision clock defaults follow Medicare Advantage
     # Part B drug requests: 72 h standard, 24 h expedited, counted from receipt.
@@ -84,10 +91,19 @@ class Settings(BaseSettings):
     def redis_dir(self) -> Path:
         return self.data_dir / "redis"
 
+    @property
+    def calibration_dir_resolved(self) -> Path:
+        return self.calibration_dir or self.data_dir / "calibration"
+
+    def calibration_path(self) -> Path | None:
+        """The newest version from `intake calibrate`, else the map committed with the repo, if any."""
+        newest = newest_calibration_path(self.calibration_dir_resolved)
+        return newest or (DEFAULT_CALIBRATION_PATH if DEFAULT_CALIBRATION_PATH.exists() else None)
+
     def limits(self) -> Limits:
         return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_page_pixels=self.max_pixels)
 
     def extraction_config(self) -> ExtractionConfig:
         # One page per job: parallelism comes from workers, not from threads inside a job.
         return ExtractionConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
-                                page_workers=1)
+                                page_workers=1, calibration_path=self.calibration_path())

@@ -1,8 +1,10 @@
 """A confidence calibration map: raw field confidence -> probability the field is right.
 
-Fitted with isotonic regression on (confidence, correct) pairs from a labelled split that is
-not the evaluation split, saved as versioned JSON, and applied by the Extractor to every field
+Fitted with isotonic regression (or Platt scaling, a logistic curve sampled into the same
+piecewise-linear form) on (confidence, correct) pairs from a labelled split that is not the
+evaluation split, saved as versioned JSON, and applied by the Extractor to every field
 confidence before the rules run (so criterion confidences inherit calibrated inputs).
+`intake calibrate` writes numbered versions into a directory; the newest one is in use.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 
 from extraction.errors import ConfigurationError
 
@@ -21,6 +24,10 @@ CALIBRATION_VERSION = 1
 # Committed with the repo when fitted; the Extractor uses it by default when it exists.
 DEFAULT_CALIBRATION_PATH = Path(__file__).resolve().parent / "field_calibration.json"
 _KEYS = {"version", "kind", "fitted_at", "samples", "thresholds"}
+_OPTIONAL_KEYS = {"source", "evaluation"}
+KINDS = ("isotonic", "platt")
+PLATT_GRID_POINTS = 101  # the logistic curve is stored as this many (raw, calibrated) points
+_VERSION_GLOB = "field-calibration-v*.json"
 
 
 @dataclass(frozen=True)
@@ -31,25 +38,84 @@ class Calibration:
     fitted_at: str
     samples: int
     version: int = CALIBRATION_VERSION
+    source: str = ""  # what it was fitted on, e.g. "labelled samples/ (21 packets)"
+    # Held-out figures measured when it was fitted: {"samples", "ece_before", "ece_after"}.
+    evaluation: dict[str, float | int | None] | None = None
 
     def apply(self, confidence: float) -> float:
         xs, ys = zip(*self.thresholds)
         return float(np.interp(confidence, xs, ys))
 
     def to_dict(self) -> dict[str, object]:
-        return {"version": self.version, "kind": self.kind, "fitted_at": self.fitted_at,
-                "samples": self.samples, "thresholds": [list(t) for t in self.thresholds]}
+        out: dict[str, object] = {"version": self.version, "kind": self.kind, "fitted_at": self.fitted_at,
+                                  "samples": self.samples, "thresholds": [list(t) for t in self.thresholds]}
+        if self.source:
+            out["source"] = self.source
+        if self.evaluation is not None:
+            out["evaluation"] = dict(self.evaluation)
+        return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_pairs(confidences: Sequence[float], correct: Sequence[bool]) -> None:
+    if len(confidences) != len(correct) or len(confidences) < 2:
+        raise ValueError("need at least two (confidence, correct) pairs of equal length")
 
 
 def fit_isotonic(confidences: Sequence[float], correct: Sequence[bool]) -> Calibration:
-    if len(confidences) != len(correct) or len(confidences) < 2:
-        raise ValueError("need at least two (confidence, correct) pairs of equal length")
+    _check_pairs(confidences, correct)
     model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
     model.fit(np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float))
     thresholds = tuple((round(float(x), 6), round(float(y), 6))
                        for x, y in zip(model.X_thresholds_, model.y_thresholds_))
-    return Calibration(kind="isotonic", thresholds=thresholds, samples=len(confidences),
-                       fitted_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    return Calibration(kind="isotonic", thresholds=thresholds, samples=len(confidences), fitted_at=_now())
+
+
+def fit_platt(confidences: Sequence[float], correct: Sequence[bool]) -> Calibration:
+    """Logistic regression of correctness on the raw confidence (Platt scaling)."""
+    _check_pairs(confidences, correct)
+    outcomes = np.asarray(correct, dtype=int)
+    if outcomes.min() == outcomes.max():  # one class only: the observed rate is all there is
+        rate = float(outcomes[0])
+        thresholds: tuple[tuple[float, float], ...] = ((0.0, rate), (1.0, rate))
+    else:
+        model = LogisticRegression(C=1e6).fit(np.asarray(confidences, dtype=float).reshape(-1, 1), outcomes)
+        grid = np.linspace(0.0, 1.0, PLATT_GRID_POINTS)
+        thresholds = tuple((round(float(x), 6), round(float(y), 6))
+                           for x, y in zip(grid, model.predict_proba(grid.reshape(-1, 1))[:, 1]))
+    return Calibration(kind="platt", thresholds=thresholds, samples=len(confidences), fitted_at=_now())
+
+
+FITTERS = {"isotonic": fit_isotonic, "platt": fit_platt}
+
+
+def save_version(calibration: Calibration, directory: str | Path) -> Path:
+    """Write the next numbered version into `directory` (never overwriting one) and return its path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    newest = newest_calibration_path(directory)
+    number = _version_number(newest) + 1 if newest else 1
+    while True:
+        path = directory / f"field-calibration-v{number:04d}.json"
+        try:
+            with path.open("x", encoding="utf-8") as out:  # two fits at once get two numbers
+                out.write(json.dumps(calibration.to_dict(), indent=2) + "\n")
+            return path
+        except FileExistsError:
+            number += 1
+
+
+def newest_calibration_path(directory: str | Path) -> Path | None:
+    paths = [p for p in Path(directory).glob(_VERSION_GLOB) if _version_number(p) is not None]
+    return max(paths, key=_version_number) if paths else None  # type: ignore[arg-type,return-value]
+
+
+def _version_number(path: Path) -> int | None:
+    digits = path.stem.removeprefix("field-calibration-v")
+    return int(digits) if digits.isdigit() else None
 
 
 def save_calibration(calibration: Calibration, path: str | Path) -> None:
@@ -66,12 +132,12 @@ def load_calibration(path: str | Path) -> Calibration:
         raise ConfigurationError(f"calibration file {path}: not valid JSON ({exc})") from exc
     if not isinstance(raw, dict):
         raise ConfigurationError(f"calibration file {path}: expected a JSON object")
-    unknown = sorted(set(raw) - _KEYS)
+    unknown = sorted(set(raw) - _KEYS - _OPTIONAL_KEYS)
     missing = sorted(_KEYS - set(raw))
     if unknown or missing:
         raise ConfigurationError(
             f"calibration file {path}: unknown keys {unknown}, missing keys {missing}")
-    if raw["version"] != CALIBRATION_VERSION or raw["kind"] != "isotonic":
+    if raw["version"] != CALIBRATION_VERSION or raw["kind"] not in KINDS:
         raise ConfigurationError(
             f"calibration file {path}: unsupported version {raw['version']!r} / kind {raw['kind']!r}")
     try:
@@ -80,5 +146,9 @@ def load_calibration(path: str | Path) -> Calibration:
         raise ConfigurationError(f"calibration file {path}: thresholds must be [x, y] pairs") from exc
     if not thresholds or any(a[0] > b[0] for a, b in zip(thresholds, thresholds[1:])):
         raise ConfigurationError(f"calibration file {path}: thresholds must be non-empty and sorted")
+    evaluation = raw.get("evaluation")
+    if evaluation is not None and not isinstance(evaluation, dict):
+        raise ConfigurationError(f"calibration file {path}: evaluation must be an object")
     return Calibration(kind=raw["kind"], thresholds=thresholds, fitted_at=str(raw["fitted_at"]),
-                       samples=int(raw["samples"]), version=raw["version"])
+                       samples=int(raw["samples"]), version=raw["version"],
+                       source=str(raw.get("source", "")), evaluation=evaluation)

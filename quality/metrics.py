@@ -7,7 +7,7 @@ case-insensitively with whitespace collapsed, lists as sets.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from extraction.models import CRITERION_STATUSES
@@ -21,6 +21,9 @@ class Ratio:
     @property
     def value(self) -> float | None:
         return self.hits / self.total if self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hits": self.hits, "total": self.total, "value": self.value}
 
 
 @dataclass(frozen=True)
@@ -128,3 +131,19 @@ def expected_calibration_error(confidences: Sequence[float], correct: Sequence[b
 
 def seconds_per_page(seconds: float, pages: int) -> float | None:
     return seconds / pages if pages else None
+
+
+def calibration_summary(scored: Sequence[tuple[str, float, bool]], bins: int = 10) -> dict[str, Any]:
+    """scored: (field, confidence, correct). ECE overall and per field, and the overall
+    reliability table, as plain JSON-ready values; `intake evaluate` and the review metrics
+    both report calibration through this."""
+    names = sorted({name for name, _, _ in scored})
+    return {
+        "ece": expected_calibration_error([c for _, c, _ in scored], [ok for _, _, ok in scored], bins),
+        "ece_per_field": {
+            name: expected_calibration_error([c for n, c, _ in scored if n == name],
+                                             [ok for n, _, ok in scored if n == name], bins)
+            for name in names},
+        "reliability": [asdict(bin_) for bin_ in
+                        reliability_table([c for _, c, _ in scored], [ok for _, _, ok in scored], bins)],
+    }

@@ -63,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     paths = [str(args.directory / r["file"]) for r in rows]
-    with ProcessPoolExecutor(max_workers=args.workers, initializer=_build_extractors,
-                             initargs=(configs,)) as pool:
-        outcomes = list(pool.map(_run_packet, paths))
+    outcomes = extract_packets(paths, configs, args.workers)
     wall = time.perf_counter() - started
 
     report = {name: figures(rows, outcomes, name, args.bins) for name in configs}
@@ -76,11 +74,19 @@ def run(args: argparse.Namespace) -> int:
         args.json_out.write_text(json.dumps(report, indent=2, default=json_default) + "\n",
                                  encoding="utf-8")
     if args.fit_calibration:
-        scored = _scored_fields(rows, outcomes, FULL)
+        scored = scored_fields(rows, outcomes, FULL)
         calibration = fit_isotonic([c for _, c, _ in scored], [ok for _, _, ok in scored])
         save_calibration(calibration, args.fit_calibration)
         print(f"calibration fitted on {len(scored)} field values -> {args.fit_calibration}")
     return 0
+
+
+def extract_packets(paths: list[str], configs: dict[str, ExtractionConfig],
+                    workers: int) -> list[dict[str, Any]]:
+    """One outcome per packet, in order (see `_run_packet`); `intake calibrate` reuses it."""
+    with ProcessPoolExecutor(max_workers=workers, initializer=_build_extractors,
+                             initargs=(configs,)) as pool:
+        return list(pool.map(_run_packet, paths))
 
 
 def _build_extractors(configs: dict[str, ExtractionConfig]) -> None:
@@ -120,7 +126,7 @@ def _prediction(outcome: dict[str, Any], variant: str) -> dict[str, Any]:
     return outcome["variants"][variant]
 
 
-def _scored_fields(rows, outcomes, variant) -> list[tuple[str, float, bool]]:
+def scored_fields(rows: list[dict], outcomes: list[dict], variant: str = FULL) -> list[tuple[str, float, bool]]:
     """(field, confidence, correct) for every expected field of every packet; a field the
     prediction lacks counts with confidence 0."""
     scored = []
@@ -140,13 +146,7 @@ def figures(rows: list[dict], outcomes: list[dict], variant: str, bins: int) -> 
                                                 (r["criteria"] for r in rows)))
     rec_acc = metrics.recommendation_accuracy(
         (p["recommendation"], r["recommendation"]) for p, r in zip(predictions, rows))
-    scored = _scored_fields(rows, outcomes, variant)
-    confidences = [c for _, c, _ in scored]
-    correct = [ok for _, _, ok in scored]
-    per_field_ece = {
-        name: metrics.expected_calibration_error([c for n, c, _ in scored if n == name],
-                                                 [ok for n, _, ok in scored if n == name], bins=bins)
-        for name in field_acc}
+    calibration = metrics.calibration_summary(scored_fields(rows, outcomes, variant), bins)
     pages = sum(o.get("pages", 0) for o in outcomes)
     seconds = sum(p["seconds"] for p in predictions)
     prior_car_t_met = [r["file"] for r, p in zip(rows, predictions)
@@ -155,25 +155,20 @@ def figures(rows: list[dict], outcomes: list[dict], variant: str, bins: int) -> 
     return {
         "packets": len(rows),
         "pages": pages,
-        "field_accuracy": {n: _ratio(r) for n, r in field_acc.items()},
-        "field_accuracy_overall": _ratio(metrics.overall(field_acc.values())),
+        "field_accuracy": {n: r.to_dict() for n, r in field_acc.items()},
+        "field_accuracy_overall": metrics.overall(field_acc.values()).to_dict(),
         "criterion_confusion": confusion,
-        "criterion_accuracy": {c: _ratio(metrics.confusion_accuracy(t)) for c, t in confusion.items()},
-        "recommendation_accuracy": _ratio(rec_acc),
+        "criterion_accuracy": {c: metrics.confusion_accuracy(t).to_dict() for c, t in confusion.items()},
+        "recommendation_accuracy": rec_acc.to_dict(),
         "seconds_per_page": metrics.seconds_per_page(seconds, pages),
-        "ece": metrics.expected_calibration_error(confidences, correct, bins=bins),
-        "ece_per_field": per_field_ece,
-        "reliability": [dataclasses.asdict(b) for b in
-                        metrics.reliability_table(confidences, correct, bins=bins)],
+        "ece": calibration["ece"],
+        "ece_per_field": calibration["ece_per_field"],
+        "reliability": calibration["reliability"],
         "prior_car_t_but_no_prior_car_t_met": prior_car_t_met,
         "failed_pages": sum(o.get("failed_pages", 0) for o in outcomes),
         "failures": [{"file": r["file"], "error": o["error"]}
                      for r, o in zip(rows, outcomes) if "error" in o],
     }
-
-
-def _ratio(ratio: metrics.Ratio) -> dict[str, Any]:
-    return {"hits": ratio.hits, "total": ratio.total, "value": ratio.value}
 
 
 def render(report: dict[str, Any], variants: list[str]) -> str:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from intake.web import pages_auth, pages_packets, pages_queue
+from intake.web import pages_auth, pages_metrics, pages_packets, pages_queue
 from intake.web.auth import SignInRequired, login_redirect_target
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,6 +39,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_auth.router)
     app.include_router(pages_queue.router)
     app.include_router(pages_packets.router)
+    app.include_router(pages_metrics.router)
     app.mount("/static/review", StaticFiles(directory=STATIC_DIR), name="review-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.middleware("http")(_ui_headers)

@@ -1,0 +1,81 @@
+"""What the metrics read from the service database, as the plain values `quality` computes on.
+
+Everything is read at request (or scrape) time from the shared database, so every API process
+and worker reports the same figures. Review labels hold packet values (PHI): they are computed
+on, never logged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.db.models import Document, DocumentPage
+from intake.db.review_models import Determination, ReviewerDecision
+from intake.settings import Settings
+from quality.calibration import load_calibration
+from quality.operations import DocumentTiming, operations_report
+from quality.reviews import ReviewLabel, label_from_decision, latest_only, review_report
+
+
+def load_review_labels(db: Session) -> list[ReviewLabel]:
+    """The newest decision per document and field/criterion, with the document's stored result."""
+    decisions = latest_only(
+        {"document_id": d.document_id, "kind": d.kind, "name": d.name, "extracted_value": d.extracted_value,
+         "extracted_confidence": d.extracted_confidence, "final_value": d.final_value,
+         "action": d.action, "at": d.at}
+        for d in db.scalars(select(ReviewerDecision).order_by(ReviewerDecision.id)))
+    ids = sorted({d["document_id"] for d in decisions})
+    results = dict(db.execute(select(Document.id, Document.result).where(Document.id.in_(ids))).all()) if ids else {}
+    return [label_from_decision(d, results.get(d["document_id"]) or {}) for d in decisions]
+
+
+def load_determination_pairs(db: Session) -> list[tuple[str, str]]:
+    """(recommendation, newest determination) per reviewed document."""
+    newest: dict[str, tuple[str, str]] = {}
+    rows = db.execute(select(Determination.document_id, Document.recommendation, Determination.outcome)
+                      .join(Document, Document.id == Determination.document_id).order_by(Determination.id))
+    for document_id, recommendation, outcome in rows:
+        newest[document_id] = (recommendation or "", outcome)
+    return list(newest.values())
+
+
+def load_document_timings(db: Session) -> list[DocumentTiming]:
+    rows = db.execute(select(Document.status, Document.received_at, Document.finished_at,
+                             Document.page_count, Document.error_code))
+    return [DocumentTiming(*row) for row in rows]
+
+
+def pages_by_method(db: Session, since: dt.datetime | None = None) -> dict[str, int]:
+    """Pages read (status done), by reading method; only pages finished since `since` if given."""
+    query = (select(DocumentPage.method, func.count()).where(DocumentPage.status == "done")
+             .group_by(DocumentPage.method))
+    if since is not None:
+        query = query.where(DocumentPage.updated_at >= since)
+    return {method or "unknown": count for method, count in db.execute(query)}
+
+
+def calibration_in_use(settings: Settings) -> dict[str, Any] | None:
+    """The map new results get, with the held-out figures measured when it was fitted."""
+    path = settings.calibration_path()
+    if path is None:
+        return None
+    calibration = load_calibration(path)
+    return {"name": path.name, "kind": calibration.kind, "fitted_at": calibration.fitted_at,
+            "samples": calibration.samples, "source": calibration.source,
+            "held_out": calibration.evaluation}
+
+
+def accuracy_figures(db: Session, settings: Settings, bins: int = 10) -> dict[str, Any]:
+    """Everything `/v1/metrics/accuracy` and the dashboard show about review accuracy."""
+    path = settings.calibration_path()
+    report = review_report(load_review_labels(db), load_determination_pairs(db),
+                           load_calibration(path) if path else None, bins)
+    report["calibration_in_use"] = calibration_in_use(settings)
+    return report
+
+
+def operations_figures(db: Session, now: dt.datetime, window: dt.timedelta) -> dict[str, Any]:
+    return operations_report(load_document_timings(db), pages_by_method(db, since=now - window), now, window)
