@@ -72,8 +72,8 @@ class JobQueue:
 
     def is_alive(self, job_id: str, row_updated_at: datetime, grace_seconds: float) -> bool:
         """Will this job still run? Waiting in the queue list, scheduled for a retry, or started
-        recently (a started job's row takes a lease within moments; after the grace period the
-        lease, not RQ, says whether it still runs)."""
+        recently (a started job claims its row's lease within moments; after the grace period
+        the lease, not RQ, says whether it still runs: a SIGKILLed worker leaves jobs "started")."""
         try:
             job = Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
@@ -84,7 +84,8 @@ class JobQueue:
         if status in _WAITING:
             return True
         if status == JobStatus.STARTED:
-            return utcnow() - row_updated_at < timedelta(seconds=grace_seconds)
+            last_sign = max(row_updated_at, job.started_at or row_updated_at)
+            return utcnow() - last_sign < timedelta(seconds=grace_seconds)
         return False
 
     def ping(self) -> bool:

@@ -36,7 +36,7 @@ class WorkerPool:
         self._monitor = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
 
     def _spawn(self, index: int) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, str(WORKER_SCRIPT), "--name", f"serve-{os.getpid()}-{index}"],
+        process = subprocess.Popen([sys.executable, str(WORKER_SCRIPT)],
                                    env=worker_environment(self.settings))
         log_event(log, "worker_spawned", index=index, pid=process.pid)
         return process
