@@ -188,3 +188,10 @@ def test_users_add_command_reads_password_from_stdin(tmp_path, monkeypatch, caps
     with session_scope(make_sessionmaker(engine)) as db:
         assert authenticate(db, "carol", "a long enough password").role == "admin"
     engine.dispose()
+
+
+def test_openapi_lists_the_review_endpoint_not_the_html_pages(app):
+    paths = TestClient(app).get("/openapi.json").json()["paths"]
+    assert "/v1/documents/{document_id}/review" in paths
+    assert not any(p == "/review" or p.startswith(("/review/packets", "/login", "/logout", "/admin"))
+                   for p in paths)

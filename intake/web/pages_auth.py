@@ -18,7 +18,7 @@ from intake.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, form_user, option
 from intake.web.context import app_settings
 from intake.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not API
 
 
 def _login_form(request: Request, next_path: str, error: str | None = None, name: str = "",

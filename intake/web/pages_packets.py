@@ -20,7 +20,7 @@ from intake.web.auth import form_user, page_user, resource_user
 from intake.web.context import app_settings, blob_store, decision_clock
 from intake.web.templating import render
 
-router = APIRouter(prefix="/review/packets")
+router = APIRouter(prefix="/review/packets", include_in_schema=False)  # HTML pages, not API
 
 
 def _document(db: Session, document_id: str) -> Document:

@@ -16,7 +16,7 @@ from intake.web.auth import admin_user, page_user
 from intake.web.context import app_settings, decision_clock
 from intake.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not API
 
 
 @router.get("/")
