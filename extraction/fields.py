@@ -46,13 +46,15 @@ _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spous
                            re.IGNORECASE)
 _LABEL_REACH = 40  # characters between a label and its date
 _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
-_ICD10 = re.compile(r"(?<![\w.])([A-TV-Z])([0-9O]{2})\.([0-9OA-Z]{1,4})(?![\w.])")
-_HCPCS = re.compile(r"(?<!\w)([QCJ])\s?([0-9OolI]{4})(?!\w)")
+# OCR reads C as €, and Q (before 20xx) as 0; both are repaired before the code is kept.
+_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€])([0-9O]{2})\.([0-9OA-Z]{1,4})(?![\w.])")
+_HCPCS = re.compile(r"(?<!\w)([QCJ]|0(?=20\d\d))\s?([0-9OolI]{4})(?!\w)")
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)\W*$", re.IGNORECASE)
 
+NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 UNSPECIFIED_LINEAGE = "ALL (lineage unspecified)"
 
@@ -134,7 +136,8 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     for match in _ICD10.finditer(packet.text.text):
         if packet.is_reference(match.start()):
             continue
-        code = f"{match.group(1)}{match.group(2)}.{match.group(3)}".replace("O", "0")
+        letter = "C" if match.group(1) == "€" else match.group(1)
+        code = f"{letter}{match.group(2)}.{match.group(3)}".replace("O", "0")
         codes.append((code, match.start(), match.end()))
     code_values = sorted({c for c, _, _ in codes})
     code_field = field_from("diagnosis_icd10", code_values,
@@ -197,7 +200,7 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         form_disagrees = [f for f in form if f[0] != value]
         if form_disagrees:
             note = "form answer and clinical documentation disagree; clinical documentation decides"
-            confidence = min(confidence, 0.7) * 0.85
+            confidence = min(confidence, 0.8) * 0.9
         elif form:
             confidence = combine([confidence] + [f[3] for f in form])
         votes = clinical_votes + form
@@ -205,9 +208,10 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         value, confidence, note = _decide(form)
         votes = form
     field = field_from("prior_car_t", value, [(s, e, c) for _, s, e, c in votes], packet.text)
-    if not value:
-        products_field = absent("prior_car_t_products", []) if not received else products_field
     field.confidence, field.note = round(confidence, 4), note
+    if not received:
+        # No product received is as certain as "no prior CAR-T" itself.
+        products_field.confidence = max(products_field.confidence, field.confidence) if not value else 0.5
     return [field, products_field]
 
 
@@ -291,7 +295,7 @@ def _hcpcs_field(packet: Packet) -> FieldValue:
     for match in _HCPCS.finditer(packet.text.text):
         if packet.is_reference(match.start()):
             continue
-        code = match.group(1) + match.group(2).translate(str.maketrans("OolI", "0011"))
+        code = match.group(1).replace("0", "Q") + match.group(2).translate(str.maketrans("OolI", "0011"))
         if code not in packet.terminology.hcpcs and not code.startswith("Q20"):
             continue
         base = 0.95 if code in packet.terminology.hcpcs else 0.8
@@ -328,7 +332,7 @@ def _expedited_field(packet: Packet) -> FieldValue:
             confidence = reliability(packet.text, match.start(), match.end(), 0.85)
             return field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
     # No request for expedited review anywhere: a standard request.
-    return FieldValue("expedited", False, 0.8)
+    return FieldValue("expedited", False, NOT_EXPEDITED_CONFIDENCE)
 
 
 def _setting_word(label: str, settings: set[str]) -> str | None:

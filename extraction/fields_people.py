@@ -1,6 +1,7 @@
 """Who the packet is about: patient name and member id, from form labels and the trained NER."""
 from __future__ import annotations
 
+import difflib
 import re
 
 from extraction.fields_support import Packet, absent, combine, disagreement, field_from, reliability
@@ -15,6 +16,7 @@ _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|faci
 _NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z]\.?"
 _NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:,?\s(?:{_NAME_WORD})){{1,3}})")
 _STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B."}
+_SAME_READING = 0.9  # similarity above which two readings are one value misread
 _MEMBER_ID = re.compile(
     r"\b(?:member|subscriber|insurance|policy|health\s+plan)\s*(?:id|#|no\.?|number)(?:\s*(?:#|no\.?|number))?"
     r"\s*[:#]?\s*(?P<value>[A-Z0-9][A-Z0-9\-]{4,})", re.IGNORECASE)
@@ -94,6 +96,7 @@ def _vote(candidates, spelled, value: str, start: int, end: int, confidence: flo
 def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
     if not candidates:
         return absent(name, None)
+    candidates = _merge_misreadings(candidates)
     scores = {key: combine([c for _, _, c in spans]) for key, spans in candidates.items()}
     best = max(scores, key=scores.get)
     field = field_from(name, spelled[best], candidates[best], packet.text, scores[best])
@@ -101,3 +104,13 @@ def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
         field.confidence = round(disagreement(scores[best], max(s for k, s in scores.items() if k != best)), 4)
         field.note = f"{len(scores)} different values found"
     return field
+
+
+def _merge_misreadings(candidates: dict[str, list]) -> dict[str, list]:
+    """One-letter OCR variants ("lindgvist" / "lindqvist") support the most-read spelling."""
+    ordered = sorted(candidates, key=lambda k: -len(candidates[k]))
+    merged: dict[str, list] = {}
+    for key in ordered:
+        home = next((m for m in merged if difflib.SequenceMatcher(None, m, key).ratio() >= _SAME_READING), None)
+        merged.setdefault(home or key, []).extend(candidates[key])
+    return merged
