@@ -21,7 +21,7 @@ from intake.review import decisions
 from intake.settings import Settings
 from quality.calibration import Calibration, save_version
 from review_seed import PASSWORD, add_user, api_key, extracted_packet, seed_document
-from service_support import DATABASES, database_url_for
+from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 - fixture
 from test_review_web import sign_in
 
 
