@@ -78,12 +78,15 @@ class PacketText:
         return cls("".join(parts), spans, labels, page_starts)
 
     def page_at(self, offset: int) -> int:
-        starts = [start for start, _ in self.page_starts]
-        index = max(bisect.bisect_right(starts, offset) - 1, 0)
+        index = max(bisect.bisect_right(self._page_offsets, offset) - 1, 0)
         return self.page_starts[index][1] if self.page_starts else 1
 
+    def __post_init__(self) -> None:
+        self._word_ends = [s.end for s in self.word_spans]
+        self._page_offsets = [start for start, _ in self.page_starts]
+
     def words_in(self, start: int, end: int) -> list[WordSpan]:
-        first = bisect.bisect_right([s.end for s in self.word_spans], start)
+        first = bisect.bisect_right(self._word_ends, start)
         found = []
         for span in self.word_spans[first:]:
             if span.start >= end:

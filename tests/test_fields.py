@@ -143,3 +143,28 @@ def test_find_dates_formats():
     text = "1/2/2024, 2024-01-05, Jan 5, 2024, 5-Jan-2024, 05 January 2024, 13/45/2024"
     assert [m.value.isoformat() for m in find_dates(text)] == [
         "2024-01-02", "2024-01-05", "2024-01-05", "2024-01-05", "2024-01-05"]
+
+
+def test_attached_excerpt_is_reference_material_to_the_end_of_its_page(nlp):
+    excerpt = ["Enclosed: Product Label Excerpt",
+               "Prior treatment with any CAR-T product, e.g. Tecartus, excludes coverage.",
+               "Kymriah is administered as a single intravenous infusion."]
+    fields = extract_fields(build_packet(note("Has not previously undergone", "cellular immunotherapy."), excerpt),
+                            nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t_products"].value == []
+
+
+def test_clinic_visit_date_is_not_the_treatment_date(nlp):
+    visit = extract_fields([build_page(["Consult Note", "Date of service: 04/17/2026", "Plan: obe-cel."])], nlp)
+    assert visit["treatment_date"].value is None
+    form = extract_fields([build_page(["HCPCS: Q2058", "Date of service: 05/20/2026"])], nlp)
+    assert form["treatment_date"].value == "2026-05-20"
+
+
+def test_inpatient_request_leaves_outpatient_attestations_unset(nlp):
+    form = [line.replace("[[ ]] Inpatient [[x]] Outpatient", "[[x]] Inpatient [[ ]] Outpatient") for line in FORM]
+    fields = extract_fields(build_packet(form), nlp)
+    assert fields["setting"].value == "inpatient"
+    assert fields["outpatient_appropriate_attested"].value is None
+    assert fields["outpatient_appropriate_attested"].note
