@@ -78,7 +78,7 @@ class Packet:
 
 def ocr_factor(word_confidence: float) -> float:
     """Tesseract confidence is not a probability: a low-confidence word still often reads right."""
-    return 0.7 + 0.3 * word_confidence
+    return 0.85 + 0.15 * word_confidence
 
 
 def reliability(text: PacketText, start: int, end: int, base: float) -> float:
