@@ -141,17 +141,28 @@ def _mean_confidence(words: list[Word]) -> float:
 
 def _vector_checkboxes(layer: TextLayer) -> list[Checkbox]:
     """Square drawn rects of checkbox size: checked when filled or when a stroke or glyph sits inside."""
-    marks = [*layer.strokes, *(w.bbox for w in layer.words)]
+    outlines = [r for r in layer.rects if _checkbox_sized(r.bbox)]
+    # A mark drawn as a smaller filled square inside an outline is the outline's fill, not a box.
+    fills = [r.bbox for r in layer.rects if r.filled]
+    marks = [*layer.strokes, *(w.bbox for w in layer.words), *fills]
     boxes = []
-    for rect in layer.rects:
+    for rect in outlines:
         b = rect.bbox
-        w, h = b.x1 - b.x0, b.y1 - b.y0
-        if not (imaging.CHECKBOX_MIN_PT <= min(w, h) and max(w, h) <= imaging.CHECKBOX_MAX_PT):
+        if any(other.bbox != b and _center_inside(b, other.bbox) and _area(other.bbox) > _area(b)
+               for other in outlines):
             continue
-        if max(w, h) / min(w, h) > 1.3:
-            continue
-        boxes.append(_certain_box(b, rect.filled or any(_center_inside(m, b) for m in marks)))
+        boxes.append(_certain_box(b, rect.filled or any(m != b and _center_inside(m, b) for m in marks)))
     return boxes
+
+
+def _checkbox_sized(b: BBox) -> bool:
+    w, h = b.x1 - b.x0, b.y1 - b.y0
+    return (imaging.CHECKBOX_MIN_PT <= min(w, h) and max(w, h) <= imaging.CHECKBOX_MAX_PT
+            and max(w, h) / min(w, h) <= 1.3)
+
+
+def _area(b: BBox) -> float:
+    return (b.x1 - b.x0) * (b.y1 - b.y0)
 
 
 def _glyph_checkboxes(words: list[Word]) -> list[Checkbox]:

@@ -1,7 +1,8 @@
 """Synthetic packet pages built at test time: a digital form PDF and its faxed variants.
 
 Only synthetic patients. The form carries a date of birth and a product name the tests look for,
-and three drawn checkboxes (X-marked, empty, filled) at known positions.
+and four drawn checkboxes (X-marked, empty, filled, outline with a smaller filled square inside)
+at known positions.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from synthetic.fax import FaxDamage, pdf_to_fax
 DOB = "03/14/1971"
 PRODUCT = "Aucatzyl"
 BOX_SIZE_PT = 11
-# (label, mark) in drawing order, top to bottom; mark is "x", "empty" or "filled"
+# (label, mark) in drawing order, top to bottom; mark is "x", "empty", "filled" or "inner"
 CHECKBOXES = (("Relapsed or refractory B-cell ALL", "x"),
               ("Active CNS disease", "empty"),
-              ("Prior CAR-T therapy", "filled"))
+              ("Prior CAR-T therapy", "filled"),
+              ("Outpatient administration appropriate", "inner"))
 BOX_LEFT_PT = 72
 FIRST_BOX_TOP_PT = 400  # from the top of the page
 BOX_STEP_PT = 30
@@ -56,6 +58,10 @@ def form_pdf(pages: int = 1, checkboxes: bool = True) -> bytes:
                     c.setLineWidth(1.2)
                     c.line(x + 2, y + 2, x + BOX_SIZE_PT - 2, y + BOX_SIZE_PT - 2)
                     c.line(x + 2, y + BOX_SIZE_PT - 2, x + BOX_SIZE_PT - 2, y + 2)
+                elif mark == "inner":
+                    inset = BOX_SIZE_PT * 0.2
+                    c.rect(x + inset, y + inset, BOX_SIZE_PT - 2 * inset, BOX_SIZE_PT - 2 * inset,
+                           stroke=0, fill=1)
                 c.drawString(x + BOX_SIZE_PT + 8, y + 1, label)
         c.showPage()
     c.save()
