@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     session_hours: float = Field(8.0, validation_alias=_env("INTAKE_SESSION_HOURS"), gt=0)
     session_cookie_secure: bool = Field(False, validation_alias=_env("INTAKE_SESSION_COOKIE_SECURE"),
                                         description="Set true whenever the UI is served over HTTPS.")
+    sign_in_max_failures: int = Field(5, validation_alias=_env("INTAKE_SIGN_IN_MAX_FAILURES"), ge=1,
+                                      description="Consecutive wrong passwords before an account locks.")
+    sign_in_lockout_minutes: float = Field(15.0, validation_alias=_env("INTAKE_SIGN_IN_LOCKOUT_MINUTES"), gt=0)
 
     @property
     def database_url_resolved(self) -> str:

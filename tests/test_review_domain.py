@@ -10,10 +10,10 @@ from sqlalchemy.exc import DatabaseError
 
 from intake.db.migrate import upgrade_to_head
 from intake.db.models import Document, Event
-from intake.db.review_models import DETERMINATIONS, AuditEntry, ReviewerDecision
+from intake.db.review_models import DETERMINATIONS, AuditEntry, ReviewerDecision, ReviewUser
 from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.review import decisions
-from intake.review.accounts import AccountError, authenticate, create_user
+from intake.review.accounts import AccountError, SignInLimits, SignInLocked, authenticate, create_user
 from intake.review.deadlines import DecisionClock
 from intake.review.passwords import hash_password, verify_password
 from intake.review.queue import QueueFilter, load_queue
@@ -22,6 +22,7 @@ from intake.review.values import InvalidValue, field_kind, parse_value
 from intake.storage import BlobStore
 from review_seed import api_key, extracted_packet, seed_document
 
+LIMITS = SignInLimits(max_failures=3, lockout=timedelta(minutes=15))
 CLOCK = DecisionClock(standard=timedelta(hours=72), expedited=timedelta(hours=24),
                       due_soon=timedelta(hours=12))
 
@@ -59,9 +60,24 @@ def test_accounts_authenticate_and_reject_duplicates(sessions):
         with pytest.raises(AccountError):
             create_user(db, "bob", "correct horse battery", "deny-all")
     with session_scope(sessions) as db:
-        assert authenticate(db, "alice", "correct horse battery").role == "admin"
-        assert authenticate(db, "alice", "wrong password!!") is None
-        assert authenticate(db, "nobody", "correct horse battery") is None
+        assert authenticate(db, "alice", "correct horse battery", LIMITS).role == "admin"
+        assert authenticate(db, "alice", "wrong password!!", LIMITS) is None
+        assert authenticate(db, "nobody", "correct horse battery", LIMITS) is None
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(sessions):
+    with session_scope(sessions) as db:
+        create_user(db, "alice", "correct horse battery")
+    for _ in range(LIMITS.max_failures):
+        with session_scope(sessions) as db:
+            assert authenticate(db, "alice", "guess guess guess", LIMITS) is None
+    with session_scope(sessions) as db, pytest.raises(SignInLocked):
+        authenticate(db, "alice", "correct horse battery", LIMITS)
+    with session_scope(sessions) as db:  # the lock ends
+        user = db.scalar(select(ReviewUser).where(ReviewUser.name == "alice"))
+        user.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    with session_scope(sessions) as db:
+        assert authenticate(db, "alice", "correct horse battery", LIMITS) is not None
 
 
 @pytest.mark.parametrize("raw", ["1971-02-30", "03/14/1971", "1971-3-14", "19710314", "2025-W01-1", "yesterday"])

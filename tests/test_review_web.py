@@ -3,6 +3,7 @@ authenticated page images, the audit trail and the reviewed-result endpoint."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from api import create_app
 from intake.commands.users import add_user as add_user_command
 from intake.db.migrate import upgrade_to_head
-from intake.review.accounts import authenticate
+from intake.review.accounts import SignInLimits, authenticate
 from intake.db.session import session_scope
 from intake.settings import Settings
 from review_seed import PASSWORD, SCRIPT_TEXT, add_user, api_key, extracted_packet, seed_document, with_markup
@@ -80,6 +81,17 @@ def test_sign_in_sets_a_hardened_session_cookie_and_logout_ends_it(app, seeded):
     replay = TestClient(app, cookies={"intake_session": token})
     assert replay.get("/review", follow_redirects=False).status_code == 303
     assert replay.get(f"/review/packets/{seeded['plain']}/pages/1/image").status_code == 401
+
+
+def test_repeated_wrong_passwords_lock_sign_in(app):
+    client = TestClient(app)
+    for _ in range(app.state.settings.sign_in_max_failures):
+        assert client.post("/login", data={"name": "rita", "password": "guess guess guess",
+                                           "csrf_token": csrf_of(client, "/login")}).status_code == 401
+    locked = client.post("/login", data={"name": "rita", "password": PASSWORD,
+                                         "csrf_token": csrf_of(client, "/login")}, follow_redirects=False)
+    assert locked.status_code == 429 and "locked" in locked.text
+    assert "intake_session" not in locked.cookies
 
 
 def test_login_form_needs_its_csrf_token(app):
@@ -186,7 +198,8 @@ def test_users_add_command_reads_password_from_stdin(tmp_path, monkeypatch, caps
     from intake.db.session import make_engine, make_sessionmaker
     engine = make_engine(settings.database_url_resolved)
     with session_scope(make_sessionmaker(engine)) as db:
-        assert authenticate(db, "carol", "a long enough password").role == "admin"
+        limits = SignInLimits(settings.sign_in_max_failures, timedelta(minutes=1))
+        assert authenticate(db, "carol", "a long enough password", limits).role == "admin"
     engine.dispose()
 
 

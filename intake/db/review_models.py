@@ -1,6 +1,7 @@
 """Tables of the human review (sharing the service's declarative Base).
 
-review_users        reviewer accounts; only a scrypt hash of the password is stored
+review_users        reviewer accounts; only a scrypt hash of the password is stored; repeated
+                    failed sign-ins lock the account for a while
 review_sessions     server-side sessions: the cookie carries a random token, the table its sha256,
                     so signing out (deleting the row) ends the session everywhere
 reviewer_decisions  one row per confirm / correct / override of a field or criterion: the
@@ -38,6 +39,8 @@ class ReviewUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset on success
+    locked_until: Mapped[datetime | None]
 
 
 class ReviewSession(Base):

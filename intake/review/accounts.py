@@ -56,12 +56,33 @@ def create_user(db: Session, name: str, password: str, role: str = "reviewer") -
     return user
 
 
-def authenticate(db: Session, name: str, password: str) -> ReviewUser | None:
+@dataclass(frozen=True)
+class SignInLimits:
+    max_failures: int  # consecutive wrong passwords before the account locks
+    lockout: timedelta
+
+
+class SignInLocked(Exception):
+    """Too many wrong passwords in a row: the account refuses sign-in until the lock ends."""
+
+
+def authenticate(db: Session, name: str, password: str, limits: SignInLimits) -> ReviewUser | None:
+    """The user if the password is right. Counts consecutive failures (the caller commits even
+    when this returns None) and raises SignInLocked while the account is locked."""
     user = db.scalar(select(ReviewUser).where(ReviewUser.name == name.strip()))
     if user is None:
         verify_password(password, DUMMY_HASH)
         return None
-    return user if verify_password(password, user.password_hash) else None
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        raise SignInLocked(name)
+    if verify_password(password, user.password_hash):
+        user.failed_sign_ins, user.locked_until = 0, None
+        return user
+    user.failed_sign_ins += 1
+    if user.failed_sign_ins >= limits.max_failures:
+        user.failed_sign_ins, user.locked_until = 0, now + limits.lockout
+    return None
 
 
 def _token_hash(token: str) -> str:

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from intake.db.session import get_session
-from intake.review.accounts import SignedIn, authenticate, csrf_matches, end_session, start_session
+from intake.review.accounts import (SignedIn, SignInLimits, SignInLocked, authenticate, csrf_matches,
+                                   end_session, start_session)
 from intake.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, form_user, optional_user, safe_next
 from intake.web.context import app_settings
 from intake.web.templating import render
@@ -45,10 +46,16 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
           db: Session = Depends(get_session)) -> Response:
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_form(request, next, "The sign-in form expired; please try again.", name, 403)
-    user = authenticate(db, name, password)
-    if user is None:
-        return _login_form(request, next, "Unknown user name or wrong password.", name, 401)
     settings = app_settings(request)
+    limits = SignInLimits(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lockout_minutes))
+    try:
+        user = authenticate(db, name, password, limits)
+    except SignInLocked:
+        return _login_form(request, next, "Too many failed sign-ins: this account is locked for a while.",
+                           name, 429)
+    if user is None:
+        db.commit()  # keep the failure count
+        return _login_form(request, next, "Unknown user name or wrong password.", name, 401)
     lifetime = timedelta(hours=settings.session_hours)
     token = start_session(db, user, lifetime)
     db.commit()
