@@ -158,6 +158,8 @@ class Service:
             assert counts.get((doc_id, "page_done")) == doc.page_count, doc_id
 
     def stop(self) -> None:
+        """SIGTERM to `intake serve`, which stops its workers; none may outlive it."""
+        workers = self.worker_pids()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -165,6 +167,19 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        survivors = [pid for pid in workers if _alive(pid)]
+        for pid in survivors:
+            os.kill(pid, signal.SIGKILL)
+        assert not survivors, f"workers {survivors} outlived intake serve"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
 
 
 def start_service(tmp_path: Path, database_url: str, redis_url: str, workers: int = 2,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +34,9 @@ def _run(args: argparse.Namespace) -> int:
     from intake.settings import Settings
     from intake.supervisor import WorkerPool
 
+    # uvicorn re-raises the SIGTERM it caught once it has drained; with the default action that
+    # would kill this process before the finally below stops the workers and Redis.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = Settings()
     configure_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -60,3 +64,7 @@ def _run(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
