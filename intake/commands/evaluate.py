@@ -15,6 +15,7 @@ import dataclasses
 import json
 import sys
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,15 @@ def run(args: argparse.Namespace) -> int:
 def extract_packets(paths: list[str], configs: dict[str, ExtractionConfig],
                     workers: int) -> list[dict[str, Any]]:
     """One outcome per packet, in order (see `_run_packet`); `intake calibrate` reuses it."""
+    outcomes = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_build_extractors,
                              initargs=(configs,)) as pool:
-        return list(pool.map(_run_packet, paths))
+        for done, outcome in enumerate(pool.map(_run_packet, paths), 1):
+            outcomes.append(outcome)
+            state = outcome.get("error") or f"{outcome['pages']} pages"
+            print(f"[{done}/{len(paths)}] {Path(paths[done - 1]).name}: {state}",
+                  file=sys.stderr, flush=True)
+    return outcomes
 
 
 def _build_extractors(configs: dict[str, ExtractionConfig]) -> None:
@@ -115,7 +122,9 @@ def _run_packet(path: str) -> dict[str, Any]:
     except IntakeError as exc:
         return {"error": f"{exc.code}: {exc.message}"}
     except Exception as exc:  # an evaluation lists every failure instead of stopping at the first
-        return {"error": f"unexpected {type(exc).__name__}: {exc}"}
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return {"error": f"unexpected {type(exc).__name__} at {Path(where.filename).name}:"
+                         f"{where.lineno}: {exc}"}
     return {"pages": len(pages), "failed_pages": sum(p.method == "failed" for p in pages),
             "variants": variants}
 
