@@ -6,7 +6,7 @@ accuracy, seconds per page, calibration error (overall and per field), the safet
 packets with prior CAR-T whose `no_prior_car_t` came out met (must be 0), and every failure.
 A packet that fails counts as wrong everywhere (no field, no criterion, no recommendation).
 --ablate-ner adds the same figures with the NER model disabled (rules only), computed on the
-same page readings. --fit-calibration fits the confidence calibration on this split instead.
+same page readings. Fitting a calibration map is `intake calibrate --from labelled DIR`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from extraction.config import ExtractionConfig
 from extraction.errors import IntakeError
 from intake.commands.extract import json_default
 from quality import metrics
-from quality.calibration import fit_isotonic, save_calibration
 
 FULL, RULES_ONLY = "full", "rules_only"
 _extractors: dict[str, Any] = {}  # per worker process: variant name -> Extractor
@@ -38,8 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="write figures as JSON")
     parser.add_argument("--workers", type=int, default=2, help="packet processes (default: 2)")
     parser.add_argument("--bins", type=int, default=10, help="confidence bins for calibration error")
-    parser.add_argument("--fit-calibration", type=Path, metavar="OUT",
-                        help="fit an isotonic calibration on this split's raw field confidences")
     parser.set_defaults(handler=run)
 
 
@@ -56,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"intake evaluate: no packets of split {args.split!r} in {truth_path}", file=sys.stderr)
         return 2
     config = ExtractionConfig(page_workers=1)  # parallel across packets, not pages
-    if args.fit_calibration:
-        config = dataclasses.replace(config, calibration_path=None)
     configs = {FULL: config}
     if args.ablate_ner:
         configs[RULES_ONLY] = dataclasses.replace(config, ner_model=None)
@@ -70,15 +65,11 @@ def run(args: argparse.Namespace) -> int:
     report = {name: figures(rows, outcomes, name, args.bins) for name in configs}
     report["wall_seconds"] = round(wall, 2)
     report["workers"] = args.workers
+    report["calibration"] = str(config.calibration_path) if config.calibration_path else None
     print(render(report, list(configs)))
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2, default=json_default) + "\n",
                                  encoding="utf-8")
-    if args.fit_calibration:
-        scored = scored_fields(rows, outcomes, FULL)
-        calibration = fit_isotonic([c for _, c, _ in scored], [ok for _, _, ok in scored])
-        save_calibration(calibration, args.fit_calibration)
-        print(f"calibration fitted on {len(scored)} field values -> {args.fit_calibration}")
     return 0
 
 
@@ -183,7 +174,8 @@ def figures(rows: list[dict], outcomes: list[dict], variant: str, bins: int) -> 
 def render(report: dict[str, Any], variants: list[str]) -> str:
     first = report[variants[0]]
     lines = [f"packets {first['packets']}, pages {first['pages']}, "
-             f"wall {report['wall_seconds']}s with {report['workers']} workers"]
+             f"wall {report['wall_seconds']}s with {report['workers']} workers, "
+             f"calibration map: {report['calibration'] or 'none'}"]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"  {label:<38}" + "".join(f"{c:>14}" for c in cells))
