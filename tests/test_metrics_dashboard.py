@@ -10,12 +10,8 @@ import copy
 import dataclasses
 import hashlib
 import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import update
 
@@ -28,8 +24,7 @@ from intake.settings import Settings
 from intake.storage import BlobStore
 from quality.calibration import fit_platt, save_version
 from review_seed import add_user, api_key, extracted_packet, seed_document
-from test_ui_browser import (REPO, SERVER_START_TIMEOUT_S, _free_port, browser, page,  # noqa: F401 - fixtures
-                             sign_in)
+from test_ui_browser import browser, page, sign_in, uvicorn_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -86,28 +81,8 @@ def site(tmp_path_factory):
     settings = Settings(data_dir=data_dir)
     upgrade_to_head(settings.database_url_resolved)
     _seed(settings)
-    port = _free_port()
-    env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "REDIS_URL": "redis://127.0.0.1:6379/15"}
-    env.pop("DATABASE_URL", None)
-    with open(data_dir / "uvicorn.log", "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api:app_from_env",
-                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                                  cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("uvicorn did not start: " + (data_dir / "uvicorn.log").read_text()[-2000:])
-        time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
+    with uvicorn_server(data_dir) as base:
+        yield base
 
 
 def test_dashboard_draws_its_charts_from_our_server_only(page, site):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from api import create_app
 from intake.db.migrate import upgrade_to_head
@@ -71,6 +71,9 @@ def app(request, tmp_path):
     app = create_app(settings)
     add_user(app.state.sessions, "rita")
     yield app
+    if app.state.engine.dialect.name == "postgresql":  # the database is per module: empty it
+        with app.state.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     app.state.engine.dispose()
 
 
@@ -186,3 +189,13 @@ def test_prometheus_exposition_parses_and_carries_the_review_figures(app, review
     assert samples[("intake_upload_to_ready_seconds_count", ())] == 2
     assert families["intake_pages_read"].type == "counter"
     assert samples[("intake_redis_up", ())] == 1
+
+
+def test_calibrate_from_reviews_uses_raw_confidences_per_packet(app, reviewed):
+    from intake.commands.calibrate import review_pairs
+
+    pairs = review_pairs(app.state.settings.database_url_resolved)
+    assert sorted(pairs[reviewed["a"]]) == [("birth_date", 0.99, False), ("patient_name", 0.99, True),
+                                            ("prior_car_t", 0.99, True)]
+    assert sorted(pairs[reviewed["b"]]) == [("birth_date", 0.95, True), ("patient_name", 0.7, False),
+                                            ("prior_car_t", 0.3, True)]

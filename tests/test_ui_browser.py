@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,6 +58,13 @@ def site(tmp_path_factory):
     add_user(sessions, "rita")
     engine.dispose()
 
+    with uvicorn_server(data_dir) as base:
+        yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile}
+
+
+@contextmanager
+def uvicorn_server(data_dir: Path) -> Iterator[str]:
+    """`api:app_from_env` on INTAKE_DATA_DIR=data_dir in a real uvicorn process; yields its base URL."""
     port = _free_port()
     env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "REDIS_URL": "redis://127.0.0.1:6379/15"}
     env.pop("DATABASE_URL", None)
@@ -75,10 +84,12 @@ def site(tmp_path_factory):
             server.kill()
             pytest.fail("uvicorn did not start: " + (data_dir / "uvicorn.log").read_text()[-2000:])
         time.sleep(0.2)
-    yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile}
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture(scope="module")
