@@ -88,6 +88,18 @@ DATABASES = [pytest.param("sqlite", id="sqlite"),
              pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
 
 
+def service_fixture(name: str, workers: int = 2, **overrides: str):
+    """A module-scoped `service` fixture, once per database. The test module must also import
+    `redis_server` and `postgres_url` (fixtures are looked up by name in the module)."""
+    @pytest.fixture(scope="module", params=DATABASES)
+    def service(request, tmp_path_factory, redis_server):
+        tmp = tmp_path_factory.mktemp(f"{name}-{request.param}")
+        svc = start_service(tmp, database_url_for(request, tmp), redis_server.url, workers=workers, **overrides)
+        yield svc
+        svc.stop()
+    return service
+
+
 # ---------------------------------------------------------------- the service under test
 
 @dataclass

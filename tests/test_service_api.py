@@ -8,20 +8,15 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
-                             start_service, tagged_pdf)
+from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
+                             tagged_pdf)
 
 pytestmark = pytest.mark.slow
 
 CONTRACT_KEYS = {"source", "pages", "fields", "criteria", "recommendation", "policy", "page_details", "seconds"}
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def service(request, tmp_path_factory, redis_server):  # noqa: F811
-    tmp = tmp_path_factory.mktemp(f"api-{request.param}")
-    svc = start_service(tmp, database_url_for(request, tmp), redis_server.url, workers=2)
-    yield svc
-    svc.stop()
+service = service_fixture("api", workers=2)
 
 
 class _CallbackReceiver(BaseHTTPRequestHandler):

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from fax_fixtures import faxed, with_undecodable_last_page
 from intake.db.models import Document
 from intake.db.session import session_scope
-from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
-                             start_service, tagged_pdf)
+from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
+                             tagged_pdf)
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +23,8 @@ MAX_PAGES = 5
 MAX_PIXELS = 20_000_000
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def service(request, tmp_path_factory, redis_server):  # noqa: F811
-    tmp = tmp_path_factory.mktemp(f"bad-{request.param}")
-    svc = start_service(tmp, database_url_for(request, tmp), redis_server.url, workers=1,
-                        INTAKE_MAX_BYTES=str(MAX_BYTES), INTAKE_MAX_PAGES=str(MAX_PAGES),
-                        INTAKE_MAX_PIXELS=str(MAX_PIXELS))
-    yield svc
-    svc.stop()
+service = service_fixture("bad", workers=1, INTAKE_MAX_BYTES=str(MAX_BYTES), INTAKE_MAX_PAGES=str(MAX_PAGES),
+                          INTAKE_MAX_PIXELS=str(MAX_PIXELS))
 
 
 def _encrypted_pdf() -> bytes:

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
-                             start_service, tagged_pdf)
+from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
+                             tagged_pdf)
 
 pytestmark = pytest.mark.slow
 
@@ -15,12 +15,7 @@ CLIENTS = 20
 UPLOADS_PER_CLIENT = 10
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def service(request, tmp_path_factory, redis_server):  # noqa: F811
-    tmp = tmp_path_factory.mktemp(f"concurrency-{request.param}")
-    svc = start_service(tmp, database_url_for(request, tmp), redis_server.url, workers=2)
-    yield svc
-    svc.stop()
+service = service_fixture("concurrency", workers=2)
 
 
 def test_200_concurrent_uploads_are_all_acknowledged_and_processed_once(service):

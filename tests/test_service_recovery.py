@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from intake.db.models import DocumentPage
 from intake.db.session import session_scope
-from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
-                             start_service, tagged_fax)
+from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
+                             tagged_fax)
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +23,7 @@ PACKETS = 4
 PAGES = 3
 
 
-@pytest.fixture(scope="module", params=DATABASES)
-def service(request, tmp_path_factory, redis_server):  # noqa: F811
-    tmp = tmp_path_factory.mktemp(f"recovery-{request.param}")
-    svc = start_service(tmp, database_url_for(request, tmp), redis_server.url, workers=2)
-    yield svc
-    svc.stop()
+service = service_fixture("recovery", workers=2)
 
 
 def _upload_faxes(service, tmp_path, tag: str) -> list[str]:

@@ -1,0 +1,83 @@
+"""Upload latency (POST /v1/documents -> 202) at 32 concurrent clients, p50/p99.
+
+Baseline in the same run: one client uploading alone; the ratio p50(32)/p50(1) shows how
+latency degrades under concurrency on this machine. The API runs without workers so only the
+upload path (stream to blob store + fsync, open with limits, commit, enqueue) is measured.
+
+    .venv/bin/python bench/upload_latency.py [--clients 32] [--uploads 320] [--database-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen import canvas
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve_process import running_service  # noqa: E402
+
+
+def packet(tag: str, pages: int = 2) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    for n in range(pages):
+        c.drawString(72, 720, "Prior Authorization Request - Cellular Therapy (synthetic)")
+        c.drawString(72, 100, f"Reference {tag} page {n + 1}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(base_url: str, key: str, clients: int, uploads: int, tag: str) -> list[float]:
+    files = [packet(f"{tag}-{i}") for i in range(uploads)]
+
+    def one_client(index: int) -> list[float]:
+        latencies = []
+        with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=60) as client:
+            for data in files[index::clients]:
+                started = time.perf_counter()
+                response = client.post("/v1/documents", files={"file": ("p.pdf", data)})
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 202:
+                    raise RuntimeError(f"upload answered {response.status_code}")
+        return latencies
+
+    with ThreadPoolExecutor(clients) as pool:
+        return [lat for batch in pool.map(one_client, range(clients)) for lat in batch]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--uploads", type=int, default=320)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    with running_service(workers=0, database_url=args.database_url) as (base_url, key):
+        measure(base_url, key, 4, 16, "warmup")
+        baseline = measure(base_url, key, 1, 40, "single")
+        started = time.perf_counter()
+        loaded = measure(base_url, key, args.clients, args.uploads, "concurrent")
+        wall = time.perf_counter() - started
+    p50_1, p50_n, p99_n = statistics.median(baseline), percentile(loaded, 0.5), percentile(loaded, 0.99)
+    print(f"1 client:    p50 {p50_1 * 1000:.1f} ms  p99 {percentile(baseline, 0.99) * 1000:.1f} ms")
+    print(f"{args.clients} clients: p50 {p50_n * 1000:.1f} ms  p99 {p99_n * 1000:.1f} ms  "
+          f"({len(loaded)} uploads, {len(loaded) / wall:.0f} uploads/s)")
+    print(f"ratio p50({args.clients})/p50(1): {p50_n / p50_1:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Packet latency with 2 workers / 1 worker for one 10-page fax packet (target <= 0.6).
+
+The packet is a reportlab document faxed with synthetic.fax.pdf_to_fax (G4 TIFF in a PDF), so
+every page needs OCR. Latency is received_at -> finished_at as the API reports it; each
+configuration runs on a fresh service whose workers have all loaded their models first.
+
+    .venv/bin/python bench/worker_scaling.py [--pages 10] [--repeats 1]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen import canvas
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve_process import running_service  # noqa: E402
+from synthetic.fax import FaxDamage, pdf_to_fax  # noqa: E402
+
+LINES = [
+    "Prior Authorization Request - Cellular Therapy",
+    "Patient name: Jane Testperson    Date of birth: 03/14/1971",
+    "Requested product: Aucatzyl (obecabtagene autoleucel)",
+    "Diagnosis: relapsed B-cell precursor acute lymphoblastic leukemia",
+    "Clinical summary: relapsed after two prior lines of therapy; no active CNS disease.",
+    "Ordering physician: Dr. Alex Sample, Hematology",
+]
+
+
+def fax_packet(pages: int, tag: str) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
+    for n in range(pages):
+        c.setFont("Helvetica", 12)
+        for i, line in enumerate(LINES):
+            c.drawString(72, 720 - 24 * i, line)
+        c.drawString(72, 100, f"Reference {tag} page {n + 1} of {pages}")
+        c.showPage()
+    c.save()
+    with tempfile.TemporaryDirectory() as tmp:
+        return pdf_to_fax(buf.getvalue(), Path(tmp) / "fax.pdf", FaxDamage(noise=0.001, seed=1)).read_bytes()
+
+
+def packet_seconds(workers: int, data: bytes) -> float:
+    with running_service(workers=workers) as (base_url, key):
+        with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=60) as client:
+            status_url = client.post("/v1/documents", files={"file": ("fax.pdf", data)}).json()["status_url"]
+            while True:
+                doc = client.get(status_url).json()
+                if doc["status"] in ("ready_for_review", "failed"):
+                    break
+                time.sleep(0.25)
+    if doc["status"] != "ready_for_review":
+        raise RuntimeError(f"packet failed: {doc['error']}")
+    return doc["timings"]["total_seconds"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    results: dict[int, list[float]] = {1: [], 2: []}
+    for repeat in range(args.repeats):
+        for workers in (1, 2):
+            seconds = packet_seconds(workers, fax_packet(args.pages, f"r{repeat}w{workers}"))
+            results[workers].append(seconds)
+            print(f"{workers} worker(s): {args.pages}-page fax packet in {seconds:.1f} s")
+    one, two = min(results[1]), min(results[2])
+    print(f"ratio 2 workers / 1 worker: {two / one:.2f} (target <= 0.6)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
