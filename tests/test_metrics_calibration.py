@@ -12,8 +12,8 @@ import pytest
 from extraction.errors import ConfigurationError
 from extraction.pipeline import Extractor
 from intake.settings import Settings
-from quality.calibration import (DEFAULT_CALIBRATION_PATH, Calibration, fit_platt, load_calibration, newest_calibration_path,
-                                 save_calibration, save_version)
+from quality.calibration import (DEFAULT_CALIBRATION_PATH, Calibration, fit_platt, load_calibration,
+                                 newest_calibration_path, save_calibration, save_version)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
