@@ -59,7 +59,17 @@ def packet_seconds(workers: int, data: bytes) -> float:
                 time.sleep(0.25)
     if doc["status"] != "ready_for_review":
         raise RuntimeError(f"packet failed: {doc['error']}")
+    page_seconds = sum(p["seconds"] for p in doc["result"]["page_details"])
+    print(f"  {workers} worker(s): reading pages {page_seconds:.1f} s of work; "
+          f"queued -> started {_between(doc, 'received_at', 'started_at'):.2f} s; "
+          f"started -> finished {doc['timings']['processing_seconds']:.1f} s")
     return doc["timings"]["total_seconds"]
+
+
+def _between(doc: dict, start: str, end: str) -> float:
+    from datetime import datetime
+    t = doc["timings"]
+    return (datetime.fromisoformat(t[end]) - datetime.fromisoformat(t[start])).total_seconds()
 
 
 def main() -> int:
