@@ -178,7 +178,7 @@ def render(report: dict[str, Any], variants: list[str]) -> str:
              f"calibration map: {report['calibration'] or 'none'}"]
 
     def row(label: str, cells: list[str]) -> None:
-        lines.append(f"  {label:<38}" + "".join(f"{c:>14}" for c in cells))
+        lines.append(f"  {label:<38}" + "".join(f"{c:>17}" for c in cells))
 
     def pct(ratio: dict[str, Any]) -> str:
         return "-" if ratio["value"] is None else f"{ratio['value']:.1%} ({ratio['hits']}/{ratio['total']})"
