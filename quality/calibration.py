@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -98,14 +100,20 @@ def save_version(calibration: Calibration, directory: str | Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     newest = newest_calibration_path(directory)
     number = _version_number(newest) + 1 if newest else 1
-    while True:
-        path = directory / f"field-calibration-v{number:04d}.json"
-        try:
-            with path.open("x", encoding="utf-8") as out:  # two fits at once get two numbers
-                out.write(json.dumps(calibration.to_dict(), indent=2) + "\n")
-            return path
-        except FileExistsError:
-            number += 1
+    # Written aside, then hard-linked into place: a worker never reads a half-written version,
+    # and the link fails instead of overwriting when another fit took the number first.
+    staging = directory / f".staging-{uuid.uuid4().hex}.json"
+    staging.write_text(json.dumps(calibration.to_dict(), indent=2) + "\n", encoding="utf-8")
+    try:
+        while True:
+            path = directory / f"field-calibration-v{number:04d}.json"
+            try:
+                os.link(staging, path)
+                return path
+            except FileExistsError:
+                number += 1
+    finally:
+        staging.unlink()
 
 
 def newest_calibration_path(directory: str | Path) -> Path | None:
