@@ -33,6 +33,7 @@ def _labelled_subset(directory: Path) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_calibration_lowers_ece_on_held_out_packets(tmp_path):
     labelled = _labelled_subset(tmp_path / "labelled")
     out = tmp_path / "calibration"
