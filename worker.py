@@ -19,7 +19,9 @@ import os
 import socket
 import sys
 
+from redis.exceptions import RedisError
 from rq import Worker
+from sqlalchemy.exc import SQLAlchemyError
 
 from extraction.pipeline import Extractor
 from intake import jobs
@@ -50,7 +52,10 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
     upgrade_to_head(settings.database_url_resolved)
     context = build_context(settings)
     jobs.install(context)
-    Reconciler(settings, context.sessions, context.queue).run_once()
+    try:
+        Reconciler(settings, context.sessions, context.queue).run_once()
+    except (RedisError, SQLAlchemyError) as exc:  # the periodic reconciler in `intake serve` retries
+        log_event(log, "reconcile_failed", logging.WARNING, error=type(exc).__name__)
     name = name or f"{socket.gethostname()}.{os.getpid()}"
     log_event(log, "worker_started", worker=name, queue=settings.queue_name)
     worker = Worker([context.queue.queue], connection=context.queue.redis, name=name)

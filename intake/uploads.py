@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 
 from extraction.errors import BadInput, TooLarge
 from intake.storage import BlobStore, BlobWriter
@@ -109,5 +110,5 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
         parser.finalize()
         if not parts.file_seen:
             raise MalformedUpload("the form has no `file` part")
-        sha256 = writer.commit()
+        sha256 = await run_in_threadpool(writer.commit)  # fsyncs: off the event loop
         return Upload(sha256=sha256, size=writer.size, head=parts.head, fields=parts.fields)

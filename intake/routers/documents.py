@@ -142,20 +142,16 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
               page_count: int, fields: dict[str, str | None]) -> tuple[Document, bool]:
     """Commit the row (the blob is already durable). Returns (document, created)."""
     dedup_key = _dedup_key(upload.sha256, fields["fax_from"])
-
-    def first() -> Document | None:
-        with session_scope(sessions) as s:
-            conditions = Document.dedup_key == dedup_key
-            if idempotency_key:
-                conditions = conditions | (Document.idempotency_key == idempotency_key)
-            return s.scalars(select(Document).where(Document.api_key_id == api_key_id, conditions)
-                             .order_by(Document.received_at).limit(1)).first()
-
-    existing = first()
-    if existing is not None:
-        return existing, False
+    same = Document.dedup_key == dedup_key
+    if idempotency_key:
+        same = same | (Document.idempotency_key == idempotency_key)
+    first = (select(Document).where(Document.api_key_id == api_key_id, same)
+             .order_by(Document.received_at).limit(1))
     try:
         with session_scope(sessions) as s:
+            existing = s.scalars(first).first()
+            if existing is not None:
+                return existing, False
             doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=media_type,
                            page_count=None, status="received", source=fields["source"], fax_from=fields["fax_from"],
                            callback_url=fields["callback_url"], idempotency_key=idempotency_key,
@@ -166,7 +162,8 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
         return doc, True
     except IntegrityError:
         # A concurrent retry of the same upload committed first: answer with its document.
-        existing = first()
+        with session_scope(sessions) as s:
+            existing = s.scalars(first).first()
         if existing is None:
             raise
         return existing, False
