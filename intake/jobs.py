@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
+from PIL import Image
 from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,7 +106,8 @@ def read_page(document_id: str, number: int) -> None:
     try:
         with _page_lease(ctx, document_id, number, owner):
             reading = ctx.extractor.read_page(ctx.store.get(sha256), number - 1)
-            page, image_sha256 = reading.page, ctx.store.put(_png(reading.image))
+            page = reading.page  # a page the library could not read has method "failed" and no image
+            image_sha256 = ctx.store.put(_png(reading.image)) if reading.image is not None else None
     except BadInput as exc:
         with session_scope(ctx.sessions) as s:
             tx.fail_document(s, document_id, exc.code, exc.message)
@@ -221,7 +223,7 @@ def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, IntakeError) else f"processing failed ({type(exc).__name__})"
 
 
-def _png(image: object) -> bytes:
+def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()

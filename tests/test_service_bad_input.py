@@ -79,5 +79,5 @@ def test_damaged_page_degrades_and_workers_keep_serving(service, tmp_path):
     service.assert_processed_exactly_once(ids)
     with service.client() as client:
         details = client.get(damaged.json()["status_url"]).json()["result"]["page_details"]
-    assert [p["method"] for p in details][-1] == "failed"
-    assert details[-1]["error"]
+    assert [p["method"] for p in details] == ["ocr", "failed"]
+    assert details[-1]["error"] == "corrupt_document"
