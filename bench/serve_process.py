@@ -36,7 +36,7 @@ def running_service(workers: int, database_url: str | None = None):
             _, key = create_key(s, "bench")
         port, queue = free_port(), "bench"
         env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": url, "REDIS_URL": redis.url,
-               "INTAKE_QUEUE": queue, "INTAKE_LOG_LEVEL": "WARNING"}
+               "INTAKE_QUEUE": queue, "INTAKE_LOG_LEVEL": os.environ.get("INTAKE_LOG_LEVEL", "WARNING")}
         process = subprocess.Popen([sys.executable, "-m", "intake.cli", "serve", "--port", str(port),
                                     "--workers", str(workers)], cwd=REPO, env=env)
         try:
