@@ -19,9 +19,13 @@ _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "
 _SEP = r"\s?[/\-.]\s?"
 _MONTH_NAME = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 
+# A numeric date may be glued to the label OCR ran into it ("Service3/29/26"), but then it must
+# start with a true digit, or "DOB" would lend its letters to the date.
+_NUMERIC_START = r"(?:(?<![\w/])|(?<=[A-Za-z])(?=[0-9]))"
+
 _PATTERNS = [
-    re.compile(rf"(?<![\w/])(?P<y>{_DIGIT}{{4}}){_SEP}(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}})(?![\w/])"),
-    re.compile(rf"(?<![\w/])(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}}){_SEP}(?P<y>{_DIGIT}{{4}}|{_DIGIT}{{2}})(?![\w/])"),
+    re.compile(rf"{_NUMERIC_START}(?P<y>{_DIGIT}{{4}}){_SEP}(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}})(?![\w/])"),
+    re.compile(rf"{_NUMERIC_START}(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}}){_SEP}(?P<y>{_DIGIT}{{4}}|{_DIGIT}{{2}})(?![\w/])"),
     re.compile(rf"(?<!\w){_MONTH_NAME}\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s?(?P<y>\d{{4}})(?!\w)", re.IGNORECASE),
     re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_NAME}[\s\-,]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
                re.IGNORECASE),

@@ -124,10 +124,13 @@ def find_checkboxes(image: Image.Image, dpi: float) -> list[tuple[tuple[int, int
     """
     # Specks touching an outline would distort its shape and its fill.
     ink = _drop_small_components(binarize(image), _speck_area(dpi))
-    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    min_px, max_px = CHECKBOX_MIN_PT * dpi / 72, CHECKBOX_MAX_PT * dpi / 72
+    # Outlines are found on the straight strokes alone: a tick or cross that overshoots the
+    # frame would otherwise merge with it into one shape that is no longer a square.
+    contours, hierarchy = cv2.findContours(_straight_strokes(ink, min_px), cv2.RETR_CCOMP,
+                                           cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return []
-    min_px, max_px = CHECKBOX_MIN_PT * dpi / 72, CHECKBOX_MAX_PT * dpi / 72
     band = max(2, round(1.0 * dpi / 72))
     found = []
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
@@ -156,6 +159,15 @@ def find_checkboxes(image: Image.Image, dpi: float) -> list[tuple[tuple[int, int
         found.append(((x, y, x + w, y + h), float(interior.mean())))
     found = [f for f in found if not any(_inside(f[0], other[0]) for other in found if other is not f)]
     return sorted(found, key=lambda f: (f[0][1], f[0][0]))
+
+
+def _straight_strokes(ink: np.ndarray, min_box_px: float) -> np.ndarray:
+    """Horizontal and vertical runs at least 60% of the smallest box side (noise holes closed)."""
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
+    length = max(3, int(min_box_px * 0.6))
+    horizontal = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vertical = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    return cv2.bitwise_or(horizontal, vertical)
 
 
 def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:

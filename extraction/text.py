@@ -123,10 +123,13 @@ class PacketText:
 
 
 def layout_lines(words: list[Word]) -> list[list[Word]]:
-    """Words in reading order, grouped into lines.
+    """Words in reading order, grouped into visual rows.
 
-    OCR gives a line index per word; a text layer gives none (every word has line 0), so
-    lines are then rebuilt from vertical overlap of the boxes.
+    OCR gives a line index per word, but Tesseract splits a form row into separate blocks
+    (all labels of a column, then all values), which tears "Planned Infusion Date:" from its
+    date; a text layer gives no line at all (every word has line 0). Both are rebuilt the same
+    way: units (an OCR line, or a single text-layer word) whose vertical centre falls inside a
+    row's span join that row, so a form row reads as it is printed whatever the page method.
     """
     if not words:
         return []
@@ -134,19 +137,23 @@ def layout_lines(words: list[Word]) -> list[list[Word]]:
         by_line: dict[int, list[Word]] = {}
         for word in words:
             by_line.setdefault(word.line, []).append(word)
-        ordered = [sorted(ws, key=lambda w: w.bbox.x0) for _, ws in sorted(by_line.items())]
-        return ordered
-    lines: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: ((w.bbox.y0 + w.bbox.y1) / 2, w.bbox.x0)):
-        centre = (word.bbox.y0 + word.bbox.y1) / 2
-        if lines:
-            top = min(w.bbox.y0 for w in lines[-1])
-            bottom = max(w.bbox.y1 for w in lines[-1])
-            if top <= centre <= bottom:
-                lines[-1].append(word)
-                continue
-        lines.append([word])
-    return [sorted(line, key=lambda w: w.bbox.x0) for line in lines]
+        units = list(by_line.values())
+    else:
+        units = [[word] for word in words]
+    rows: list[list[Word]] = []
+    spans: list[tuple[float, float]] = []
+    for unit in sorted(units, key=lambda u: (_centre(u), min(w.bbox.x0 for w in u))):
+        centre = _centre(unit)
+        if rows and spans[-1][0] <= centre <= spans[-1][1]:
+            rows[-1].extend(unit)
+            continue
+        rows.append(list(unit))
+        spans.append((min(w.bbox.y0 for w in unit), max(w.bbox.y1 for w in unit)))
+    return [sorted(row, key=lambda w: w.bbox.x0) for row in rows]
+
+
+def _centre(unit: list[Word]) -> float:
+    return (min(w.bbox.y0 for w in unit) + max(w.bbox.y1 for w in unit)) / 2
 
 
 def _label_checkboxes(page: Page, line_ranges: list[tuple[int, int, list[WordSpan]]],

@@ -5,6 +5,7 @@ import pytest
 
 from extraction.dates import find_dates
 from extraction.fields import FIELD_NAMES, extract_fields
+from extraction.models import BBox, Page, Word
 from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet, build_page
 
@@ -168,3 +169,33 @@ def test_inpatient_request_leaves_outpatient_attestations_unset(nlp):
     assert fields["setting"].value == "inpatient"
     assert fields["outpatient_appropriate_attested"].value is None
     assert fields["outpatient_appropriate_attested"].note
+
+
+def test_icd_code_with_c_read_as_zero_is_repaired_only_after_a_label(nlp):
+    labelled = extract_fields([build_page(["ICD-10: 091.02", "Diagnosis: B-ALL"])], nlp)
+    assert labelled["diagnosis_icd10"].value == ["C91.02"]
+    lower = extract_fields([build_page(["IcD-10: c91.00", "Diagnosis: B-ALL"])], nlp)
+    assert lower["diagnosis_icd10"].value == ["C91.00"]
+    unlabelled = extract_fields([build_page(["Lot 091.02 shipped", "Diagnosis: B-ALL"])], nlp)
+    assert unlabelled["diagnosis_icd10"].value == []
+
+
+def test_date_glued_to_its_label_by_ocr_is_still_the_treatment_date(nlp):
+    fields = extract_fields([build_page(["HCPCS: Q2058", "Anticipated Date of Service3/29/26"])], nlp)
+    assert fields["treatment_date"].value == "2026-03-29"
+
+
+def test_form_row_split_into_ocr_blocks_is_read_as_printed(nlp):
+    """Tesseract puts a form's labels and values in separate blocks (separate line ids);
+    the row is rebuilt from geometry, so the label still reaches its date."""
+    label = build_page(["Planned Infusion Date:", "Date of Birth:"])
+    values = build_page(["03/24/2026", "09/30/1959"])
+    words = list(label.words)
+    for word in values.words:  # the value column, to the right, with OCR line ids of its own
+        box = word.bbox
+        words.append(Word(word.text, BBox(box.x0 + 200, box.y0, box.x1 + 200, box.y1),
+                          word.confidence, line=word.line + 10))
+    page = Page(number=1, width=612.0, height=792.0, method="ocr", words=words, mean_confidence=1.0)
+    fields = extract_fields([page], nlp)
+    assert fields["treatment_date"].value == "2026-03-24"
+    assert fields["birth_date"].value == "1959-09-30"

@@ -168,7 +168,26 @@ def figures(rows: list[dict], outcomes: list[dict], variant: str, bins: int) -> 
         "failed_pages": sum(o.get("failed_pages", 0) for o in outcomes),
         "failures": [{"file": r["file"], "error": o["error"]}
                      for r, o in zip(rows, outcomes) if "error" in o],
+        "misses": [m for m in (_misses(r, p) for r, p in zip(rows, predictions)) if m["items"]],
     }
+
+
+def _misses(row: dict[str, Any], prediction: dict[str, Any]) -> dict[str, Any]:
+    """What one packet got wrong: field names (values in the JSON only), criterion and
+    recommendation outcomes as expected -> predicted."""
+    items = []
+    for name, expected in row["fields"].items():
+        value = prediction["fields"].get(name, (None, 0.0))[0]
+        if not metrics.values_equal(value, expected):
+            items.append({"kind": "field", "name": name, "expected": expected, "predicted": value})
+    for criterion, expected in row["criteria"].items():
+        predicted = prediction["criteria"].get(criterion)
+        if predicted != expected:
+            items.append({"kind": "criterion", "name": criterion, "expected": expected, "predicted": predicted})
+    if prediction["recommendation"] != row["recommendation"]:
+        items.append({"kind": "recommendation", "name": "recommendation",
+                      "expected": row["recommendation"], "predicted": prediction["recommendation"]})
+    return {"file": row["file"], "tags": row.get("tags", []), "items": items}
 
 
 def render(report: dict[str, Any], variants: list[str]) -> str:
@@ -214,6 +233,11 @@ def render(report: dict[str, Any], variants: list[str]) -> str:
             if b["count"]:
                 lines.append(f"  [{b['lower']:.1f}, {b['upper']:.1f})  {b['count']:>5}  "
                              f"{b['mean_confidence']:.3f}  {b['accuracy']:.3f}")
+    lines.append(f"\nmisses ({variants[0]}; field values only in --json output)")
+    for miss in first["misses"]:
+        what = ", ".join(i["name"] if i["kind"] == "field" else f"{i['name']} {i['expected']}->{i['predicted']}"
+                         for i in miss["items"])
+        lines.append(f"  {miss['file']}: {what}")
     failures = first["failures"]
     lines.append(f"\nfailures: {len(failures)}")
     lines += [f"  {f['file']}: {f['error']}" for f in failures]
