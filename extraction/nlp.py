@@ -34,6 +34,10 @@ PACKAGED_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
 # "CAR-T." at a sentence end. A letter after a hyphen is never an initial, so split there.
 _HYPHEN_LETTER_PERIOD = r"(?<=-[A-Za-z])\.$"
 _OCR_CONFUSIONS = {"0": "0O", "1": "1lI"}
+# OCR drops the space after a stray period ("meets and.understands"): split word.word apart.
+_WORD_PERIOD_WORD = r"(?<=[a-z]{2})\.(?=[a-z]{2})"
+# Long statements wrap across lines and collect stray OCR punctuation between their words.
+_BETWEEN_WORDS = [{"IS_SPACE": True, "OP": "*"}, {"IS_PUNCT": True, "OP": "?"}, {"IS_SPACE": True, "OP": "*"}]
 _MAX_SPELLINGS = 12
 
 
@@ -48,6 +52,8 @@ def biomedical_tokenizer(nlp: Language):
     tokenizer = combined_rule_tokenizer(nlp)
     suffix_pattern = tokenizer.suffix_search.__self__.pattern
     tokenizer.suffix_search = re.compile(f"{_HYPHEN_LETTER_PERIOD}|{suffix_pattern}").search
+    infix_pattern = tokenizer.infix_finditer.__self__.pattern
+    tokenizer.infix_finditer = re.compile(f"{_WORD_PERIOD_WORD}|{infix_pattern}").finditer
     return tokenizer
 
 
@@ -73,7 +79,7 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
         nlp.add_pipe("line_sentencizer", first=True)
     nlp.add_pipe("abbreviation_detector")
     matcher = nlp.add_pipe("medspacy_target_matcher")
-    matcher.add(target_rules(terminology))
+    matcher.add(target_rules(terminology, nlp.tokenizer))
     nlp.add_pipe("abbreviation_entities")
     nlp.add_pipe("merge_model_entities")
     sectionizer = nlp.add_pipe("medspacy_sectionizer",
@@ -88,15 +94,29 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     return nlp
 
 
-def target_rules(terminology: Terminology) -> list[TargetRule]:
+def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
     rules = []
     for label, term_sets in (("DIAGNOSIS", terminology.diagnoses), ("CAR_T_PRODUCT", terminology.products),
-                             ("CAR_T_PRODUCT", (terminology.generic_car_t,)), ("SETTING", terminology.settings),
-                             ("ATTESTATION", terminology.attestations)):
+                             ("CAR_T_PRODUCT", (terminology.generic_car_t,)), ("SETTING", terminology.settings)):
         for term_set in term_sets:
             rules.extend(TargetRule(literal=spelling, category=label, attributes={"normalized": term_set.label})
                          for term in term_set.terms for spelling in ocr_spellings(term))
+    for term_set in terminology.attestations:
+        rules.extend(TargetRule(literal=term, category="ATTESTATION", attributes={"normalized": term_set.label},
+                                pattern=wrapped_statement_pattern(term, tokenizer))
+                     for term in term_set.terms)
     return rules
+
+
+def wrapped_statement_pattern(statement: str, tokenizer) -> list[dict]:
+    """Token pattern for a statement whose words may be split by line breaks or OCR punctuation."""
+    words = [t for t in tokenizer(statement) if not t.is_space]
+    pattern: list[dict] = []
+    for index, token in enumerate(words):
+        if index:
+            pattern.extend(_BETWEEN_WORDS)
+        pattern.append({"LOWER": token.lower_})
+    return pattern
 
 
 def ocr_spellings(term: str) -> list[str]:

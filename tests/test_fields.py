@@ -199,3 +199,12 @@ def test_form_row_split_into_ocr_blocks_is_read_as_printed(nlp):
     fields = extract_fields([page], nlp)
     assert fields["treatment_date"].value == "2026-03-24"
     assert fields["birth_date"].value == "1959-09-30"
+
+
+def test_attestation_wrapped_over_lines_with_ocr_punctuation_keeps_its_checkbox(nlp):
+    form = [line for line in FORM if "safety and monitoring" not in line] + [
+        "[[x]] I attest that the member meets and.understands the requirements of safety and",
+        "monitoring post infusion.",
+    ]
+    fields = extract_fields(build_packet(form), nlp)
+    assert fields["safety_monitoring_attested"].value is True
