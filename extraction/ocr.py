@@ -34,12 +34,12 @@ class TesseractEngine:
         # pytesseract offers no per-call environment; the subprocess inherits ours.
         os.environ["OMP_THREAD_LIMIT"] = "1"
 
-    def read_words(self, image: Image.Image, dpi: float) -> list[Word]:
+    def read_words(self, image: Image.Image, dpi: float, psm: int | None = None) -> list[Word]:
         """Words in Tesseract's reading order (block, paragraph, line, word), boxes in points.
 
         `image` is the upright page at `dpi`; boxes are converted to PDF points of that page.
         """
-        config = f"--psm {self.psm} --dpi {round(dpi)}"
+        config = f"--psm {psm or self.psm} --dpi {round(dpi)}"
         data = self._run(pytesseract.image_to_data, image, lang=self.lang, config=config,
                          output_type=pytesseract.Output.DICT)
         to_pt = 72.0 / dpi

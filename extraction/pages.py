@@ -21,6 +21,7 @@ from extraction.documents import SourceDocument, TextLayer
 from extraction.errors import BadInput
 from extraction.models import BBox, Checkbox, Page, Word
 from extraction.ocr import TesseractEngine
+from extraction.reread import reread_doubtful_lines
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +111,15 @@ def _read_image(doc: SourceDocument, index: int, engine: TesseractEngine, cleanu
     skew = imaging.estimate_skew(image)
     skew = skew if abs(skew) >= MIN_SKEW_TO_CORRECT else 0.0
     image = imaging.deskew(image, skew)
-    words = engine.read_words(_prepared(image, dpi, cleanup), dpi)
+    prepared = _prepared(image, dpi, cleanup)
+    words = engine.read_words(prepared, dpi)
     if rotation == 0 and _mean_confidence(words) < UPRIGHT_CONFIDENCE_FLOOR:
         flipped = turn_clockwise(image, 180)
-        flipped_words = engine.read_words(_prepared(flipped, dpi, cleanup), dpi)
+        flipped_prepared = _prepared(flipped, dpi, cleanup)
+        flipped_words = engine.read_words(flipped_prepared, dpi)
         if _mean_confidence(flipped_words) > _mean_confidence(words):
-            image, words, rotation = flipped, flipped_words, 180
+            image, prepared, words, rotation = flipped, flipped_prepared, flipped_words, 180
+    words = reread_doubtful_lines(prepared, dpi, words, engine)
     checkboxes = [imaging.checkbox_from_fill(box, fill, dpi) for box, fill in imaging.find_checkboxes(image, dpi)]
     page = Page(index + 1, image.width * 72 / dpi, image.height * 72 / dpi, "ocr", words=words,
                 checkboxes=checkboxes, rotation=rotation, skew=skew,
