@@ -6,6 +6,8 @@ Everything defaults to a self-contained single machine under INTAKE_DATA_DIR.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -63,6 +65,12 @@ class Settings(BaseSettings):
     metrics_window_hours: float = Field(24.0, validation_alias=_env("INTAKE_METRICS_WINDOW_HOURS"), gt=0,
                                         description="Rates, latency percentiles and failure rate cover "
                                                     "documents finished in this many recent hours.")
+    scispacy_model: str | None = Field(None, validation_alias=_env("INTAKE_SCISPACY_MODEL"),
+                                       description="An installed scispaCy/spaCy model name or path to base "
+                                                   "the NLP pipeline on (e.g. en_core_sci_sm); unset -> blank "
+                                                   "English with scispaCy's tokenizer.")
+    use_trained_ner: bool = Field(True, validation_alias=_env("INTAKE_USE_TRAINED_NER"),
+                                  description="Add the NER packaged in models/ner to the rules.")
     calibration_dir: Path | None = Field(None, validation_alias=_env("INTAKE_CALIBRATION_DIR"),
                                          description="Versions written by `intake calibrate`; the newest is "
                                                      "applied to new results. unset -> <data_dir>/calibration")
@@ -108,5 +116,7 @@ class Settings(BaseSettings):
 
     def extraction_config(self) -> ExtractionConfig:
         # One page per job: parallelism comes from workers, not from threads inside a job.
-        return ExtractionConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
-                                page_workers=1, calibration_path=self.calibration_path())
+        config = ExtractionConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
+                                  page_workers=1, calibration_path=self.calibration_path(),
+                                  scispacy_model=self.scispacy_model)
+        return config if self.use_trained_ner else dataclasses.replace(config, ner_model=None)

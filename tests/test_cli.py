@@ -130,3 +130,14 @@ def test_evaluate_reports_figures_and_lists_failures(tmp_path, files):
     assert set(figures["criterion_confusion"]) == set(CRITERIA)
     assert figures["prior_car_t_but_no_prior_car_t_met"] == []
     assert "failures: 1" in run.stdout and "broken.pdf: corrupt_document" in run.stdout
+
+
+def test_a_model_named_by_the_user_is_loaded_as_the_base_pipeline(files):
+    """The scispaCy-model path (`--scispacy-model en_core_sci_sm` where installed), exercised
+    with the project's own packaged model, which loads the same way (spacy.load)."""
+    model = Path(__file__).resolve().parent.parent / "models" / "ner"
+    run = intake("extract", "--json", "--no-ner", "--scispacy-model", model, files["two_pages"])
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["fields"]["birth_date"]["value"] == "1971-03-14"
+    missing = intake("extract", "--scispacy-model", "en_core_sci_not_installed", files["two_pages"])
+    assert missing.returncode == 2 and "en_core_sci_not_installed" in missing.stderr

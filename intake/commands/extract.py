@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", type=Path, help="policy TOML (default: the Aucatzyl policy)")
     parser.add_argument("--max-pages", type=int, help="reject documents with more pages")
     parser.add_argument("--max-bytes", type=int, help="reject files larger than this")
+    parser.add_argument("--scispacy-model", metavar="NAME_OR_PATH",
+                        help="base the NLP on an installed scispaCy/spaCy model (e.g. en_core_sci_sm)")
+    parser.add_argument("--no-ner", action="store_true", help="rules only: leave out the trained NER")
     parser.set_defaults(handler=run)
 
 
@@ -72,6 +75,10 @@ def config_from_args(args: argparse.Namespace) -> ExtractionConfig:
         config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, **limits))
     if args.policy:
         config = dataclasses.replace(config, policy_path=args.policy)
+    if args.scispacy_model:
+        config = dataclasses.replace(config, scispacy_model=args.scispacy_model)
+    if args.no_ner:
+        config = dataclasses.replace(config, ner_model=None)
     return config
 
 
