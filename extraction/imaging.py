@@ -141,6 +141,7 @@ def find_checkboxes(image: Image.Image, dpi: float) -> list[tuple[tuple[int, int
             continue
         if max(w, h) / min(w, h) > _CHECKBOX_MAX_ASPECT:
             continue
+        x, y, w, h = _tighten(ink[y:y + h, x:x + w] > 0, x, y, w, h, band)
         cell = ink[y:y + h, x:x + w] > 0
         edges = (cell[:band].any(axis=0), cell[-band:].any(axis=0),
                  cell[:, :band].any(axis=1), cell[:, -band:].any(axis=1))
@@ -159,6 +160,24 @@ def find_checkboxes(image: Image.Image, dpi: float) -> list[tuple[tuple[int, int
         found.append(((x, y, x + w, y + h), float(interior.mean())))
     found = [f for f in found if not any(_inside(f[0], other[0]) for other in found if other is not f)]
     return sorted(found, key=lambda f: (f[0][1], f[0][0]))
+
+
+def _tighten(cell: np.ndarray, x: int, y: int, w: int, h: int, most: int) -> tuple[int, int, int, int]:
+    """Drop up to `most` nearly empty rows/columns on each side: closing the strokes and a
+    speck touching the frame make the found outline a pixel or two larger than the ink."""
+    def sparse(line: np.ndarray) -> bool:
+        return line.mean() < 0.5
+
+    top, bottom, left, right = 0, h, 0, w
+    while top < most and bottom - top > 2 and sparse(cell[top, left:right]):
+        top += 1
+    while h - bottom < most and bottom - top > 2 and sparse(cell[bottom - 1, left:right]):
+        bottom -= 1
+    while left < most and right - left > 2 and sparse(cell[top:bottom, left]):
+        left += 1
+    while w - right < most and right - left > 2 and sparse(cell[top:bottom, right - 1]):
+        right -= 1
+    return x + left, y + top, right - left, bottom - top
 
 
 def _straight_strokes(ink: np.ndarray, min_box_px: float) -> np.ndarray:

@@ -167,7 +167,9 @@ def _label_checkboxes(page: Page, line_ranges: list[tuple[int, int, list[WordSpa
         others = [c.bbox.x0 for c in page.checkboxes
                   if c is not box and c.bbox.x0 > box.bbox.x0 and _line_of(c, [line]) is not None]
         stop = min(others, default=float("inf"))
-        right = [s for s in spans if s.word.bbox.x0 >= box.bbox.x1 - 2 and s.word.bbox.x1 <= stop + 2]
+        # A word may start inside the box when OCR read the box's pixels as letters ("MNo").
+        right = [s for s in spans if s.word.bbox.x1 > box.bbox.x1 + 2 and s.word.bbox.x0 >= box.bbox.x0 - 2
+                 and s.word.bbox.x1 <= stop + 2]
         if not right:
             continue
         start, end = right[0].start, right[-1].end

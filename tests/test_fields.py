@@ -208,3 +208,18 @@ def test_attestation_wrapped_over_lines_with_ocr_punctuation_keeps_its_checkbox(
     ]
     fields = extract_fields(build_packet(form), nlp)
     assert fields["safety_monitoring_attested"].value is True
+
+
+def test_answer_box_read_as_letters_glued_to_its_label_still_answers(nlp):
+    """OCR often reads an X-marked box as letters: "MNo" where the form shows [X] No."""
+    page = build_page(["Has the member received prior CAR-T therapy?", "[[ ]] Yes [[x]] No"])
+    glued = []
+    for word in page.words:
+        if word.text in ("Yes", "No"):
+            box = max((c.bbox for c in page.checkboxes if c.bbox.x1 <= word.bbox.x0), key=lambda b: b.x1)
+            text = "DHlYyes" if word.text == "Yes" else "MNo"
+            word = Word(text, BBox(box.x0 + 1, word.bbox.y0, word.bbox.x1, word.bbox.y1), 0.6, line=word.line)
+        glued.append(word)
+    page.words = glued
+    fields = extract_fields([page], nlp)
+    assert fields["prior_car_t"].value is False
