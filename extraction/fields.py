@@ -48,8 +48,8 @@ _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 # OCR reads C as €, c, 0 or O, and Q (before 20xx) as 0; all are repaired before the code is kept.
 # A code read with a leading 0/O is only trusted after an ICD/Dx label on the same line, since
 # no ICD-10 code starts with a digit and a bare "091.02" is more likely some other number.
-_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€0c])([0-9O]{2})\.([0-9OA-Z]{1,4})(?![\w.])")
-_ICD_LABEL = re.compile(r"\b(icd|dx|diagnos[ie]s)\b[^\n]*$", re.IGNORECASE)
+_ICD10 = re.compile(r"(?<![\w.,])([A-TV-Z€0c]?)([0-9O]{2})([.,])([0-9OA-Z]{1,4})(?![\w.])")
+_ICD_LABEL = re.compile(r"\b(ic[dbo]|dx|diagnos[ie]s)\b[^\n]*$", re.IGNORECASE)
 _HCPCS = re.compile(r"(?<!\w)([QCJ]|0(?=20\d\d))\s?([0-9OolI]{4})(?!\w)")
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
@@ -138,15 +138,16 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     for match in _ICD10.finditer(packet.text.text):
         if packet.is_reference(match.start()):
             continue
-        letter = match.group(1)
-        if letter in "0c" or (letter == "O" and match.group(2)[0] in "89"):
-            # C8x/C9x (lymphomas, leukemias) read as 0/O/c; a real O-chapter code stays as it is
+        letter, digits, separator, rest = match.groups()
+        # C8x/C9x (lymphomas, leukemias) read as 0/O/c or dropped, or "." read as ",": only
+        # trusted after an ICD/Dx label on the same line; a real O-chapter code stays as it is.
+        misread_letter = letter in ("", "0", "c") or (letter == "O" and digits[0] in "89")
+        if misread_letter or separator == ",":
             line_before = packet.text.text[packet.text.text.rfind("\n", 0, match.start()) + 1:match.start()]
-            if not _ICD_LABEL.search(line_before):
+            if not _ICD_LABEL.search(line_before) or (letter == "" and digits[0] not in "89"):
                 continue
-            letter = "C"
-        letter = "C" if letter == "€" else letter
-        code = f"{letter}{match.group(2)}.{match.group(3)}".replace("O", "0")
+        letter = "C" if misread_letter or letter == "€" else letter
+        code = f"{letter}{digits}.{rest}".replace("O", "0")
         codes.append((code, match.start(), match.end()))
     code_values = sorted({c for c, _, _ in codes})
     code_field = field_from("diagnosis_icd10", code_values,
