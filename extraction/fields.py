@@ -48,7 +48,7 @@ _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 # OCR reads C as €, c, 0 or O, and Q (before 20xx) as 0; all are repaired before the code is kept.
 # A code read with a leading 0/O is only trusted after an ICD/Dx label on the same line, since
 # no ICD-10 code starts with a digit and a bare "091.02" is more likely some other number.
-_ICD10 = re.compile(r"(?<![\w.,])([A-TV-Z€0c]?)([0-9O]{2})([.,])([0-9OA-Z]{1,4})(?![\w.])")
+_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€0c]?)([0-9O]{2})([.,])([0-9OA-Z]{1,4})(?![\w.])")
 _ICD_LABEL = re.compile(r"\b(ic[dbo]|dx|diagnos[ie]s)\b[^\n]*$", re.IGNORECASE)
 _HCPCS = re.compile(r"(?<!\w)([QCJ]|0(?=20\d\d))\s?([0-9OolI]{4})(?!\w)")
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
