@@ -9,8 +9,19 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from extraction.terminology import load_terminology
+
 MODEL_ENTITIES = "model_entities"  # doc.spans key where statistical NER output waits for the rules
 SENTENCE_END = {".", "?", "!", ";"}
+# Words a sentence cannot end on: a line that stops on one wrapped mid-sentence
+# ("... ponatinib. No prior" / "CAR-T cell therapy."), whatever case the next line starts with.
+_CANNOT_END_SENTENCE = {
+    "a", "an", "the", "no", "not", "never", "without", "prior", "previous", "previously", "any",
+    "of", "to", "for", "with", "in", "on", "at", "by", "from", "and", "or", "nor", "but", "s/p",
+}
+# A misspelled product name is at most this many edits from the real one (OCR drops, swaps
+# or misreads a letter); shorter names allow fewer so ordinary words never match.
+_MISSPELLING_EDITS = ((10, 2), (6, 1))
 
 if not Span.has_extension("normalized"):
     Span.set_extension("normalized", default=None)
@@ -32,7 +43,8 @@ def line_sentencizer(doc: Doc) -> Doc:
         previous = doc[index - 1]
         before_break = doc[index - 2] if index > 1 else None
         # A wrapped line of prose continues in lower case: it is not a new sentence.
-        line_break = "\n" in previous.text and previous.is_space and (
+        wrapped = before_break is not None and before_break.lower_ in _CANNOT_END_SENTENCE
+        line_break = "\n" in previous.text and previous.is_space and not wrapped and (
             not token.is_lower or before_break is None or before_break.text in SENTENCE_END | {":"}
             or "\f" in previous.text)
         token.is_sent_start = bool(line_break or (previous.text in SENTENCE_END and not token.is_space))
@@ -84,3 +96,65 @@ def merge_model_entities(doc: Doc) -> Doc:
     if extra:
         doc.ents = list(doc.ents) + filter_spans(extra)
     return doc
+
+
+@Language.factory("misspelled_products", default_config={"terminology_dir": None})
+def misspelled_products(nlp, name, terminology_dir):  # unannotated: spaCy validates factory signatures
+    return MisspelledProducts(terminology_dir)
+
+
+class MisspelledProducts:
+    """CAR-T product names as OCR misspells them ("Kytriah"), where no rule or model matched.
+
+    Only whole-word names of six letters or more take part, and only a word within a couple
+    of edits: a product missed here is a prior therapy missed, so this errs towards finding.
+    """
+
+    def __init__(self, terminology_dir: str | None) -> None:
+        terminology = load_terminology(terminology_dir) if terminology_dir else load_terminology()
+        self.names: dict[str, str] = {}
+        for term_set in terminology.products:
+            for term in term_set.terms:
+                word = term.split()[0]
+                if word.isalpha() and len(word) >= 6:
+                    self.names[word.lower()] = term_set.label
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+        added = []
+        for token in doc:
+            if token.i in taken or not token.is_alpha or len(token) < 6 or token.lower_ in self.names:
+                continue
+            generic = self._closest(token.lower_)
+            if generic is not None:
+                span = Span(doc, token.i, token.i + 1, label="CAR_T_PRODUCT")
+                span._.normalized = generic
+                span._.source = "spelling"
+                added.append(span)
+        if added:
+            doc.ents = list(doc.ents) + added
+        return doc
+
+    def _closest(self, word: str) -> str | None:
+        for name, generic in self.names.items():
+            allowed = next(edits for length, edits in _MISSPELLING_EDITS if len(name) >= length)
+            if abs(len(name) - len(word)) <= allowed and edit_distance(word, name, allowed) <= allowed:
+                return generic
+        return None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (a swap of neighbours is one edit), capped at limit + 1."""
+    previous_previous: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            cost = char_a != char_b
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous_previous[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous_previous, previous = previous, current
+    return previous[-1]

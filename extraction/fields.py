@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extraction import form_answers
+from extraction.codes import hcpcs_codes, icd10_codes
 from extraction.dates import find_dates
 from extraction.fields_people import member_id_field, patient_name_field
 from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field, disagreement,
@@ -45,12 +46,6 @@ _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spous
                            re.IGNORECASE)
 _LABEL_REACH = 40  # characters between a label and its date
 _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
-# OCR reads C as €, c, 0 or O, and Q (before 20xx) as 0; all are repaired before the code is kept.
-# A code read with a leading 0/O is only trusted after an ICD/Dx label on the same line, since
-# no ICD-10 code starts with a digit and a bare "091.02" is more likely some other number.
-_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€0c]?)([0-9O]{2})([.,])([0-9OA-Z]{1,4})(?![\w.])")
-_ICD_LABEL = re.compile(r"\b(ic[dbo]|dx|diagnos[ie]s)\b[^\n]*$", re.IGNORECASE)
-_HCPCS = re.compile(r"(?<!\w)([QCJ]|0(?=20\d\d))\s?([0-9OolI]{4})(?!\w)")
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
@@ -122,8 +117,8 @@ def _first_found(*candidates: FieldValue) -> FieldValue:
 
 
 def _on_form_pages(packet: Packet, dates):
-    form_pages = {packet.text.page_at(m.start()) for m in _HCPCS.finditer(packet.text.text)
-                  if not packet.is_reference(m.start())}
+    form_pages = {packet.text.page_at(start) for _, start, _ in hcpcs_codes(packet.text.text, packet.terminology.hcpcs)
+                  if not packet.is_reference(start)}
     return [d for d in dates if packet.text.page_at(d.start) in form_pages]
 
 
@@ -134,21 +129,7 @@ def _terminology(directory: str):
 
 def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     mentions = [m for m in packet.about_patient("DIAGNOSIS") if not (m.negated or m.hypothetical)]
-    codes = []
-    for match in _ICD10.finditer(packet.text.text):
-        if packet.is_reference(match.start()):
-            continue
-        letter, digits, separator, rest = match.groups()
-        # C8x/C9x (lymphomas, leukemias) read as 0/O/c or dropped, or "." read as ",": only
-        # trusted after an ICD/Dx label on the same line; a real O-chapter code stays as it is.
-        misread_letter = letter in ("", "0", "c") or (letter == "O" and digits[0] in "89")
-        if misread_letter or separator == ",":
-            line_before = packet.text.text[packet.text.text.rfind("\n", 0, match.start()) + 1:match.start()]
-            if not _ICD_LABEL.search(line_before) or (letter == "" and digits[0] not in "89"):
-                continue
-        letter = "C" if misread_letter or letter == "€" else letter
-        code = f"{letter}{digits}.{rest}".replace("O", "0")
-        codes.append((code, match.start(), match.end()))
+    codes = list(icd10_codes(packet.text.text, packet.is_reference))
     code_values = sorted({c for c, _, _ in codes})
     code_field = field_from("diagnosis_icd10", code_values,
                             [(s, e, reliability(packet.text, s, e, 0.95)) for _, s, e in codes],
@@ -302,15 +283,11 @@ def _attestation_field(name: str, label: str, packet: Packet) -> FieldValue:
 
 def _hcpcs_field(packet: Packet) -> FieldValue:
     found: dict[str, list[tuple[int, int, float]]] = {}
-    for match in _HCPCS.finditer(packet.text.text):
-        if packet.is_reference(match.start()):
-            continue
-        code = match.group(1).replace("0", "Q") + match.group(2).translate(str.maketrans("OolI", "0011"))
-        if code not in packet.terminology.hcpcs and not code.startswith("Q20"):
+    for code, start, end in hcpcs_codes(packet.text.text, packet.terminology.hcpcs):
+        if packet.is_reference(start) or (code not in packet.terminology.hcpcs and not code.startswith("Q20")):
             continue
         base = 0.95 if code in packet.terminology.hcpcs else 0.8
-        found.setdefault(code, []).append((match.start(), match.end(),
-                                           reliability(packet.text, match.start(), match.end(), base)))
+        found.setdefault(code, []).append((start, end, reliability(packet.text, start, end, base)))
     if not found:
         return absent("hcpcs_codes", [])
     evidence = [e for spans in found.values() for e in spans]
@@ -346,5 +323,12 @@ def _expedited_field(packet: Packet) -> FieldValue:
 
 
 def _setting_word(label: str, settings: set[str]) -> str | None:
-    found = [s for s in settings if re.search(rf"\b{s.replace('patient', '-?patient')}\b", label, re.IGNORECASE)]
+    patient = _ocr_tolerant("patient")
+    found = [s for s in settings
+             if re.search(rf"\b{_ocr_tolerant(s).replace(patient, '-?' + patient)}\b", label, re.IGNORECASE)]
     return found[0] if len(found) == 1 else None
+
+
+def _ocr_tolerant(word: str) -> str:
+    """A pattern for a printed word as faxes read it: i and l are often read as each other or 1."""
+    return "".join("[il1|]" if char in "il" else re.escape(char) for char in word)

@@ -102,8 +102,8 @@ def _from_checkboxes(packet: PacketText, boxes: list[CheckboxLabel]) -> Answer:
     return Answer(_yes_no(chosen), CHECKBOX_RELIABILITY * (0.5 + 0.5 * confidence), chosen.start, chosen.end)
 
 
-# The box itself read as a few letters glued to its label: "MNo", "DHlYyes".
-_GLYPHS_THEN_YES_NO = re.compile(r"^\W*[a-z|]{0,4}?(yes|no)$")
+# The box itself read as a few letters glued to its label: "MNo", "DHlYyes", "{[MI.No".
+_GLYPHS_THEN_YES_NO = re.compile(r"^\W*[a-z|.]{0,4}?(yes|no)$")
 
 
 def _yes_no(label: CheckboxLabel) -> bool | None:

@@ -3,7 +3,7 @@
 blank English (or a named spaCy/scispaCy model) with scispaCy's biomedical tokenizer
 -> sentences at line breaks -> optional trained NER (stashed) -> scispaCy abbreviations
 -> medspaCy target rules from extraction/terminology -> abbreviation short forms
--> NER entities where no rule matched -> medspaCy sections -> medspaCy ConText.
+-> misspelled product names -> NER entities where no rule matched -> medspaCy sections -> medspaCy ConText.
 """
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ _HYPHEN_LETTER_PERIOD = r"(?<=-[A-Za-z])\.$"
 _OCR_CONFUSIONS = {"0": "0O", "1": "1lI"}
 # OCR drops the space after a stray period ("meets and.understands"): split word.word apart.
 _WORD_PERIOD_WORD = r"(?<=[a-z]{2})\.(?=[a-z]{2})"
+# Faxed lines collect runs of specks between words ("Kymriah.-:CR1"); a run of two or more
+# marks between letters or digits is never part of a word, so it separates them.
+_PUNCTUATION_RUN = r"(?<=[A-Za-z0-9])[.,:;\-]{2,}(?=[A-Za-z0-9])"
 # Long statements wrap across lines and collect stray OCR punctuation between their words.
 _BETWEEN_WORDS = [{"IS_SPACE": True, "OP": "*"}, {"IS_PUNCT": True, "OP": "?"}, {"IS_SPACE": True, "OP": "*"}]
 _MAX_SPELLINGS = 12
@@ -53,7 +56,7 @@ def biomedical_tokenizer(nlp: Language):
     suffix_pattern = tokenizer.suffix_search.__self__.pattern
     tokenizer.suffix_search = re.compile(f"{_HYPHEN_LETTER_PERIOD}|{suffix_pattern}").search
     infix_pattern = tokenizer.infix_finditer.__self__.pattern
-    tokenizer.infix_finditer = re.compile(f"{_WORD_PERIOD_WORD}|{infix_pattern}").finditer
+    tokenizer.infix_finditer = re.compile(f"{_PUNCTUATION_RUN}|{_WORD_PERIOD_WORD}|{infix_pattern}").finditer
     return tokenizer
 
 
@@ -81,11 +84,11 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     matcher = nlp.add_pipe("medspacy_target_matcher")
     matcher.add(target_rules(terminology, nlp.tokenizer))
     nlp.add_pipe("abbreviation_entities")
+    nlp.add_pipe("misspelled_products", config={"terminology_dir": str(config.terminology_dir)})
     nlp.add_pipe("merge_model_entities")
     sectionizer = nlp.add_pipe("medspacy_sectionizer",
                                config={"rules": None, "require_start_line": True})
-    sectionizer.add([SectionRule(literal=header, category=s.label)
-                     for s in terminology.sections for header in s.terms])
+    sectionizer.add([section_rule(header, s.label) for s in terminology.sections for header in s.terms])
     context = nlp.add_pipe("medspacy_context")
     context.add([ConTextRule(literal=m.literal, category=m.category, direction=m.direction)
                  for m in terminology.context_modifiers])
@@ -106,6 +109,17 @@ def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
                                 pattern=wrapped_statement_pattern(term, tokenizer))
                      for term in term_set.terms)
     return rules
+
+
+def section_rule(header: str, category: str) -> SectionRule:
+    """A header rule; an abbreviation ("FH", "HPI") only as written and followed by a colon.
+
+    Matched loosely, a short abbreviation fires on OCR noise: a ticked box read as "fH"
+    would open a family-history section over the provider's attestations.
+    """
+    if len(header) <= 4 and header.upper() == header:
+        return SectionRule(literal=header, category=category, pattern=[{"TEXT": header}, {"TEXT": ":"}])
+    return SectionRule(literal=header, category=category)
 
 
 def wrapped_statement_pattern(statement: str, tokenizer) -> list[dict]:

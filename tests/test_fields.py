@@ -176,7 +176,7 @@ def test_icd_code_with_c_read_as_zero_is_repaired_only_after_a_label(nlp):
     assert labelled["diagnosis_icd10"].value == ["C91.02"]
     lower = extract_fields([build_page(["IcD-10: c91.00", "Diagnosis: B-ALL"])], nlp)
     assert lower["diagnosis_icd10"].value == ["C91.00"]
-    for misread in ("ICD-10 Code(s): C91,02", "ICD-10: 91.02", "Icb-10: 091,02"):
+    for misread in ("ICD-10 Code(s): C91,02", "ICD-10: 91.02", "Icb-10: 091,02", "ICD-10: €91:02", "ICD-10: 91:02"):
         assert extract_fields([build_page([misread])], nlp)["diagnosis_icd10"].value == ["C91.02"], misread
     assert extract_fields([build_page(["Weight 91.02 kg, Hgb 12,5"])], nlp)["diagnosis_icd10"].value == []
     unlabelled = extract_fields([build_page(["Lot 091.02 shipped", "Diagnosis: B-ALL"])], nlp)
@@ -226,3 +226,48 @@ def test_answer_box_read_as_letters_glued_to_its_label_still_answers(nlp):
     page.words = glued
     fields = extract_fields([page], nlp)
     assert fields["prior_car_t"].value is False
+
+
+def test_product_name_misspelled_by_ocr_is_still_prior_therapy(nlp):
+    """A prior product missed is a wrong 'no prior CAR-T': OCR's "Kytriah" is Kymriah."""
+    fields = extract_fields(build_packet(note("Prior regimens: nelarabine. s/p Kytriah 2023 with relapse.")), nlp)
+    assert fields["prior_car_t"].value is True
+    assert fields["prior_car_t_products"].value == ["tisagenlecleucel"]
+    ordinary = extract_fields(build_packet(note("Patient became anemic; received ponatinib.")), nlp)
+    assert ordinary["prior_car_t"].value is None
+
+
+def test_specks_between_words_do_not_hide_a_treatment_history_entry(nlp):
+    summary = ["Prior Therapy Summary", "01/08/2023. - Kymriah.-:CR1, relapsed after 14 months"]
+    fields = extract_fields(build_packet(summary), nlp)
+    assert fields["prior_car_t"].value is True
+
+
+def test_negation_reaches_across_a_line_wrapped_mid_sentence(nlp):
+    fields = extract_fields(build_packet(note("Prior regimens: dasatinib, ponatinib. No prior", "CAR-T cell therapy.")), nlp)
+    assert fields["prior_car_t"].value is False
+
+
+def test_checkbox_read_as_letters_does_not_open_a_family_history_section(nlp):
+    form = [line for line in FORM if "outpatient administration" not in line] + [
+        "[[x]] fH I attest that I have assessed the member and determined that outpatient administration",
+        "is clinically appropriate.",
+    ]
+    fields = extract_fields(build_packet(form), nlp)
+    assert fields["outpatient_appropriate_attested"].value is True
+    history = extract_fields(build_packet(note("FH: mother received tisagenlecleucel.")), nlp)
+    assert history["prior_car_t"].value is None
+
+
+def test_setting_box_label_with_i_read_as_l(nlp):
+    form = [line.replace("[[ ]] Inpatient [[x]] Outpatient", "[[x]] lnpatient hospital [[ ]] Outpatient")
+            for line in FORM]
+    assert extract_fields(build_packet(form), nlp)["setting"].value == "inpatient"
+
+
+def test_codes_with_a_lost_period_or_misread_letter_after_their_label(nlp):
+    page = build_page(["ICcD-10 Code(s): C9102", "HCPCS Code(s): 2058, 53490", "Phone: 401-555-9102"])
+    fields = extract_fields([page], nlp)
+    assert fields["diagnosis_icd10"].value == ["C91.02"]
+    assert fields["hcpcs_codes"].value == ["J3490", "Q2058"]
+    assert extract_fields([build_page(["Member 09102, lot 53490"])], nlp)["hcpcs_codes"].value == []
