@@ -47,7 +47,11 @@ def line_sentencizer(doc: Doc) -> Doc:
         line_break = "\n" in previous.text and previous.is_space and not wrapped and (
             not token.is_lower or before_break is None or before_break.text in SENTENCE_END | {":"}
             or "\f" in previous.text)
-        token.is_sent_start = bool(line_break or (previous.text in SENTENCE_END and not token.is_space))
+        # OCR drops the space after a speck read as a period ("brother.received"): a real
+        # sentence end is followed by a space.
+        glued = previous.text == "." and not previous.whitespace_ and token.is_lower and doc[index - 2].is_lower
+        token.is_sent_start = bool(line_break or (previous.text in SENTENCE_END and not token.is_space
+                                                  and not glued))
     return doc
 
 

@@ -87,8 +87,9 @@ def request_form(rng: random.Random, case: Case, ph: Phrasings, vocab: Vocabular
     ]
     if f.layout == "single":
         for label, value in pairs:
-            c.text([(label, None)], bold=True, advance=False)
-            c.text(value, x=c.margin + 170)
+            end = c.text([(label, None)], bold=True, advance=False)
+            # Values line up in a column, pushed right of a label too long for it (never over it).
+            c.text(value, x=max(c.margin + 170, end + 6))
             c.gap(3)
     else:
         half = (PAGE_WIDTH - 2 * c.margin) / 2

@@ -271,3 +271,24 @@ def test_codes_with_a_lost_period_or_misread_letter_after_their_label(nlp):
     assert fields["diagnosis_icd10"].value == ["C91.02"]
     assert fields["hcpcs_codes"].value == ["J3490", "Q2058"]
     assert extract_fields([build_page(["Member 09102, lot 53490"])], nlp)["hcpcs_codes"].value == []
+
+
+def test_family_members_therapy_behind_an_ocr_period_stays_the_family_members(nlp):
+    fields = extract_fields(build_packet(note(
+        "Prior regimens: inotuzumab ozogamicin, ponatinib. No prior CAR-T cell therapy.",
+        "- Family history: brother.received ide-cel for diffuse large B-cell lymphoma.")), nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t_products"].value == []
+
+
+def test_negated_last_item_of_a_regimen_list(nlp):
+    fields = extract_fields(build_packet(note(
+        "Prior regimens: blinatumomab, dasatinib + prednisone, ponatinib: No prior CAR T-cell therapy.")), nlp)
+    assert fields["prior_car_t"].value is False
+
+
+def test_dates_with_fax_specks_around_the_comma(nlp):
+    fields = extract_fields([build_page(["Date of Birth: Oct 2,-1984", "HCPCS: Q2058",
+                                         "Planned Infusion Date: Dec 3,.2026"])], nlp)
+    assert fields["birth_date"].value == "1984-10-02"
+    assert fields["treatment_date"].value == "2026-12-03"
