@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-# OCR reads C as €, c, 0 or O, "." as "," or ":" or drops it; all are repaired before the code is kept.
+# OCR reads C as €, ©, c, 0 or O, "." as "," ":" or ". ." or drops it; all are repaired before the code is kept.
 # A repaired code is only trusted after an ICD/Dx label on the same line: no ICD-10 code starts
 # with a digit, and a bare "091.02" or "C9102" is more likely some other number.
-_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€0c]?)([0-9O]{2})([.,:]?)([0-9OA-Z]{1,4})(?![\w.])")
-# "ICD", and its misreadings "IcD", "ICcD", "lCD", "Icb"; or "Dx", "Diagnosis".
-_ICD_WORD = r"([il1|]c+[dbo]|dx|diagnos[ie]s)"
+_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€©0c]?)([0-9O]{2})(\s?\.[.,:]?\s?|[.,:]|)([0-9O][0-9OA-Z]{0,3})(?![\w.])")
+# "ICD", and its misreadings "IcD", "ICcD", "IcbD", "lCD", "Icb"; or "Dx", "Diagnosis".
+_ICD_WORD = r"([il1|]c+[dbo]{1,2}|dx|diagnos[ie]s)"
 _ICD_LABEL = re.compile(rf"\b{_ICD_WORD}\b[^\n]*$", re.IGNORECASE)
 # A code whose period was lost must follow its label directly ("ICD-10 Code(s): C9102").
 _ICD_LABEL_JUST_BEFORE = re.compile(rf"\b{_ICD_WORD}\W*(10)?\W*(code(\(s\)|s)?)?\W*$", re.IGNORECASE)
@@ -27,14 +27,14 @@ def icd10_codes(text: str, skip: Callable[[int], bool]) -> Iterator[tuple[str, i
         if skip(match.start()):
             continue
         letter, digits, separator, rest = match.groups()
-        misread_letter = letter in ("", "0", "c") or (letter == "O" and digits[0] in "89")
+        misread_letter = letter in ("", "0", "c", "©") or (letter == "O" and digits[0] in "89")
         line_before = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
         if separator == "":
             # Without its period only a C8x/C9x code (lymphomas, leukemias) right after its label.
-            if (letter not in ("C", "c", "€") or digits[0] not in "89" or len(rest) > 2
+            if (letter not in ("C", "c", "€", "©") or digits[0] not in "89" or len(rest) > 2
                     or not _ICD_LABEL_JUST_BEFORE.search(line_before)):
                 continue
-        elif misread_letter or separator in ",:":
+        elif misread_letter or separator != ".":
             if not _ICD_LABEL.search(line_before) or (letter == "" and digits[0] not in "89"):
                 continue
         letter = "C" if misread_letter or letter == "€" else letter

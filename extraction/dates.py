@@ -29,7 +29,7 @@ _PATTERNS = [
     # Specks around the comma ("Dec 3,.2026", "Oct 2,-1984", "Dec' 4, 2008") are fax noise.
     re.compile(rf"(?<!\w){_MONTH_NAME}[:'’]?\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s?[.\-]?\s?)(?P<y>\d{{4}})(?!\w)",
                re.IGNORECASE),
-    re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_NAME}[\s\-,]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
+    re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_NAME}[\s\-,=]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
                re.IGNORECASE),
 ]
 

@@ -108,7 +108,9 @@ def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
 
 def _merge_misreadings(candidates: dict[str, list]) -> dict[str, list]:
     """One-letter OCR variants ("lindgvist" / "lindqvist") support the most-read spelling."""
-    ordered = sorted(candidates, key=lambda k: -len(candidates[k]))
+    # Equally often read, the longer reading wins: a space OCR put inside an ID cuts it short
+    # ("CPC604421 184"), while digits are rarely invented.
+    ordered = sorted(candidates, key=lambda k: (-len(candidates[k]), -len(k)))
     merged: dict[str, list] = {}
     for key in ordered:
         home = next((m for m in merged if difflib.SequenceMatcher(None, m, key).ratio() >= _SAME_READING), None)

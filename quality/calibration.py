@@ -70,8 +70,15 @@ def _check_pairs(confidences: Sequence[float], correct: Sequence[bool]) -> None:
 def fit_isotonic(confidences: Sequence[float], correct: Sequence[bool]) -> Calibration:
     _check_pairs(confidences, correct)
     model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    model.fit(np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float))
-    thresholds = tuple((round(float(x), 6), round(float(y), 6))
+    raw = np.asarray(confidences, dtype=float)
+    model.fit(raw, np.asarray(correct, dtype=float))
+    # A block of n all-right (or all-wrong) samples does not prove certainty: its value is
+    # held to the rule of succession, (n + 1) / (n + 2), so no field is ever served as 1.0.
+    fitted = model.predict(raw)
+    top, bottom = float(fitted.max()), float(fitted.min())
+    ceiling = 1.0 - 1.0 / (int(np.sum(fitted == top)) + 2) if top == 1.0 else 1.0
+    floor = 1.0 / (int(np.sum(fitted == bottom)) + 2) if bottom == 0.0 else 0.0
+    thresholds = tuple((round(float(x), 6), round(float(min(max(y, floor), ceiling)), 6))
                        for x, y in zip(model.X_thresholds_, model.y_thresholds_))
     return Calibration(kind="isotonic", thresholds=thresholds, samples=len(confidences), fitted_at=_now())
 

@@ -176,7 +176,8 @@ def test_icd_code_with_c_read_as_zero_is_repaired_only_after_a_label(nlp):
     assert labelled["diagnosis_icd10"].value == ["C91.02"]
     lower = extract_fields([build_page(["IcD-10: c91.00", "Diagnosis: B-ALL"])], nlp)
     assert lower["diagnosis_icd10"].value == ["C91.00"]
-    for misread in ("ICD-10 Code(s): C91,02", "ICD-10: 91.02", "Icb-10: 091,02", "ICD-10: €91:02", "ICD-10: 91:02"):
+    for misread in ("ICD-10 Code(s): C91,02", "ICD-10: 91.02", "Icb-10: 091,02", "ICD-10: €91:02", "ICD-10: 91:02",
+                    "IcbD-10: c91.02", "IcD-10: C91 ..02", "ICD-10 Code(s): » ©91.02"):
         assert extract_fields([build_page([misread])], nlp)["diagnosis_icd10"].value == ["C91.02"], misread
     assert extract_fields([build_page(["Weight 91.02 kg, Hgb 12,5"])], nlp)["diagnosis_icd10"].value == []
     unlabelled = extract_fields([build_page(["Lot 091.02 shipped", "Diagnosis: B-ALL"])], nlp)
@@ -290,5 +291,12 @@ def test_negated_last_item_of_a_regimen_list(nlp):
 def test_dates_with_fax_specks_around_the_comma(nlp):
     fields = extract_fields([build_page(["Date of Birth: Oct 2,-1984", "HCPCS: Q2058",
                                          "Planned Infusion Date: Dec 3,.2026"])], nlp)
+    assert find_dates("Anticipated Date of Service: 10-Nov=2025")[0].value.isoformat() == "2025-11-10"
     assert fields["birth_date"].value == "1984-10-02"
     assert fields["treatment_date"].value == "2026-12-03"
+
+
+def test_member_id_cut_by_an_ocr_space_is_read_whole(nlp):
+    pages = build_packet(["Member ID: CPC604421 184"], ["Patient: Tyrone Lopez MemberID: CPC604421 184"],
+                         ["Member ID: CPC604421184"], ["Member ID: CPC604421184"])
+    assert extract_fields(pages, nlp)["member_id"].value == "CPC604421184"
