@@ -21,6 +21,7 @@ from extraction.fields_support import (Mention, Packet, Region, absent, combine,
                                        field_from, reliability)
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
+from extraction.spelling import edit_distance
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
 
@@ -174,7 +175,10 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
             continue
         elif m.historical:
             clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.9)))
-        elif m.section in HISTORY_SECTIONS and m.normalized not in (requested, unspecified):
+        elif m.section in HISTORY_SECTIONS and m.normalized != requested and (
+                m.normalized != unspecified or _dated_entry(packet.text, m.start)):
+            # A product listed in the history, or any CAR-T on a dated line of a therapy list
+            # ("2024-04-22 - investigational CD19 CAR-T - no response"), was given.
             clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.75)))
     received = [(m, c) for v, m, c in clinical if v]
     # A trial product without a name counts as prior therapy but adds no product name.
@@ -204,6 +208,12 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         # No product received is as certain as "no prior CAR-T" itself.
         products_field.confidence = max(products_field.confidence, field.confidence) if not value else 0.5
     return [field, products_field]
+
+
+def _dated_entry(text: PacketText, offset: int) -> bool:
+    line_start, line_end = text.line_bounds(offset)
+    dates = find_dates(text.text[line_start:line_end])
+    return bool(dates) and dates[0].start <= 2
 
 
 def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str | None]:
@@ -288,6 +298,10 @@ def _hcpcs_field(packet: Packet) -> FieldValue:
             continue
         base = 0.95 if code in packet.terminology.hcpcs else 0.8
         found.setdefault(code, []).append((start, end, reliability(packet.text, start, end, base)))
+    for code in [c for c in found if c not in packet.terminology.hcpcs]:
+        # An unknown Q20xx one digit away from a known code read in the same packet is that code misread.
+        if any(edit_distance(code, known, 1) <= 1 for known in found if known in packet.terminology.hcpcs):
+            del found[code]
     if not found:
         return absent("hcpcs_codes", [])
     evidence = [e for spans in found.values() for e in spans]

@@ -82,6 +82,8 @@ def _clean_name(raw: str) -> str | None:
         comma = kept.index(",")
         kept = kept[comma + 1:] + kept[:comma]
     kept = [w for w in kept if w != ","]
+    # Names are capitalised: a leading lower-case "l" is OCR's reading of "I" ("lvanova").
+    kept = ["I" + w[1:] if len(w) > 2 and w[0] == "l" and w[1:].isalpha() else w for w in kept]
     if all(w.isupper() for w in kept if len(w.strip(".")) > 1):  # "JANE DOE" on a form
         kept = [w.title() if len(w.strip(".")) > 1 else w for w in kept]
     return " ".join(kept) if len(kept) >= 2 else None

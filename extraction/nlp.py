@@ -39,6 +39,9 @@ _WORD_PERIOD_WORD = r"(?<=[a-z]{2})\.(?=[a-z]{2})"
 # Faxed lines collect runs of specks between words ("Kymriah.-:CR1"); a run of two or more
 # marks between letters or digits is never part of a word, so it separates them.
 _PUNCTUATION_RUN = r"(?<=[A-Za-z0-9])[.,:;\-]{2,}(?=[A-Za-z0-9])"
+# An apostrophe before three or more letters is no possessive or contraction ('s 't 're 've 'll):
+# it is a speck between two words ("outpatient'administration").
+_SPECK_APOSTROPHE = r"(?<=[a-z]{2})['’](?=[a-z]{3})"
 # Long statements wrap across lines and collect stray OCR punctuation between their words.
 _BETWEEN_WORDS = [{"IS_SPACE": True, "OP": "*"}, {"IS_PUNCT": True, "OP": "?"}, {"IS_SPACE": True, "OP": "*"}]
 _MAX_SPELLINGS = 12
@@ -56,7 +59,7 @@ def biomedical_tokenizer(nlp: Language):
     suffix_pattern = tokenizer.suffix_search.__self__.pattern
     tokenizer.suffix_search = re.compile(f"{_HYPHEN_LETTER_PERIOD}|{suffix_pattern}").search
     infix_pattern = tokenizer.infix_finditer.__self__.pattern
-    tokenizer.infix_finditer = re.compile(f"{_PUNCTUATION_RUN}|{_WORD_PERIOD_WORD}|{infix_pattern}").finditer
+    tokenizer.infix_finditer = re.compile(f"{_PUNCTUATION_RUN}|{_SPECK_APOSTROPHE}|{_WORD_PERIOD_WORD}|{infix_pattern}").finditer
     return tokenizer
 
 

@@ -300,3 +300,30 @@ def test_member_id_cut_by_an_ocr_space_is_read_whole(nlp):
     pages = build_packet(["Member ID: CPC604421 184"], ["Patient: Tyrone Lopez MemberID: CPC604421 184"],
                          ["Member ID: CPC604421184"], ["Member ID: CPC604421184"])
     assert extract_fields(pages, nlp)["member_id"].value == "CPC604421184"
+
+
+def test_unnamed_car_t_on_a_dated_line_of_the_therapy_list_was_given(nlp):
+    summary = ["Prior Therapy Summary", "2023-01-10 - blinatumomab - CR", "2024-04-22 - investigational CD19 CAR-T - no response"]
+    assert extract_fields(build_packet(summary), nlp)["prior_car_t"].value is True
+    trial = note("Enrolled on a study of CD19-directed CAR T-cell product (2024) with transient response.")
+    assert extract_fields(build_packet(trial), nlp)["prior_car_t"].value is True
+
+
+def test_attestation_with_a_speck_glued_between_words(nlp):
+    form = [line for line in FORM if "outpatient administration" not in line] + [
+        "[[x]] I attest that I have assessed the member and determined that outpatient'administration is "
+        "clinically appropriate."]
+    assert extract_fields(build_packet(form), nlp)["outpatient_appropriate_attested"].value is True
+
+
+def test_hcpcs_code_misread_into_an_unknown_neighbour_of_a_known_one_is_dropped(nlp):
+    pages = build_packet(["HCPCS: Q2088, J3490"], ["Requested: Aucatzyl, HCPCS Q2058"])
+    assert extract_fields(pages, nlp)["hcpcs_codes"].value == ["J3490", "Q2058"]
+
+
+def test_patient_name_with_i_read_as_l():
+    """Found by the trained NER, cleaned like every name: "lvanova" is "Ivanova" misread."""
+    with_ner = build_pipeline(NlpConfig())
+    pages = build_packet(["Member Name: Daniel lvanova", "Member ID: CPC516477877"],
+                         note("Daniel lvanova is a 26-year-old with B-ALL."))
+    assert extract_fields(pages, with_ner)["patient_name"].value == "Daniel Ivanova"
