@@ -33,3 +33,15 @@ def test_packaged_model_is_small_and_runs_in_the_pipeline():
                                          "Relapsed after tisagenlecleucel in 2022."])], nlp)
     assert fields["patient_name"].value == "Jane Doe"
     assert fields["prior_car_t"].value is True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PACKAGED_NER_MODEL.exists(), reason="packaged NER model not trained")
+def test_packaged_model_is_what_train_ner_builds_from_the_current_corpus(tmp_path):
+    """`intake train-ner` with its defaults rebuilds the committed weights exactly, so a
+    corpus or tokenizer change that is not followed by a retrain fails here."""
+    from intake.cli import main
+
+    assert main(["train-ner", "--out", str(tmp_path / "ner")]) == 0
+    for part in ("ner/model", "ner/moves", "vocab/strings.json"):
+        assert (tmp_path / "ner" / part).read_bytes() == (PACKAGED_NER_MODEL / part).read_bytes(), part
