@@ -17,8 +17,8 @@ from extraction import form_answers
 from extraction.codes import hcpcs_codes, icd10_codes
 from extraction.dates import find_dates
 from extraction.fields_people import member_id_field, patient_name_field
-from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field, disagreement,
-                                       field_from, reliability)
+from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region, absent, combine, date_field,
+                                       disagreement, field_from, reliability, unreadable_date)
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
@@ -66,9 +66,7 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
         patient_name_field(packet),
         member_id_field(packet),
         date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON),
-        _first_found(date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
-                     date_field("treatment_date", packet, _on_form_pages(packet, dates), _SERVICE_DATE_LABEL,
-                                _LABEL_REACH)),
+        _treatment_date(packet, dates),
         _first_found(date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
                      date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH)),
         *_diagnosis_fields(packet),
@@ -117,9 +115,32 @@ def _first_found(*candidates: FieldValue) -> FieldValue:
     return next((c for c in candidates if c.value is not None), candidates[0])
 
 
+def _treatment_date(packet: Packet, dates) -> FieldValue:
+    form_dates = _on_form_pages(packet, dates)
+    found = _first_found(date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
+                         date_field("treatment_date", packet, form_dates, _SERVICE_DATE_LABEL, _LABEL_REACH))
+    if found.value is not None:
+        return found
+    # The form asks for it but the date is unreadable: say so, so that no rule takes the
+    # packet's silence for "no treatment date" (age would then fall back to the request date).
+    form_pages = _form_pages(packet)
+    for label, pages in ((_TREATMENT_LABEL, None), (_SERVICE_DATE_LABEL, form_pages)):
+        unread = unreadable_date(packet, label, dates, pages)
+        if unread is not None:
+            return FieldValue("treatment_date", None, found.confidence, [packet.text.evidence(*unread)],
+                              UNREADABLE_NOTE)
+    return found
+
+
+def _form_pages(packet: Packet) -> set[int]:
+    """Pages of the request form: they carry an HCPCS code or checkboxes (clinical notes have neither)."""
+    pages = {packet.text.page_at(start) for _, start, _ in hcpcs_codes(packet.text.text, packet.terminology.hcpcs)
+             if not packet.is_reference(start)}
+    return pages | {label.page for label in packet.text.checkbox_labels if not packet.is_reference(label.start)}
+
+
 def _on_form_pages(packet: Packet, dates):
-    form_pages = {packet.text.page_at(start) for _, start, _ in hcpcs_codes(packet.text.text, packet.terminology.hcpcs)
-                  if not packet.is_reference(start)}
+    form_pages = _form_pages(packet)
     return [d for d in dates if packet.text.page_at(d.start) in form_pages]
 
 

@@ -121,6 +121,26 @@ def absent(name: str, empty) -> FieldValue:
     return FieldValue(name, empty, ABSENT_CONFIDENCE)
 
 
+UNREADABLE_NOTE = "labelled in the packet, but the value could not be read"
+
+
+def unreadable_date(packet: Packet, label: re.Pattern, dates: list[DateMention],
+                    pages: set[int] | None = None) -> tuple[int, int] | None:
+    """A line where `label` is followed by digits that no date was read from ("Date: 12/01/202")."""
+    text = packet.text.text
+    for match in re.finditer(r"[^\n]+", text):
+        digit = re.search(r"\d", match.group(0))
+        if digit is None or (pages is not None and packet.text.page_at(match.start()) not in pages):
+            continue
+        value_start = match.start() + digit.start()
+        found = label.search(text, match.start(), value_start)
+        if found is None or packet.is_reference(match.start()):
+            continue
+        if not any(match.start() <= d.start < match.end() and d.start >= found.end() - 1 for d in dates):
+            return found.start(), match.end()
+    return None
+
+
 def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pattern, reach: int,
                exclude: re.Pattern | None = None) -> FieldValue:
     """The date whose label (just before it, same line or the line above) names this role."""

@@ -102,8 +102,9 @@ def _from_checkboxes(packet: PacketText, boxes: list[CheckboxLabel]) -> Answer:
     return Answer(_yes_no(chosen), CHECKBOX_RELIABILITY * (0.5 + 0.5 * confidence), chosen.start, chosen.end)
 
 
-# The box itself read as a few letters glued to its label: "MNo", "DHlYyes", "{[MI.No".
-_GLYPHS_THEN_YES_NO = re.compile(r"^\W*[a-z|.]{0,4}?(yes|no)$")
+# The box itself read as a few marks glued to its label: "MNo", "DHlYyes", "{[MI.No", "[&J]No";
+# matched on the letters alone.
+_GLYPHS_THEN_YES_NO = re.compile(r"[a-z]{0,4}?(yes|no)")
 
 
 def _yes_no(label: CheckboxLabel) -> bool | None:
@@ -112,7 +113,7 @@ def _yes_no(label: CheckboxLabel) -> bool | None:
         return True
     if word.startswith("no") and (len(word) == 2 or not word[2].isalpha()):
         return False
-    glued = _GLYPHS_THEN_YES_NO.match(word.split()[0] if word else "")
+    glued = _GLYPHS_THEN_YES_NO.fullmatch(re.sub(r"[^a-z]", "", word.split()[0]) if word else "")
     if glued:
         return glued.group(1) == "yes"
     return None

@@ -148,6 +148,13 @@ def _check_age(criterion: AgeAtLeastCriterion, fields: Fields) -> _Outcome:
                         f"none of {criterion.on_fields} found as a date in the packet", [birth_field])
     age = age_on(birth, on)
     ok = age >= criterion.years
+    unread = [name for name in criterion.on_fields[:criterion.on_fields.index(on_name)] if _unreadable(fields, name)]
+    if unread and not ok:
+        # A later date can only make the member older: the fallback may show the age is met,
+        # never that it is not, while the packet holds a preferred date we could not read.
+        return _Outcome("insufficient_evidence",
+                        f"age {age} on {on_name} {on.isoformat()}, but {unread[0]} is in the packet and "
+                        f"could not be read", [birth_field, fields[on_name], fields[unread[0]]])
     return _Outcome("met" if ok else "not_met",
                     f"age {age} on {on_name} {on.isoformat()}; at least {criterion.years} required",
                     [birth_field, fields[on_name]])
@@ -178,6 +185,12 @@ def _first_date(fields: Fields, names: list[str]) -> tuple[str, dt.date | None]:
         if found is not None and (date := as_date(found.value)) is not None:
             return name, date
     return "", None
+
+
+def _unreadable(fields: Fields, name: str) -> bool:
+    """The packet shows the field (there is evidence) but its value could not be read."""
+    found = fields.get(name)
+    return found is not None and found.value is None and bool(found.evidence)
 
 
 def _present(fields: Fields, name: str) -> FieldValue | None:

@@ -327,3 +327,20 @@ def test_patient_name_with_i_read_as_l():
     pages = build_packet(["Member Name: Daniel lvanova", "Member ID: CPC516477877"],
                          note("Daniel lvanova is a 26-year-old with B-ALL."))
     assert extract_fields(pages, with_ner)["patient_name"].value == "Daniel Ivanova"
+
+
+def test_treatment_date_on_the_form_but_unreadable_is_reported_as_such(nlp):
+    form = [line.replace("Planned infusion date: 12-Jan-2026", "Planned infusion date: 12/01/202") for line in FORM]
+    treatment = extract_fields(build_packet(form), nlp)["treatment_date"]
+    assert treatment.value is None and treatment.note and "12/01/202" in treatment.evidence[0].text
+    pending = [line.replace("Planned infusion date: 12-Jan-2026", "Planned infusion date: TBD") for line in FORM]
+    assert extract_fields(build_packet(pending), nlp)["treatment_date"].evidence == []
+
+
+def test_form_answer_boxes_read_as_bracketed_marks(nlp):
+    page = build_page(["Has the member received prior CAR-T therapy?", "[[ ]] OlYes [[x]] [&J]No"])
+    assert extract_fields([page], nlp)["prior_car_t"].value is False
+
+
+def test_denied_cellular_therapy_is_no_prior_car_t(nlp):
+    assert extract_fields(build_packet(note("Patient denies previous cellular therapy.")), nlp)["prior_car_t"].value is False

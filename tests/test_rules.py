@@ -20,7 +20,9 @@ def policy():
 
 
 def fv(name, value, confidence=0.9, page=1):
-    return FieldValue(name, value, confidence, [Evidence(page, f"evidence for {name}")])
+    # As the extractor does: a field not found carries no evidence.
+    evidence = [Evidence(page, f"evidence for {name}")] if value is not None else []
+    return FieldValue(name, value, confidence, evidence)
 
 
 def eligible(**overrides):
@@ -112,6 +114,22 @@ def test_age_falls_back_to_request_date(policy):
     decision = evaluate(policy, eligible(birth_date="2007-08-04", treatment_date="2025-08-04",
                                          request_date="2025-08-03"))
     assert status(decision, "age_18_or_older") == "met"
+
+
+def test_unreadable_treatment_date_does_not_let_the_request_date_deny_age(policy):
+    """The form shows a treatment date OCR could not read: the younger age on the request date
+    cannot decide not_met (the member may turn 18 by treatment), but can still decide met."""
+    unread = FieldValue("treatment_date", None, 0.78, [Evidence(2, "Anticipated Date of Service: 12/01/202")],
+                        "labelled in the packet, but the value could not be read")
+    fields = eligible(birth_date="2007-08-04", request_date="2025-08-03")
+    fields["treatment_date"] = unread
+    age = next(c for c in evaluate(policy, fields).criteria if c.id == "age_18_or_older")
+    assert age.status == "insufficient_evidence"
+    assert "treatment_date is in the packet and could not be read" in age.explanation
+    assert any("12/01/202" in e.text for e in age.evidence)
+    fields = eligible(birth_date="1990-01-01", request_date="2025-08-03")
+    fields["treatment_date"] = unread
+    assert status(evaluate(policy, fields), "age_18_or_older") == "met"
 
 
 def test_age_accepts_date_objects(policy):
