@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from functools import lru_cache
 
 from spacy.language import Language
@@ -31,26 +32,27 @@ FIELD_NAMES = (
     "safety_monitoring_attested", "hcpcs_codes", "expedited",
 )
 
-_BIRTH_LABEL = re.compile(r"(\bD\.?\s?O\.?\s?B\b|date\s+of\s+birth|birth\s?date|\bborn(\s+on)?)\W*$", re.IGNORECASE)
+_BIRTH_LABEL = re.compile(r"(\bD\.?\s?O\.?\s?B\b|date\s+of\s+birth|birth\s?date|\bborn(\s+on)?)[\W_]*$", re.IGNORECASE)
 _TREATMENT_LABEL = re.compile(
     r"((planned|anticipated|scheduled|expected|proposed|target)\s+(infusion|treatment|admission|administration)"
     r"(\s+date)?|(infusion|treatment|administration)\s+date|date\s+of\s+(infusion|treatment|administration)"
-    r"|to\s+be\s+infused\s+on|infusion\s+(is\s+)?(planned|scheduled)\s+(for|on))\W*$", re.IGNORECASE)
+    r"|to\s+be\s+infused\s+on|infusion\s+(is\s+)?(planned|scheduled)\s+(for|on))[\W_]*$", re.IGNORECASE)
 # A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
-_SERVICE_DATE_LABEL = re.compile(r"(date\s+of\s+service|service\s+date|\bDOS)\W*$", re.IGNORECASE)
+_SERVICE_DATE_LABEL = re.compile(r"(date\s+of\s+service|service\s+date|\bDOS)[\W_]*$", re.IGNORECASE)
 _REQUEST_LABEL = re.compile(r"((date\s+of\s+)?request(\s+date)?|date\s+(submitted|of\s+submission)|(form|submission)"
-                            r"\s+date|^\s*date)\W*$", re.IGNORECASE)
-_SENT_LABEL = re.compile(r"(fax\s+date|date\s+sent|transmission\s+date|dated|sent|signed\s+on|date\s+signed|/s/.{0,60}\bdate)\W*$",
+                            r"\s+date|^\s*date)[\W_]*$", re.IGNORECASE)
+_SENT_LABEL = re.compile(r"(fax\s+date|date\s+sent|transmission\s+date|dated|sent|signed\s+on|date\s+signed|/s/.{0,60}\bdate)[\W_]*$",
                          re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)
+_FORM_CHECKBOXES = 4  # a request form has 7 (expedited, 2 settings, yes/no, 2 attestations)
 _LABEL_REACH = 40  # characters between a label and its date
 _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
-_SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)\W*$", re.IGNORECASE)
+_SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
@@ -133,10 +135,12 @@ def _treatment_date(packet: Packet, dates) -> FieldValue:
 
 
 def _form_pages(packet: Packet) -> set[int]:
-    """Pages of the request form: they carry an HCPCS code or checkboxes (clinical notes have neither)."""
+    """Pages of the request form: an HCPCS code, or a form's worth of checkboxes (a note's bullet
+    or table cell may pass for one box, not for several)."""
     pages = {packet.text.page_at(start) for _, start, _ in hcpcs_codes(packet.text.text, packet.terminology.hcpcs)
              if not packet.is_reference(start)}
-    return pages | {label.page for label in packet.text.checkbox_labels if not packet.is_reference(label.start)}
+    boxes = Counter(label.page for label in packet.text.checkbox_labels if not packet.is_reference(label.start))
+    return pages | {page for page, count in boxes.items() if count >= _FORM_CHECKBOXES}
 
 
 def _on_form_pages(packet: Packet, dates):
