@@ -27,7 +27,7 @@ _PATTERNS = [
     re.compile(rf"{_NUMERIC_START}(?P<y>{_DIGIT}{{4}}){_SEP}(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}})(?![\w/])"),
     re.compile(rf"{_NUMERIC_START}(?P<m>{_DIGIT}{{1,2}}){_SEP}(?P<d>{_DIGIT}{{1,2}}){_SEP}(?P<y>{_DIGIT}{{4}}|{_DIGIT}{{2}})(?![\w/])"),
     # Specks around the comma ("Dec 3,.2026", "Oct 2,-1984", "June 4;.2026", "Dec' 4, 2008") are fax noise.
-    re.compile(rf"(?<!\w){_MONTH_NAME}[:'’]?\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:[,;]?\s?[\"'.\-]?\s?)(?P<y>\d{{4}})(?!\w)",
+    re.compile(rf"(?<!\w){_MONTH_NAME}[:'’]?\s?[.\-]?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:[,;]?\s?[\"'.\-]?\s?)(?P<y>\d{{4}})(?!\w)",
                re.IGNORECASE),
     re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_NAME}[\s\-,=]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
                re.IGNORECASE),

@@ -32,16 +32,18 @@ FIELD_NAMES = (
     "safety_monitoring_attested", "hcpcs_codes", "expedited",
 )
 
-_BIRTH_LABEL = re.compile(r"(\bD\.?\s?O\.?\s?B\b|date\s+of\s+birth|birth\s?date|\bborn(\s+on)?)[\W_]*$", re.IGNORECASE)
+# Words of a label may be split by fax specks as well as spaces ("Planned Infusion. Date:").
+_GAP = r"[\s.,;:'’]+"
+_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|date{_GAP}of{_GAP}birth|birth\s?date|\bborn({_GAP}on)?)[\W_]*$", re.IGNORECASE)
 _TREATMENT_LABEL = re.compile(
-    r"((planned|anticipated|scheduled|expected|proposed|target)\s+(infusion|treatment|admission|administration)"
-    r"(\s+date)?|(infusion|treatment|administration)\s+date|date\s+of\s+(infusion|treatment|administration)"
-    r"|to\s+be\s+infused\s+on|infusion\s+(is\s+)?(planned|scheduled)\s+(for|on))[\W_]*$", re.IGNORECASE)
+    rf"((planned|anticipated|scheduled|expected|proposed|target){_GAP}(infusion|treatment|admission|administration)"
+    rf"({_GAP}date)?|(infusion|treatment|administration){_GAP}date|date{_GAP}of{_GAP}(infusion|treatment|administration)"
+    rf"|to{_GAP}be{_GAP}infused{_GAP}on|infusion{_GAP}(is{_GAP})?(planned|scheduled){_GAP}(for|on))[\W_]*$", re.IGNORECASE)
 # A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
-_SERVICE_DATE_LABEL = re.compile(r"(date\s+of\s+service|service\s+date|\bDOS)[\W_]*$", re.IGNORECASE)
-_REQUEST_LABEL = re.compile(r"((date\s+of\s+)?request(\s+date)?|date\s+(submitted|of\s+submission)|(form|submission)"
-                            r"\s+date|^\s*date)[\W_]*$", re.IGNORECASE)
-_SENT_LABEL = re.compile(r"(fax\s+date|date\s+sent|transmission\s+date|dated|sent|signed\s+on|date\s+signed|/s/.{0,60}\bdate)[\W_]*$",
+_SERVICE_DATE_LABEL = re.compile(rf"(date{_GAP}of{_GAP}service|service{_GAP}date|\bDOS)[\W_]*$", re.IGNORECASE)
+_REQUEST_LABEL = re.compile(rf"((date{_GAP}of{_GAP})?request({_GAP}date)?|date{_GAP}(submitted|of{_GAP}submission)|(form|submission)"
+                            rf"{_GAP}date|^\s*date)[\W_]*$", re.IGNORECASE)
+_SENT_LABEL = re.compile(rf"(fax{_GAP}date|date{_GAP}sent|transmission{_GAP}date|dated|sent|signed{_GAP}on|date{_GAP}signed|/s/.{{0,60}}\bdate)[\W_]*$",
                          re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",

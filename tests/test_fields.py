@@ -344,3 +344,10 @@ def test_form_answer_boxes_read_as_bracketed_marks(nlp):
 
 def test_denied_cellular_therapy_is_no_prior_car_t(nlp):
     assert extract_fields(build_packet(note("Patient denies previous cellular therapy.")), nlp)["prior_car_t"].value is False
+
+
+def test_label_words_split_by_a_speck_still_label_the_date(nlp):
+    fields = extract_fields([build_page(["HCPCS: Q2058", "Planned Infusion. Date: 2026-03-13",
+                                         "Date of Birth: Aug 4, 1990"])], nlp)
+    assert fields["treatment_date"].value == "2026-03-13"
+    assert find_dates("Anticipated Date of Service: August -30, 2026")[0].value.isoformat() == "2026-08-30"
