@@ -59,6 +59,7 @@ _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+s
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 UNSPECIFIED_LINEAGE = "ALL (lineage unspecified)"
+UNPLACED_PRODUCT_CONFIDENCE = 0.5  # an unread answer: the packet may say either
 
 
 def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
@@ -190,6 +191,7 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     unspecified = packet.terminology.generic_car_t.label
     clinical: list[tuple[bool, Mention, float]] = []
     form: list[tuple[bool, int, int, float]] = []
+    unexplained: list[Mention] = []  # a named product in the notes with no context we recognise
     for m in packet.about_patient("CAR_T_PRODUCT"):
         answer = form_answers.yes_no_answer(packet.text, m.end)
         if answer is not None or form_answers.is_question(packet.text, m.end):
@@ -207,6 +209,8 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
             # A product listed in the history, or any CAR-T on a dated line of a therapy list
             # ("2024-04-22 - investigational CD19 CAR-T - no response"), was given.
             clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.75)))
+        elif m.normalized not in (requested, unspecified):
+            unexplained.append(m)
     received = [(m, c) for v, m, c in clinical if v]
     # A trial product without a name counts as prior therapy but adds no product name.
     products = sorted({m.normalized for m, _ in received if m.normalized != unspecified})
@@ -229,6 +233,15 @@ def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     else:
         value, confidence, note = _decide(form)
         votes = form
+    if not value and unexplained:
+        # "No prior CAR-T" is what lets a second CAR-T through: while the patient's own notes name
+        # another CAR-T product in words we cannot place, a reviewer has to read them first.
+        evidence = [(s, e, c) for _, s, e, c in votes] + [(m.start, m.end, UNPLACED_PRODUCT_CONFIDENCE)
+                                                        for m in unexplained[:3]]
+        field = field_from("prior_car_t", None, evidence, packet.text, UNPLACED_PRODUCT_CONFIDENCE)
+        field.note = ("the notes name " + ", ".join(sorted({m.normalized for m in unexplained}))
+                      + " without saying whether the patient received it")
+        return [field, products_field]
     field = field_from("prior_car_t", value, [(s, e, c) for _, s, e, c in votes], packet.text)
     field.confidence, field.note = round(confidence, 4), note
     if not received:

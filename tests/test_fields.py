@@ -351,3 +351,16 @@ def test_label_words_split_by_a_speck_still_label_the_date(nlp):
                                          "Date of Birth: Aug 4, 1990"])], nlp)
     assert fields["treatment_date"].value == "2026-03-13"
     assert find_dates("Anticipated Date of Service: August -30, 2026")[0].value.isoformat() == "2026-08-30"
+
+
+def test_form_no_with_a_product_named_in_the_notes_out_of_context_needs_a_reviewer(nlp):
+    """The form's "No" cannot settle prior CAR-T while the notes name another product in words
+    the extractor cannot place: the field stays open (insufficient evidence), both shown."""
+    pages = build_packet(FORM, note("Response to tisa-cel lasted 9 months."))
+    prior = extract_fields(pages, nlp)["prior_car_t"]
+    assert prior.value is None
+    assert "tisagenlecleucel" in prior.note
+    assert {e.page for e in prior.evidence} == {1, 2}
+    # The requested product and unnamed CAR-T talk do not count as such a mention.
+    plain = extract_fields(build_packet(FORM, note("Aucatzyl CAR-T cell therapy discussed with the family.")), nlp)
+    assert plain["prior_car_t"].value is False
