@@ -121,14 +121,14 @@ def _first_found(*candidates: FieldValue) -> FieldValue:
 
 
 def _treatment_date(packet: Packet, dates) -> FieldValue:
-    form_dates = _on_form_pages(packet, dates)
+    form_pages = _form_pages(packet)
+    form_dates = [d for d in dates if packet.text.page_at(d.start) in form_pages]
     found = _first_found(date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
                          date_field("treatment_date", packet, form_dates, _SERVICE_DATE_LABEL, _LABEL_REACH))
     if found.value is not None:
         return found
     # The form asks for it but the date is unreadable: say so, so that no rule takes the
     # packet's silence for "no treatment date" (age would then fall back to the request date).
-    form_pages = _form_pages(packet)
     for label, pages in ((_TREATMENT_LABEL, None), (_SERVICE_DATE_LABEL, form_pages)):
         unread = unreadable_date(packet, label, dates, pages)
         if unread is not None:
@@ -144,11 +144,6 @@ def _form_pages(packet: Packet) -> set[int]:
              if not packet.is_reference(start)}
     boxes = Counter(label.page for label in packet.text.checkbox_labels if not packet.is_reference(label.start))
     return pages | {page for page, count in boxes.items() if count >= _FORM_CHECKBOXES}
-
-
-def _on_form_pages(packet: Packet, dates):
-    form_pages = _form_pages(packet)
-    return [d for d in dates if packet.text.page_at(d.start) in form_pages]
 
 
 @lru_cache(maxsize=4)
