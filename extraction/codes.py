@@ -5,7 +5,7 @@ Plain text in, (code, start, end) out: fields.py decides what the codes mean for
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 # OCR reads C as €, ©, c, 0 or O, "." as "," ":" or ". ." or drops it; all are repaired before the code is kept.
 # A repaired code is only trusted after an ICD/Dx label on the same line: no ICD-10 code starts
@@ -28,7 +28,7 @@ def icd10_codes(text: str, skip: Callable[[int], bool]) -> Iterator[tuple[str, i
             continue
         letter, digits, separator, rest = match.groups()
         misread_letter = letter in ("", "0", "c", "©") or (letter == "O" and digits[0] in "89")
-        line_before = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
+        line_before = _line_before(text, match.start())
         if separator == "":
             # Without its period only a C8x/C9x code (lymphomas, leukemias) right after its label.
             if (letter not in ("C", "c", "€", "©") or digits[0] not in "89" or len(rest) > 2
@@ -41,22 +41,27 @@ def icd10_codes(text: str, skip: Callable[[int], bool]) -> Iterator[tuple[str, i
         yield f"{letter}{digits}.{rest}".replace("O", "0"), match.start(), match.end()
 
 
-def hcpcs_codes(text: str, known: frozenset[str] | set[str] = frozenset()) -> Iterator[tuple[str, int, int]]:
+def hcpcs_codes(text: str, known: Iterable[str] = ()) -> Iterator[tuple[str, int, int]]:
     """Every HCPCS-shaped code ("Q2058"; OCR's "02058", "Q2O58" repaired) with its range.
 
     On a line labelled HCPCS, a code whose letter was misread or lost ("53490", "JI9999", "2058") is kept when
     exactly one letter in its place makes a code in `known`.
     """
+    known = set(known)
     found = set()
     for match in HCPCS.finditer(text):
         found.add(match.start())
         yield _repaired(match.group(1), match.group(2)), match.start(), match.end()
     for match in _MISREAD_LETTER_HCPCS.finditer(text):
-        if match.start() in found or not _HCPCS_LABEL.search(text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
+        if match.start() in found or not _HCPCS_LABEL.search(_line_before(text, match.start())):
             continue
-        candidates = {_repaired(letter, match.group(2)) for letter in "QCJ"} & set(known)
+        candidates = {_repaired(letter, match.group(2)) for letter in "QCJ"} & known
         if len(candidates) == 1:
             yield candidates.pop(), match.start(), match.end()
+
+
+def _line_before(text: str, offset: int) -> str:
+    return text[text.rfind("\n", 0, offset) + 1:offset]
 
 
 def _repaired(letter: str, digits: str) -> str:

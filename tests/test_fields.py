@@ -41,6 +41,16 @@ def note(*lines: str) -> list[str]:
     return ["Progress Note", "History of Present Illness", *lines]
 
 
+def form_with(old: str, new: str) -> list[str]:
+    """FORM with one printed text replaced (how OCR or the sender changed it)."""
+    return [line.replace(old, new) for line in FORM]
+
+
+def form_without(statement: str, *lines: str) -> list[str]:
+    """FORM with the line holding `statement` replaced by `lines` at the end."""
+    return [line for line in FORM if statement not in line] + list(lines)
+
+
 def test_request_form_fields(nlp):
     fields = extract_fields(build_packet(FORM), nlp)
     assert set(fields) == set(FIELD_NAMES)
@@ -164,7 +174,7 @@ def test_clinic_visit_date_is_not_the_treatment_date(nlp):
 
 
 def test_inpatient_request_leaves_outpatient_attestations_unset(nlp):
-    form = [line.replace("[[ ]] Inpatient [[x]] Outpatient", "[[x]] Inpatient [[ ]] Outpatient") for line in FORM]
+    form = form_with("[[ ]] Inpatient [[x]] Outpatient", "[[x]] Inpatient [[ ]] Outpatient")
     fields = extract_fields(build_packet(form), nlp)
     assert fields["setting"].value == "inpatient"
     assert fields["outpatient_appropriate_attested"].value is None
@@ -206,10 +216,9 @@ def test_form_row_split_into_ocr_blocks_is_read_as_printed(nlp):
 
 
 def test_attestation_wrapped_over_lines_with_ocr_punctuation_keeps_its_checkbox(nlp):
-    form = [line for line in FORM if "safety and monitoring" not in line] + [
-        "[[x]] I attest that the member meets and.understands the requirements of safety and",
-        "monitoring post infusion.",
-    ]
+    form = form_without("safety and monitoring",
+                        "[[x]] I attest that the member meets and.understands the requirements of safety and",
+                        "monitoring post infusion.")
     fields = extract_fields(build_packet(form), nlp)
     assert fields["safety_monitoring_attested"].value is True
 
@@ -250,10 +259,9 @@ def test_negation_reaches_across_a_line_wrapped_mid_sentence(nlp):
 
 
 def test_checkbox_read_as_letters_does_not_open_a_family_history_section(nlp):
-    form = [line for line in FORM if "outpatient administration" not in line] + [
-        "[[x]] fH I attest that I have assessed the member and determined that outpatient administration",
-        "is clinically appropriate.",
-    ]
+    form = form_without("outpatient administration",
+                        "[[x]] fH I attest that I have assessed the member and determined that outpatient administration",
+                        "is clinically appropriate.")
     fields = extract_fields(build_packet(form), nlp)
     assert fields["outpatient_appropriate_attested"].value is True
     history = extract_fields(build_packet(note("FH: mother received tisagenlecleucel.")), nlp)
@@ -261,8 +269,7 @@ def test_checkbox_read_as_letters_does_not_open_a_family_history_section(nlp):
 
 
 def test_setting_box_label_with_i_read_as_l(nlp):
-    form = [line.replace("[[ ]] Inpatient [[x]] Outpatient", "[[x]] lnpatient hospital [[ ]] Outpatient")
-            for line in FORM]
+    form = form_with("[[ ]] Inpatient [[x]] Outpatient", "[[x]] lnpatient hospital [[ ]] Outpatient")
     assert extract_fields(build_packet(form), nlp)["setting"].value == "inpatient"
 
 
@@ -310,9 +317,9 @@ def test_unnamed_car_t_on_a_dated_line_of_the_therapy_list_was_given(nlp):
 
 
 def test_attestation_with_a_speck_glued_between_words(nlp):
-    form = [line for line in FORM if "outpatient administration" not in line] + [
-        "[[x]] I attest that I have assessed the member and determined that outpatient'administration is "
-        "clinically appropriate."]
+    form = form_without("outpatient administration",
+                        "[[x]] I attest that I have assessed the member and determined that "
+                        "outpatient'administration is clinically appropriate.")
     assert extract_fields(build_packet(form), nlp)["outpatient_appropriate_attested"].value is True
 
 
@@ -330,10 +337,10 @@ def test_patient_name_with_i_read_as_l():
 
 
 def test_treatment_date_on_the_form_but_unreadable_is_reported_as_such(nlp):
-    form = [line.replace("Planned infusion date: 12-Jan-2026", "Planned infusion date: 12/01/202") for line in FORM]
+    form = form_with("Planned infusion date: 12-Jan-2026", "Planned infusion date: 12/01/202")
     treatment = extract_fields(build_packet(form), nlp)["treatment_date"]
     assert treatment.value is None and treatment.note and "12/01/202" in treatment.evidence[0].text
-    pending = [line.replace("Planned infusion date: 12-Jan-2026", "Planned infusion date: TBD") for line in FORM]
+    pending = form_with("Planned infusion date: 12-Jan-2026", "Planned infusion date: TBD")
     assert extract_fields(build_packet(pending), nlp)["treatment_date"].evidence == []
 
 
