@@ -27,6 +27,8 @@ class FaxDamage:
     skew_degrees: float = 0.0  # max absolute skew, randomised per page
     rotations: dict[int, int] = field(default_factory=dict)  # page index -> degrees
     seed: int = 0
+    resolution: tuple[int, int] = FAX_DPI  # (204, 98) is standard fax resolution: non-square pixels
+    header: str | None = None  # transmit header the sending machine stamps upright on every page
 
 
 def render_fax_pages(pdf_bytes: bytes, damage: FaxDamage | None = None) -> list[Image.Image]:
@@ -38,7 +40,7 @@ def render_fax_pages(pdf_bytes: bytes, damage: FaxDamage | None = None) -> list[
         out = Path(tmp) / "page-%03d.tif"
         subprocess.run(
             ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg3",
-             f"-r{FAX_DPI[0]}x{FAX_DPI[1]}", f"-sOutputFile={out}", str(src)],
+             f"-r{damage.resolution[0]}x{damage.resolution[1]}", f"-sOutputFile={out}", str(src)],
             check=True, capture_output=True,
         )
         pages = []
@@ -47,7 +49,24 @@ def render_fax_pages(pdf_bytes: bytes, damage: FaxDamage | None = None) -> list[
                 im.load()
                 pages.append(im.convert("1"))
     rng = random.Random(damage.seed)
-    return [_damage_page(p, i, damage, rng) for i, p in enumerate(pages)]
+    damaged = [_damage_page(p, i, damage, rng) for i, p in enumerate(pages)]
+    if damage.header:
+        damaged = [_stamp_header(p, f"{damage.header}   P.{i + 1}/{len(damaged)}", damage.resolution)
+                   for i, p in enumerate(damaged)]
+    return damaged
+
+
+def _stamp_header(page: Image.Image, header: str, resolution: tuple[int, int]) -> Image.Image:
+    """The sending machine's line at the top edge, drawn after any turn (it is always upright)."""
+    from PIL import ImageDraw, ImageFont
+
+    width = page.width
+    strip = Image.new("L", (width, 30), 255)
+    ImageDraw.Draw(strip).text((20, 6), header, fill=0, font=ImageFont.load_default(size=18))
+    strip = strip.resize((width, max(1, round(30 * resolution[1] / resolution[0]))))
+    out = page.convert("L")
+    out.paste(strip, (0, 0))
+    return out.point(lambda v: 255 if v > 127 else 0).convert("1")
 
 
 def _damage_page(page: Image.Image, index: int, damage: FaxDamage, rng: random.Random) -> Image.Image:
@@ -68,12 +87,13 @@ def _damage_page(page: Image.Image, index: int, damage: FaxDamage, rng: random.R
     return img.point(lambda v: 255 if v > 127 else 0).convert("1")
 
 
-def save_fax_tiff(pages: list[Image.Image], path: Path, compression: str = "group4") -> None:
+def save_fax_tiff(pages: list[Image.Image], path: Path, compression: str = "group4",
+                  resolution: tuple[int, int] = FAX_DPI) -> None:
     """Write a multipage bilevel TIFF with CCITT compression and the fax resolution."""
     if compression not in ("group3", "group4"):
         raise ValueError(f"fax compression must be group3 or group4, not {compression}")
     first, rest = pages[0], pages[1:]
-    first.save(path, format="TIFF", compression=compression, dpi=FAX_DPI,
+    first.save(path, format="TIFF", compression=compression, dpi=resolution,
                save_all=True, append_images=rest)
 
 
@@ -94,13 +114,14 @@ def tiff_to_pdf(tiff_path: Path, pdf_path: Path, sent_at: datetime | None = None
 def pdf_to_fax(pdf_bytes: bytes, out_path: Path, damage: FaxDamage | None = None,
                compression: str = "group4", sent_at: datetime | None = None) -> Path:
     """Digital PDF -> faxed packet at `out_path` (.tif/.tiff: the TIFF itself; .pdf: tiff2pdf of it)."""
+    damage = damage or FaxDamage()
     pages = render_fax_pages(pdf_bytes, damage)
     out_path = Path(out_path)
     if out_path.suffix.lower() in (".tif", ".tiff"):
-        save_fax_tiff(pages, out_path, compression)
+        save_fax_tiff(pages, out_path, compression, damage.resolution)
         return out_path
     with tempfile.TemporaryDirectory() as tmp:
         tiff = Path(tmp) / "fax.tif"
-        save_fax_tiff(pages, tiff, compression)
+        save_fax_tiff(pages, tiff, compression, damage.resolution)
         tiff_to_pdf(tiff, out_path, sent_at)
     return out_path

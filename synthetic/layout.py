@@ -44,11 +44,21 @@ class Rule:
 
 
 @dataclass
+class Ellipse:
+    """A hand-drawn circle around an answer; its bounding box, from the top of the page."""
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass
 class PageDraft:
     kind: str
     lines: list[TextLine] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    ellipses: list[Ellipse] = field(default_factory=list)
 
     def text(self) -> tuple[str, list[Span]]:
         """Reading-order text: lines sharing a baseline joined by a space, rows by newlines."""

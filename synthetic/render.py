@@ -19,6 +19,9 @@ def render_pdf(pages: list[PageDraft], title: str = "synthetic packet") -> bytes
             canvas.line(rule.x0, PAGE_HEIGHT - rule.y0, rule.x1, PAGE_HEIGHT - rule.y1)
         for box in page.boxes:
             _draw_box(canvas, box)
+        for ring in page.ellipses:
+            canvas.setLineWidth(1.2)
+            canvas.ellipse(ring.x0, PAGE_HEIGHT - ring.y1, ring.x1, PAGE_HEIGHT - ring.y0, stroke=1, fill=0)
         for line in page.lines:
             canvas.setFont(line.font, line.size)
             canvas.drawString(line.x, PAGE_HEIGHT - line.y, line.text)
