@@ -23,6 +23,7 @@ from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region,
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
+from extraction.statements import StatementVote, statement_votes
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
 
@@ -263,8 +264,10 @@ def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str
 
 def _setting_and_attestations(packet: Packet) -> list[FieldValue]:
     setting = _setting_field(packet)
-    attestations = [_attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", packet),
-                    _attestation_field("safety_monitoring_attested", "safety_monitoring", packet)]
+    votes = statement_votes(packet.text, packet.terminology.statement_concepts, packet.is_reference)
+    votes += _phrase_votes(packet, votes)
+    attestations = [_attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", votes, packet),
+                    _attestation_field("safety_monitoring_attested", "safety_monitoring", votes, packet)]
     if setting.value == "inpatient":
         # Outpatient attestations mean nothing for an inpatient request, whatever the boxes show.
         attestations = [FieldValue(a.name, None, setting.confidence, a.evidence,
@@ -302,26 +305,40 @@ def _setting_field(packet: Packet) -> FieldValue:
     return field
 
 
-def _attestation_field(name: str, label: str, packet: Packet) -> FieldValue:
-    seen_lines = set()
+def _phrase_votes(packet: Packet, found: list[StatementVote]) -> list[StatementVote]:
+    """Attestation sentences of the terminology that no statement unit already covered."""
     votes = []
     for m in packet.about_patient("ATTESTATION"):
-        if m.normalized != label:
+        if any(v.label == m.normalized and v.start <= m.start < v.end for v in found + votes):
             continue
-        line = packet.text.line_bounds(m.start)
-        if line in seen_lines:
-            continue
-        seen_lines.add(line)
         answer = form_answers.statement_mark(packet.text, m.start, m.end)
-        if answer is not None and answer.value is not None:
-            votes.append((answer.value, min(m.start, answer.start), max(m.end, answer.end), answer.confidence))
-        elif answer is None:
+        if answer is not None:
+            votes.append(StatementVote(m.normalized, answer.value, answer.confidence, min(m.start, answer.start),
+                                       max(m.end, answer.end), "form"))
+        elif not m.negated:
             # A statement written out in a signed letter, with no box to tick.
-            votes.append((not m.negated, m.start, m.end, reliability(packet.text, m.start, m.end, 0.75)))
-    if not votes:
+            votes.append(StatementVote(m.normalized, True, reliability(packet.text, m.start, m.end, 0.75),
+                                       m.start, m.end, "prose"))
+    return votes
+
+
+def _attestation_field(name: str, label: str, votes: list[StatementVote], packet: Packet) -> FieldValue:
+    """The form's answer is the attestation when the packet has one (an unticked box is a
+    statement not attested, an unmarked Yes/No an open question); prose counts without a form."""
+    mine = [v for v in votes if v.label == label]
+    form = [v for v in mine if v.how == "form"]
+    chosen = form or mine
+    if not chosen:
         return absent(name, None)
-    value, confidence, note = _decide(votes)
-    field = field_from(name, value, [(s, e, c) for _, s, e, c in votes], packet.text, confidence)
+    marked = [v for v in chosen if v.value is not None]
+    if not marked:
+        unmarked = chosen[0]
+        field = field_from(name, None, [(unmarked.start, unmarked.end, unmarked.confidence)], packet.text,
+                           unmarked.confidence)
+        field.note = "the form asks for this attestation but neither answer is marked"
+        return field
+    value, confidence, note = _decide([(v.value, v.start, v.end, v.confidence) for v in marked])
+    field = field_from(name, value, [(v.start, v.end, v.confidence) for v in marked], packet.text, confidence)
     field.note = note
     return field
 

@@ -86,6 +86,57 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     return yes_no_answer(packet, end)
 
 
+def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
+    """A box printed after a statement ("... is appropriate.  [x]"), or Yes/No column cells on the
+    statement's last line whose column heads ("Yes  No") stand on a line above."""
+    last_line_start, _ = packet.line_bounds(max(start, end - 1))
+    cells = [c for c in packet.checkbox_labels
+             if not c.label and c.line_start == last_line_start and start <= c.start <= end + 1]
+    if not cells:
+        return None
+    if len(cells) == 1:
+        box = cells[0].checkbox
+        confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.confidence)
+        return Answer(box.checked, confidence, cells[0].start, cells[0].end)
+    heads = _column_heads(packet, start)
+    if heads is None:
+        return None
+    values = [_nearest_head(heads, c) for c in cells]
+    checked = [(value, c) for value, c in zip(values, cells) if c.checkbox.checked and value is not None]
+    confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * min(c.checkbox.confidence for c in cells))
+    if len({value for value, _ in checked}) != 1:
+        return Answer(None, confidence, cells[0].start, cells[-1].end)
+    return Answer(checked[0][0], confidence, checked[0][1].start, checked[0][1].end)
+
+
+_HEAD_REACH = 12  # lines above a row where its table's column heads may stand
+
+
+def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | None]] | None:
+    """x-centres of the Yes / No (/ N/A) heads of the table holding `offset`, nearest line up."""
+    page = packet.page_at(offset)
+    line_start, _ = packet.line_bounds(offset)
+    for _ in range(_HEAD_REACH):
+        if line_start == 0:
+            return None
+        line_start, line_end = packet.line_bounds(line_start - 1)
+        words = [w for w in packet.words_in(line_start, line_end) if w.page == page]
+        heads = []
+        for span in words:
+            word = re.sub(r"[^a-z/]", "", span.word.text.lower())
+            value = True if word == "yes" else False if word == "no" else None if word in ("na", "n/a") else "-"
+            if value != "-":
+                heads.append(((span.word.bbox.x0 + span.word.bbox.x1) / 2, value))
+        if any(v is True for _, v in heads) and any(v is False for _, v in heads):
+            return heads
+    return None
+
+
+def _nearest_head(heads: list[tuple[float, bool | None]], cell: CheckboxLabel) -> bool | None:
+    centre = (cell.checkbox.bbox.x0 + cell.checkbox.bbox.x1) / 2
+    return min(heads, key=lambda head: abs(head[0] - centre))[1]
+
+
 def checked_labels(packet: PacketText) -> list[CheckboxLabel]:
     return [c for c in packet.checkbox_labels if c.checkbox.checked]
 
@@ -126,6 +177,6 @@ def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
         return None
     previous_start, previous_end = packet.line_bounds(line_start - 1)
     for label in packet.checkbox_labels:
-        if label.line_start == previous_start and label.end == previous_end:
+        if label.label and label.line_start == previous_start and label.end == previous_end:
             return label
     return None

@@ -92,9 +92,7 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     sectionizer = nlp.add_pipe("medspacy_sectionizer",
                                config={"rules": None, "require_start_line": True})
     sectionizer.add([section_rule(header, s.label) for s in terminology.sections for header in s.terms])
-    context = nlp.add_pipe("medspacy_context")
-    context.add([ConTextRule(literal=m.literal, category=m.category, direction=m.direction)
-                 for m in terminology.context_modifiers])
+    add_context(nlp, terminology)
     nlp.meta[TERMINOLOGY_META_KEY] = str(config.terminology_dir)
     log.info("nlp pipeline built: %s", ",".join(nlp.pipe_names))
     return nlp
@@ -112,6 +110,35 @@ def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
                                 pattern=wrapped_statement_pattern(term, tokenizer))
                      for term in term_set.terms)
     return rules
+
+
+def add_context(nlp: Language, terminology: Terminology) -> None:
+    """medspaCy ConText with its default English rules (less those context.toml redefines) and ours."""
+    context = nlp.add_pipe("medspacy_context", config={"rules": None})
+    dropped = {literal.lower() for literal in terminology.dropped_default_modifiers}
+    rules = [r for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in dropped]
+    for rule in rules:
+        rule.on_modifies = _outside_target
+    rules.extend(ConTextRule(literal=m.literal, category=m.category, direction=m.direction,
+                             allowed_types=set(m.targets) or None,
+                             on_modifies=_answer_or_list if m.answer else _outside_target)
+                 for m in terminology.context_modifiers)
+    context.add(rules)
+
+
+def _outside_target(target, modifier, span_between) -> bool:
+    """A cue inside the target phrase is part of what is named, not said about it
+    ("neck supple, no lymphadenopathy" as one finding)."""
+    return not (target.start <= modifier.start and modifier.end <= target.end)
+
+
+def _answer_or_list(target, modifier, span_between) -> bool:
+    """": no" answers what precedes it when it ends the sentence ("Fever: no."), and opens a
+    list of what follows otherwise ("Extremities: no clubbing, cyanosis or edema")."""
+    rest = modifier.doc[modifier.end:modifier.sent.end]
+    ends_sentence = all(t.is_punct or t.is_space for t in rest)
+    before = target.end <= modifier.start
+    return _outside_target(target, modifier, span_between) and before == ends_sentence
 
 
 def section_rule(header: str, category: str) -> SectionRule:

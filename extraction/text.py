@@ -28,7 +28,10 @@ class WordSpan:
 
 @dataclass(frozen=True)
 class CheckboxLabel:
-    """A checkbox and the text to its right on the same line, up to the next checkbox."""
+    """A checkbox and the text to its right on the same line, up to the next checkbox.
+
+    A box with nothing to its right (a box after its statement, or a Yes/No column cell) has an
+    empty label placed where the text before it ends (start == end)."""
     checkbox: Checkbox
     page: int
     label: str
@@ -171,6 +174,9 @@ def _label_checkboxes(page: Page, line_ranges: list[tuple[int, int, list[WordSpa
         right = [s for s in spans if s.word.bbox.x1 > box.bbox.x1 + 2 and s.word.bbox.x0 >= box.bbox.x0 - 2
                  and s.word.bbox.x1 <= stop + 2]
         if not right:
+            left = [s for s in spans if s.word.bbox.x1 <= box.bbox.x0 + 2]
+            at = left[-1].end if left else line_start
+            labels.append(CheckboxLabel(box, page.number, "", at, at, line_start, line_end))
             continue
         start, end = right[0].start, right[-1].end
         labels.append(CheckboxLabel(box, page.number, text[start:end], start, end, line_start, line_end))

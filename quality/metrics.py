@@ -147,3 +147,35 @@ def calibration_summary(scored: Sequence[tuple[str, float, bool]], bins: int = 1
         "reliability": [asdict(bin_) for bin_ in
                         reliability_table([c for _, c, _ in scored], [ok for _, _, ok in scored], bins)],
     }
+
+
+@dataclass(frozen=True)
+class BinaryScores:
+    """Precision, recall and F1 of one label (predicted, expected) over items; None when undefined."""
+    true_positive: int
+    false_positive: int
+    false_negative: int
+
+    @property
+    def precision(self) -> float | None:
+        found = self.true_positive + self.false_positive
+        return self.true_positive / found if found else None
+
+    @property
+    def recall(self) -> float | None:
+        relevant = self.true_positive + self.false_negative
+        return self.true_positive / relevant if relevant else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p and r else None
+
+
+def binary_scores(rows: Iterable[tuple[bool, bool]]) -> BinaryScores:
+    tp = fp = fn = 0
+    for predicted, expected in rows:
+        tp += predicted and expected
+        fp += predicted and not expected
+        fn += expected and not predicted
+    return BinaryScores(tp, fp, fn)

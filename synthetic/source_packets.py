@@ -8,9 +8,12 @@ through the fax simulator. It adds no wording of its own, so the corpus stays th
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
+import shutil
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -292,6 +295,24 @@ def render_folder(src: Path, out_dir: Path, split: str | None = None) -> list[di
         for record in records:
             handle.write(json.dumps(record) + "\n")
     return records
+
+
+def render_folder_cached(src: Path, render_dir: Path) -> Path:
+    """The folder of src's rendered packets under render_dir, rendered only when the sources or the
+    renderer changed (the name carries a hash of both)."""
+    digest = hashlib.sha256()
+    for path in sorted(src.rglob("*.packet")):
+        digest.update(path.relative_to(src).as_posix().encode() + b"\0" + path.read_bytes())
+    for module in ("source_packets.py", "fax.py", "render.py", "layout.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    target = render_dir / f"{src.name}-{digest.hexdigest()[:12]}"
+    if not (target / "truth.jsonl").exists():
+        staging = Path(tempfile.mkdtemp(prefix=f".{src.name}-", dir=render_dir.mkdir(parents=True, exist_ok=True)
+                                        or render_dir))
+        render_folder(src, staging)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:

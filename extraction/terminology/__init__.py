@@ -13,8 +13,8 @@ from typing import Any
 from extraction.errors import ConfigurationError
 
 TERMINOLOGY_DIR = Path(__file__).parent
-CONTEXT_CATEGORIES = ("NEGATED_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY", "TERMINATE")
-CONTEXT_DIRECTIONS = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE")
+CONTEXT_CATEGORIES = ("NEGATED_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY", "TERMINATE", "PSEUDO")
+CONTEXT_DIRECTIONS = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,20 @@ class TermSet:
 
 
 @dataclass(frozen=True)
+class StatementConcept:
+    """A provider statement known by its meaning: a unit asserts it when it holds a word (or
+    phrase; a trailing * matches any ending) of every group."""
+    label: str
+    groups: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class ContextModifier:
     category: str
     direction: str
     literal: str
+    targets: tuple[str, ...] = ()  # entity labels it may modify; () = every label
+    answer: bool = False  # ": no": backward when it ends the sentence, forward when words follow
 
 
 @dataclass(frozen=True)
@@ -41,10 +51,12 @@ class Terminology:
     hcpcs: dict[str, str]
     settings: tuple[TermSet, ...]
     attestations: tuple[TermSet, ...]
+    statement_concepts: tuple[StatementConcept, ...]
     sections: tuple[TermSet, ...]  # label = section category, terms = headers
     reference_categories: tuple[str, ...]
     reference_title_words: tuple[str, ...]
     context_modifiers: tuple[ContextModifier, ...]
+    dropped_default_modifiers: tuple[str, ...] = ()  # medspaCy default literals context.toml redefines
 
 
 def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
@@ -52,9 +64,9 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     diagnoses = _read(directory / "diagnoses.toml", {"diagnosis", "icd10"})
     products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions"})
     codes = _read(directory / "codes.toml", {"hcpcs"})
-    statements = _read(directory / "statements.toml", {"setting", "attestation"})
+    statements = _read(directory / "statements.toml", {"setting", "attestation", "concept"})
     sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
-    context = _read(directory / "context.toml", {"modifier"})
+    context = _read(directory / "context.toml", {"modifier", "drop_default_literals"})
 
     product_sets = tuple(_term_set(t, "generic", "terms", "product") for t in _tables(products, "product"))
     requested = _string(products, "requested_product", "car_t_products.toml")
@@ -75,10 +87,12 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
         settings=tuple(_term_set(t, "label", "terms", "setting") for t in _tables(statements, "setting")),
         attestations=tuple(_term_set(t, "label", "terms", "attestation")
                            for t in _tables(statements, "attestation")),
+        statement_concepts=tuple(_concept(t) for t in _tables(statements, "concept")),
         sections=section_sets,
         reference_categories=reference,
         reference_title_words=tuple(w.lower() for w in _strings(sections, "reference_title_words", "sections.toml")),
         context_modifiers=tuple(_modifiers(context)),
+        dropped_default_modifiers=tuple(_strings(context, "drop_default_literals", "context.toml")),
     )
 
 
@@ -111,11 +125,11 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
     return data[key]
 
 
-def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str, optional: set[str] = frozenset()) -> None:
     unknown = set(table) - allowed
     if unknown:
         raise ConfigurationError(f"[{where}]: unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})")
-    missing = allowed - set(table)
+    missing = allowed - optional - set(table)
     if missing:
         raise ConfigurationError(f"[{where}]: missing keys {sorted(missing)}")
 
@@ -140,6 +154,16 @@ def _term_set(table: dict[str, Any], label_key: str, terms_key: str, where: str)
     return TermSet(label, tuple(_strings(table, terms_key, f"{where} {label!r}")))
 
 
+def _concept(table: dict[str, Any]) -> StatementConcept:
+    _check_keys(table, {"label", "all_of"}, "concept")
+    label = _string(table, "label", "concept")
+    groups = table["all_of"]
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, list) and g for g in groups):
+        raise ConfigurationError(f"[concept] {label!r}: all_of must be a non-empty list of word lists")
+    return StatementConcept(label, tuple(tuple(_strings({"words": g}, "words", f"concept {label!r}"))
+                                         for g in groups))
+
+
 def _codes(data: dict[str, Any], key: str) -> dict[str, str]:
     codes = {}
     for table in _tables(data, key):
@@ -151,13 +175,18 @@ def _codes(data: dict[str, Any], key: str) -> dict[str, str]:
 def _modifiers(data: dict[str, Any]) -> list[ContextModifier]:
     modifiers = []
     for table in _tables(data, "modifier"):
-        _check_keys(table, {"category", "direction", "literals"}, "modifier")
+        _check_keys(table, {"category", "direction", "literals", "targets", "answer"}, "modifier",
+                    optional={"targets", "answer"})
         category = _string(table, "category", "modifier")
         direction = _string(table, "direction", "modifier")
         if category not in CONTEXT_CATEGORIES:
             raise ConfigurationError(f"[modifier]: category {category!r} not one of {CONTEXT_CATEGORIES}")
         if direction not in CONTEXT_DIRECTIONS:
             raise ConfigurationError(f"[modifier]: direction {direction!r} not one of {CONTEXT_DIRECTIONS}")
-        modifiers.extend(ContextModifier(category, direction, literal)
+        targets = tuple(_strings(table, "targets", "modifier")) if "targets" in table else ()
+        answer = table.get("answer", False)
+        if not isinstance(answer, bool):
+            raise ConfigurationError("[modifier]: answer must be true or false")
+        modifiers.extend(ContextModifier(category, direction, literal, targets, answer)
                          for literal in _strings(table, "literals", "modifier"))
     return modifiers

@@ -1,6 +1,11 @@
-"""`intake evaluate DIR [--split eval] [--ablate-ner] [--json OUT]`: measure the extractor.
+"""`intake evaluate DIR [DIR ...] [--split eval] [--ablate-ner] [--json OUT]`: measure the extractor.
 
-Runs the extractor on every packet of one split listed in DIR/truth.jsonl and reports, with the
+Each DIR is one corpus part: either rendered packets with a truth.jsonl (packets of one split are
+used), or a folder of hand-written packet sources (`*.packet`, corpus/FORMAT.md), which is rendered
+first into --render-dir (deterministic, reused while the sources are unchanged). Figures are given
+per part, and for all parts together when there are several.
+
+Runs the extractor on every packet and reports, with the
 definitions in quality.metrics: per-field accuracy, per-criterion status confusion, recommendation
 accuracy, seconds per page, calibration error (overall and per field), the safety count of
 packets with prior CAR-T whose `no_prior_car_t` came out met (must be 0), and every failure.
@@ -31,8 +36,12 @@ _extractors: dict[str, Any] = {}  # per worker process: variant name -> Extracto
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("evaluate", help="measure extraction against labelled samples")
-    parser.add_argument("directory", type=Path, metavar="DIR", help="holds truth.jsonl and the files")
-    parser.add_argument("--split", default="eval", help="which split of truth.jsonl (default: eval)")
+    parser.add_argument("directories", type=Path, nargs="+", metavar="DIR",
+                        help="a corpus part: truth.jsonl and the files, or *.packet sources")
+    parser.add_argument("--split", default=None,
+                        help="which split of a truth.jsonl (default: eval; sources: all their packets)")
+    parser.add_argument("--render-dir", type=Path, default=Path("data/corpus-render"),
+                        help="where packet sources are rendered (default: data/corpus-render)")
     parser.add_argument("--ablate-ner", action="store_true", help="also run rules only, side by side")
     parser.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="write figures as JSON")
     parser.add_argument("--workers", type=int, default=2, help="packet processes (default: 2)")
@@ -41,24 +50,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    truth_path = args.directory / "truth.jsonl"
-    try:
-        rows = [json.loads(line) for line in truth_path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"intake evaluate: {truth_path}: {exc}", file=sys.stderr)
-        return 2
-    rows = [r for r in rows if r.get("split") == args.split]
-    if not rows:
-        print(f"intake evaluate: no packets of split {args.split!r} in {truth_path}", file=sys.stderr)
-        return 2
+    parts: list[tuple[str, list[dict], list[str]]] = []  # (part name, truth rows, file paths)
+    for directory in args.directories:
+        try:
+            folder, rows = load_part(directory, args.split, args.render_dir)
+        except (OSError, ValueError) as exc:
+            print(f"intake evaluate: {directory}: {exc}", file=sys.stderr)
+            return 2
+        parts.append((directory.name, rows, [str(folder / r["file"]) for r in rows]))
+    rows = [r for _, part_rows, _ in parts for r in part_rows]
     config = ExtractionConfig(page_workers=1)  # parallel across packets, not pages
     configs = {FULL: config}
     if args.ablate_ner:
         configs[RULES_ONLY] = dataclasses.replace(config, ner_model=None)
 
     started = time.perf_counter()
-    paths = [str(args.directory / r["file"]) for r in rows]
+    paths = [p for _, _, part_paths in parts for p in part_paths]
     outcomes = extract_packets(paths, configs, args.workers)
     wall = time.perf_counter() - started
 
@@ -66,11 +73,36 @@ def run(args: argparse.Namespace) -> int:
     report["wall_seconds"] = round(wall, 2)
     report["workers"] = args.workers
     report["calibration"] = str(config.calibration_path) if config.calibration_path else None
+    if len(parts) > 1:
+        report["parts"] = {}
+        offset = 0
+        for name, part_rows, _ in parts:
+            part_outcomes = outcomes[offset:offset + len(part_rows)]
+            offset += len(part_rows)
+            report["parts"][name] = {variant: figures(part_rows, part_outcomes, variant, args.bins)
+                                     for variant in configs}
     print(render(report, list(configs)))
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2, default=json_default) + "\n",
                                  encoding="utf-8")
     return 0
+
+
+def load_part(directory: Path, split: str | None, render_dir: Path) -> tuple[Path, list[dict]]:
+    """(folder holding the files, truth rows) of one corpus part; sources are rendered first."""
+    if not (directory / "truth.jsonl").exists() and any(directory.rglob("*.packet")):
+        from synthetic.source_packets import render_folder_cached
+        folder = render_folder_cached(directory, render_dir)
+        split = split or None
+    else:
+        folder, split = directory, split or "eval"
+    rows = [json.loads(line) for line in (folder / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    if split is not None:
+        rows = [r for r in rows if r.get("split") == split]
+    if not rows:
+        raise ValueError(f"no packets{f' of split {split!r}' if split else ''} in {folder / 'truth.jsonl'}")
+    return folder, rows
 
 
 def extract_packets(paths: list[str], configs: dict[str, ExtractionConfig],
@@ -190,6 +222,16 @@ def _misses(row: dict[str, Any], prediction: dict[str, Any]) -> dict[str, Any]:
     return {"file": row["file"], "tags": row.get("tags", []), "items": items}
 
 
+def _summary(figures_: dict[str, Any], variant: str) -> str:
+    criteria = metrics.overall(metrics.Ratio(**{k: v for k, v in r.items() if k != "value"})
+                               for r in figures_["criterion_accuracy"].values())
+    rec = figures_["recommendation_accuracy"]
+    ece = "-" if figures_["ece"] is None else f"{figures_['ece']:.3f}"
+    return (f"{variant}: packets {figures_['packets']}, criteria {criteria.hits}/{criteria.total}, "
+            f"recommendation {rec['hits']}/{rec['total']}, ECE {ece}, "
+            f"prior CAR-T but met {len(figures_['prior_car_t_but_no_prior_car_t_met'])}")
+
+
 def render(report: dict[str, Any], variants: list[str]) -> str:
     first = report[variants[0]]
     lines = [f"packets {first['packets']}, pages {first['pages']}, "
@@ -233,6 +275,8 @@ def render(report: dict[str, Any], variants: list[str]) -> str:
             if b["count"]:
                 lines.append(f"  [{b['lower']:.1f}, {b['upper']:.1f})  {b['count']:>5}  "
                              f"{b['mean_confidence']:.3f}  {b['accuracy']:.3f}")
+    for part, part_report in report.get("parts", {}).items():
+        lines.append(f"\npart {part}: " + "; ".join(_summary(part_report[v], v) for v in variants))
     lines.append(f"\nmisses ({variants[0]}; field values only in --json output)")
     for miss in first["misses"]:
         what = ", ".join(i["name"] if i["kind"] == "field" else f"{i['name']} {i['expected']}->{i['predicted']}"

@@ -1,0 +1,122 @@
+"""Provider statements found by what they assert, not by one form's sentence.
+
+The packet text is cut into statement units (a sentence, a form item, a ticked line; wrapped lines
+joined), and a unit asserts a concept when it holds a word of every one of the concept's groups
+(terminology/statements.toml: e.g. {outpatient} + {appropriate, suitable, safe}). Each unit's
+answer is then read the way its layout gives it: a box before or after it, a Yes/No answer, or,
+in prose, the sentence itself unless it is negated, conditional or deferred.
+Works on PacketText offsets; knows nothing about spaCy.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from extraction import form_answers
+from extraction.fields_support import ocr_factor
+from extraction.terminology import StatementConcept
+from extraction.text import PacketText
+
+MAX_UNIT = 700  # characters: a statement longer than this is a paragraph, cut at sentences
+PROSE_RELIABILITY = 0.78
+# A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
+_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?[.)]\s|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d)")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z(])")
+_LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
+# Said of the assertion itself, a few words before its key word: it is not being made.
+_NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
+_DEFERRED = re.compile(r"\b(will|would|to be|once|until|pending|not yet|yet to|after (the|a|her|his)|being arranged"
+                       r"|scheduled|plan(ned)? to|expect(ed)? to|should|if|whether|must|required|requires"
+                       r"|only when|when the)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class StatementVote:
+    label: str  # the concept
+    value: bool | None  # None: the form offers the choice but nothing is marked
+    confidence: float
+    start: int  # the unit (or its answer) in PacketText.text
+    end: int
+    how: str  # "form" (a box or a Yes/No answer) or "prose"
+
+
+def statement_units(text: PacketText) -> list[tuple[int, int]]:
+    """Character ranges of statement units, in order."""
+    units: list[tuple[int, int]] = []
+    box_starts = {label.line_start for label in text.checkbox_labels
+                  if label.label and label.start - label.line_start <= 2}
+    start = None
+    previous_end, previous_line = 0, ""
+    offset = 0
+    for line in text.text.split("\n"):
+        line_start, line_end = offset, offset + len(line)
+        offset = line_end + 1
+        stripped = line.strip()
+        breaks = (not stripped or stripped == "\f" or start is None or _LINE_ENDS_SENTENCE.search(previous_line)
+                  or _ITEM_START.match(line) or line_start in box_starts or line_end - start > MAX_UNIT)
+        if breaks and start is not None:
+            units.extend(_sentences(text.text, start, previous_end))
+            start = None
+        if stripped and stripped != "\f":
+            start = line_start if start is None else start
+            previous_end = line_end
+        previous_line = line
+    if start is not None:
+        units.extend(_sentences(text.text, start, previous_end))
+    return units
+
+
+def _sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = [start] + [start + m.end() for m in _SENTENCE_END.finditer(body[start:end])] + [end]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if body[a:b].strip()]
+
+
+@lru_cache(maxsize=64)
+def _group_pattern(words: tuple[str, ...]) -> re.Pattern:
+    parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
+    spaced = [p.replace(r"\ ", r"[\s\-]+") for p in parts]
+    return re.compile(r"(?<![\w-])(" + "|".join(spaced) + r")(?![\w])", re.IGNORECASE)
+
+
+def concept_keyword(unit: str, concept: StatementConcept) -> int | None:
+    """Offset in `unit` of the last group's first word when every group matches, else None."""
+    found = None
+    for group in concept.groups:
+        match = _group_pattern(group).search(unit)
+        if match is None:
+            return None
+        found = match.start()
+    return found
+
+
+def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...],
+                    is_reference) -> list[StatementVote]:
+    votes = []
+    for start, end in statement_units(text):
+        if is_reference(start):
+            continue
+        unit = text.text[start:end]
+        for concept in concepts:
+            keyword = concept_keyword(unit, concept)
+            if keyword is None:
+                continue
+            vote = _answer(text, concept.label, start, end, start + keyword)
+            if vote is not None:
+                votes.append(vote)
+    return votes
+
+
+def _answer(text: PacketText, label: str, start: int, end: int, keyword: int) -> StatementVote | None:
+    answer = form_answers.statement_mark(text, start, end)
+    if answer is None:
+        answer = form_answers.trailing_mark(text, start, end)
+    if answer is not None:
+        return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
+                             max(end, answer.end), "form")
+    before = text.text[start:keyword]
+    clause = re.split(r"[;:]|\s-\s|\bbut\b", before)[-1]
+    if _NEGATION.search(before) or _DEFERRED.search(clause):
+        return None  # a statement not (yet) made is no attestation either way
+    confidence = PROSE_RELIABILITY * ocr_factor(text.confidence(start, end))
+    return StatementVote(label, True, confidence, start, end, "prose")
