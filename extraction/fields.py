@@ -24,6 +24,7 @@ from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
 from extraction.statements import StatementVote, statement_votes
+from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
 
@@ -36,14 +37,26 @@ FIELD_NAMES = (
 # Words of a label may be split by fax specks as well as spaces ("Planned Infusion. Date:").
 _GAP = r"[\s.,;:'’]+"
 _BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|date{_GAP}of{_GAP}birth|birth\s?date|\bborn({_GAP}on)?)[\W_]*$", re.IGNORECASE)
+_DAY_ONE = rf"(day{_GAP}?(1|one|l|I)|\bD{_GAP}?1)\b"
+# Words between a treatment label and its date: "Day 1 on or about", "Day 1 = ", "infusion target".
+_TREATMENT_FILLER = (r"(?:\s*(?:[:=(~,.\-]|\bon\b|\bor\b|\babout\b|\bfor\b|\bof\b|\bis\b|\bat\b|\bapprox\w*"
+                     r"|\btentative\w*|\bplanned\b|\bscheduled\b|\bbooked\b|\bset\b|\btarget\b))*\s*$")
 _TREATMENT_LABEL = re.compile(
-    rf"((planned|anticipated|scheduled|expected|proposed|target){_GAP}(infusion|treatment|admission|administration)"
-    rf"({_GAP}date)?|(infusion|treatment|administration){_GAP}date|date{_GAP}of{_GAP}(infusion|treatment|administration)"
-    rf"|to{_GAP}be{_GAP}infused{_GAP}on|infusion{_GAP}(is{_GAP})?(planned|scheduled){_GAP}(for|on))[\W_]*$", re.IGNORECASE)
+    rf"((planned|anticipated|scheduled|expected|proposed|target|tentative){_GAP}(infusion|treatment|admission|administration"
+    rf"|start|{_DAY_ONE})({_GAP}(date|{_DAY_ONE}))?|(infusion|treatment|administration|start){_GAP}(date|{_DAY_ONE})"
+    rf"|date{_GAP}of{_GAP}(infusion|treatment|administration)|{_DAY_ONE}({_GAP}(infusion|dose))?"
+    rf"|(first|1st){_GAP}(infusion|dose)|to{_GAP}be{_GAP}infused|infusion{_GAP}(is{_GAP})?(planned|scheduled|booked)"
+    rf"|infusion{_GAP}target|plan{_GAP}start|infusi[oa]n){_TREATMENT_FILLER}", re.IGNORECASE)
+# "03/23/2026  Obe-cel day 1 (planned)": a schedule row names the date first.
+_TREATMENT_AFTER = re.compile(rf"^[\s>|:\-]*([\w\-]+\W+){{0,2}}{_DAY_ONE}", re.IGNORECASE)
 # A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
 _SERVICE_DATE_LABEL = re.compile(rf"(date{_GAP}of{_GAP}service|service{_GAP}date|\bDOS)[\W_]*$", re.IGNORECASE)
-_REQUEST_LABEL = re.compile(rf"((date{_GAP}of{_GAP})?request({_GAP}date)?|date{_GAP}(submitted|of{_GAP}submission)|(form|submission)"
-                            rf"{_GAP}date|^\s*date)[\W_]*$", re.IGNORECASE)
+_REQUEST_LABEL = re.compile(rf"((date{_GAP}of{_GAP})?request({_GAP}date)?|date{_GAP}(submitted|of{_GAP}submission)|(form|submission"
+                            rf"|order|letter){_GAP}date|date{_GAP}of{_GAP}(order|letter)|^\s*date)[\W_]*$", re.IGNORECASE)
+# A signature line: "Lucia Benedetti, MD   08/25/2026".
+_SIGNATURE_LINE = re.compile(r"\b(M\.?D|D\.?O|NP|APRN|PA-?C|FNP(-?C)?|PharmD|MBBS)\b\.?[^\d\n]{0,30}$")
+# The sending machine's stamp or a cover's queue time: the day the request went out.
+_FAX_LABEL = re.compile(rf"(date/time{_GAP}queued|queued|time{_GAP}sent|^\s*(from|to)?\b.{{0,3}})[\W_]*$", re.IGNORECASE)
 _SENT_LABEL = re.compile(rf"(fax{_GAP}date|date{_GAP}sent|transmission{_GAP}date|dated|sent|signed{_GAP}on|date{_GAP}signed|/s/.{{0,60}}\bdate)[\W_]*$",
                          re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
@@ -58,9 +71,7 @@ _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECAS
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
-HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 UNSPECIFIED_LINEAGE = "ALL (lineage unspecified)"
-UNPLACED_PRODUCT_CONFIDENCE = 0.5  # an unread answer: the packet may say either
 
 
 def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
@@ -68,15 +79,17 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
     terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
     packet = _read_packet(text, nlp(text.text), _terminology(terminology_dir))
     dates = find_dates(text.text)
+    request = _request_date(packet, dates)
+    birth = date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON)
+    packet.foreign_pages = _foreign_pages(packet, dates, birth.value)
     fields = [
         patient_name_field(packet),
         member_id_field(packet),
-        date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON),
-        _treatment_date(packet, dates),
-        _first_found(date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
-                     date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH)),
+        birth,
+        _treatment_date(packet, dates, request.value),
+        request,
         *_diagnosis_fields(packet),
-        *_prior_car_t_fields(packet),
+        *prior_car_t_fields(packet),
         *_setting_and_attestations(packet),
         _hcpcs_field(packet),
         _expedited_field(packet),
@@ -121,11 +134,55 @@ def _first_found(*candidates: FieldValue) -> FieldValue:
     return next((c for c in candidates if c.value is not None), candidates[0])
 
 
-def _treatment_date(packet: Packet, dates) -> FieldValue:
+def _foreign_pages(packet: Packet, dates, birth_date: str | None) -> set[int]:
+    """Pages whose own labelled date of birth is another than the packet's: a misfiled page of
+    another patient, whose history is not this patient's."""
+    if birth_date is None:
+        return set()
+    pages = {packet.text.page_at(d.start) for d in dates}
+    foreign = set()
+    for page in pages:
+        on_page = [d for d in dates if packet.text.page_at(d.start) == page]
+        page_birth = date_field("birth_date", packet, on_page, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON)
+        if page_birth.value is not None and page_birth.value != birth_date:
+            foreign.add(page)
+    return foreign
+
+
+def _request_date(packet: Packet, dates) -> FieldValue:
+    """The request's own date; failing a label, the date the request went out."""
+    first_lines = [d for d in dates if packet.text.page_at(d.start) == packet.text.page_starts[0][1]
+                   and d.start < packet.text.line_bounds(packet.text.page_starts[0][0])[1] + 1]
+    standalone = [d for d in dates if packet.text.text[slice(*packet.text.line_bounds(d.start))].strip()
+                  == packet.text.text[d.start:d.end]]
+    return _first_found(
+        date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
+        date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH),
+        date_field("request_date", packet, dates, _SIGNATURE_LINE, _SIGNATURE_REACH),
+        _unlabelled_date("request_date", packet, standalone, 0.8),  # a letter's date line
+        _unlabelled_date("request_date", packet, first_lines, 0.7))  # the fax stamp on page 1
+
+
+def _unlabelled_date(name: str, packet: Packet, dates, base: float) -> FieldValue:
+    dates = [d for d in dates if not packet.is_reference(d.start)]
+    if not dates:
+        return absent(name, None)
+    first = dates[0]
+    return field_from(name, first.value.isoformat(),
+                      [(first.start, first.end, reliability(packet.text, first.start, first.end, base))], packet.text)
+
+
+def _treatment_date(packet: Packet, dates, request_date: str | None) -> FieldValue:
     form_pages = _form_pages(packet)
+    if request_date:
+        # A planned infusion is never before the request: earlier dates near "infusion" are history.
+        dates = [d for d in dates if d.value.isoformat() >= request_date]
     form_dates = [d for d in dates if packet.text.page_at(d.start) in form_pages]
+    schedule_rows = [d for d in dates
+                     if _TREATMENT_AFTER.match(packet.text.text[d.end:packet.text.line_bounds(d.start)[1]])]
     found = _first_found(date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
-                         date_field("treatment_date", packet, form_dates, _SERVICE_DATE_LABEL, _LABEL_REACH))
+                         date_field("treatment_date", packet, form_dates, _SERVICE_DATE_LABEL, _LABEL_REACH),
+                         _unlabelled_date("treatment_date", packet, schedule_rows, 0.8))
     if found.value is not None:
         return found
     # The form asks for it but the date is unreadable: say so, so that no rule takes the
@@ -182,83 +239,13 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     return [field, code_field]
 
 
-def _prior_car_t_fields(packet: Packet) -> list[FieldValue]:
-    requested = packet.terminology.requested_product
-    unspecified = packet.terminology.generic_car_t.label
-    clinical: list[tuple[bool, Mention, float]] = []
-    form: list[tuple[bool, int, int, float]] = []
-    unexplained: list[Mention] = []  # a named product in the notes with no context we recognise
-    for m in packet.about_patient("CAR_T_PRODUCT"):
-        answer = form_answers.yes_no_answer(packet.text, m.end)
-        if answer is not None or form_answers.is_question(packet.text, m.end):
-            if answer is not None and answer.value is not None:
-                form.append((answer.value, min(m.start, answer.start), max(m.end, answer.end), answer.confidence))
-            continue
-        if m.negated:
-            clinical.append((False, m, reliability(packet.text, m.start, m.end, 0.9)))
-        elif m.hypothetical:
-            continue
-        elif m.historical:
-            clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.9)))
-        elif m.section in HISTORY_SECTIONS and m.normalized != requested and (
-                m.normalized != unspecified or _dated_entry(packet.text, m.start)):
-            # A product listed in the history, or any CAR-T on a dated line of a therapy list
-            # ("2024-04-22 - investigational CD19 CAR-T - no response"), was given.
-            clinical.append((True, m, reliability(packet.text, m.start, m.end, 0.75)))
-        elif m.normalized not in (requested, unspecified):
-            unexplained.append(m)
-    received = [(m, c) for v, m, c in clinical if v]
-    # A trial product without a name counts as prior therapy but adds no product name.
-    products = sorted({m.normalized for m, _ in received if m.normalized != unspecified})
-    products_evidence = [(m.start, m.end, c) for m, c in received]
-    products_field = (field_from("prior_car_t_products", products, products_evidence, packet.text)
-                      if received else absent("prior_car_t_products", []))
-
-    clinical_votes = [(v, m.start, m.end, c) for v, m, c in clinical]
-    if not clinical_votes and not form:
-        return [absent("prior_car_t", None), products_field]
-    if clinical_votes:
-        value, confidence, note = _decide(clinical_votes)
-        form_disagrees = [f for f in form if f[0] != value]
-        if form_disagrees:
-            note = "form answer and clinical documentation disagree; clinical documentation decides"
-            confidence = min(confidence, 0.8) * 0.9
-        elif form:
-            confidence = combine([confidence] + [f[3] for f in form])
-        votes = clinical_votes + form
-    else:
-        value, confidence, note = _decide(form)
-        votes = form
-    if not value and unexplained:
-        # "No prior CAR-T" is what lets a second CAR-T through: while the patient's own notes name
-        # another CAR-T product in words we cannot place, a reviewer has to read them first.
-        evidence = [(s, e, c) for _, s, e, c in votes] + [(m.start, m.end, UNPLACED_PRODUCT_CONFIDENCE)
-                                                        for m in unexplained[:3]]
-        field = field_from("prior_car_t", None, evidence, packet.text, UNPLACED_PRODUCT_CONFIDENCE)
-        field.note = ("the notes name " + ", ".join(sorted({m.normalized for m in unexplained}))
-                      + " without saying whether the patient received it")
-        return [field, products_field]
-    field = field_from("prior_car_t", value, [(s, e, c) for _, s, e, c in votes], packet.text)
-    field.confidence, field.note = round(confidence, 4), note
-    if not received:
-        # No product received is as certain as "no prior CAR-T" itself.
-        products_field.confidence = max(products_field.confidence, field.confidence) if not value else 0.5
-    return [field, products_field]
-
-
-def _dated_entry(text: PacketText, offset: int) -> bool:
-    line_start, line_end = text.line_bounds(offset)
-    dates = find_dates(text.text[line_start:line_end])
-    return bool(dates) and dates[0].start <= 2
-
-
 def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str | None]:
     yes = [c for v, _, _, c in votes if v]
     no = [c for v, _, _, c in votes if not v]
     if yes and no:
         disagreement_confidence = disagreement(combine(yes), combine(no))
         value = combine(yes) >= combine(no)
-        return value, disagreement_confidence, "sources disagree about prior CAR-T therapy"
+        return value, disagreement_confidence, "sources disagree"
     return bool(yes), combine(yes or no), None
 
 

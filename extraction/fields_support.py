@@ -50,6 +50,7 @@ class Packet:
     regions: list[Region]
     terminology: Terminology
     reference_titles: list[int] = field(default_factory=list)  # offsets of reference title lines
+    foreign_pages: set[int] = field(default_factory=set)  # pages about another patient (misfiled)
 
     def __post_init__(self) -> None:
         body = self.text.text
@@ -73,7 +74,8 @@ class Packet:
 
     def about_patient(self, label: str) -> list[Mention]:
         return [m for m in self.mentions if m.label == label and not m.family
-                and m.section != "family_history" and not self.is_reference(m.start)]
+                and m.section != "family_history" and not self.is_reference(m.start)
+                and self.text.page_at(m.start) not in self.foreign_pages]
 
 
 def ocr_factor(word_confidence: float) -> float:
@@ -157,12 +159,17 @@ def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pa
             prefix_start = packet.text.line_bounds(line_start - 1)[0]
         prefix = re.sub(r"\([^)]*\)\s*:?\s*$", "", text[prefix_start:mention.start])
         match = label.search(prefix)
+        base, start = 0.95, prefix_start + (match.start() if match else 0)
+        if not match:
+            # A grid form: the label sits over the value, in the row above.
+            prefix = re.sub(r"\([^)]*\)\s*:?\s*$", "", packet.text.header_above(mention.start, mention.end))
+            match = label.search(prefix)
+            base, start = 0.9, mention.start
         if not match:
             continue
         if exclude is not None and exclude.search(prefix[:match.start()] + match.group(0)):
             continue
-        base = 0.95 * (0.85 if mention.repaired else 1.0) * (0.9 if mention.two_digit_year else 1.0)
-        start = prefix_start + match.start()
+        base *= (0.85 if mention.repaired else 1.0) * (0.9 if mention.two_digit_year else 1.0)
         candidates.setdefault(mention.value.isoformat(), []).append(
             (start, mention.end, reliability(packet.text, mention.start, mention.end, base)))
     if not candidates:

@@ -18,7 +18,8 @@ from extraction.fields_support import ocr_factor
 from extraction.terminology import StatementConcept
 from extraction.text import PacketText
 
-MAX_UNIT = 700  # characters: a statement longer than this is a paragraph, cut at sentences
+MAX_UNIT = 400  # characters: a statement longer than this is a paragraph, cut at sentences
+SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form row, a statement's last line)
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
 _ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?[.)]\s|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d)")
@@ -54,6 +55,7 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
         offset = line_end + 1
         stripped = line.strip()
         breaks = (not stripped or stripped == "\f" or start is None or _LINE_ENDS_SENTENCE.search(previous_line)
+                  or len(previous_line.strip()) < SHORT_LINE
                   or _ITEM_START.match(line) or line_start in box_starts or line_end - start > MAX_UNIT)
         if breaks and start is not None:
             units.extend(_sentences(text.text, start, previous_end))

@@ -16,6 +16,10 @@ PAGE_SEPARATOR = "\n\f\n"
 # A checkbox and its label share a line when their vertical centres are this close,
 # as a share of the checkbox height (scanned forms drift by a few points).
 _SAME_LINE_TOLERANCE = 0.75
+# A grid form's label and value start within this many points of each other; words of one label
+# phrase are closer than _PHRASE_GAP, columns further apart.
+_CELL_SLACK = 15.0
+_PHRASE_GAP = 8.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,29 @@ class PacketText:
             if label.start < end and start < label.end:
                 return label
         return None
+
+    def header_above(self, start: int, end: int) -> str:
+        """The label printed over a value in a grid form (label row, value row beneath): the phrase on
+        the line above that starts where the value's cell starts. Empty when there is none."""
+        words = self.words_in(start, end)
+        line_start, _ = self.line_bounds(start)
+        if not words or line_start == 0:
+            return ""
+        above_start, above_end = self.line_bounds(line_start - 1)
+        above = sorted((w for w in self.words_in(above_start, above_end) if w.page == words[0].page),
+                       key=lambda w: w.word.bbox.x0)
+        left = words[0].word.bbox.x0
+        starts = [i for i, w in enumerate(above) if w.word.bbox.x0 <= left + _CELL_SLACK]
+        if not starts:
+            return ""
+        first = last = starts[-1]
+        while first > 0 and above[first].word.bbox.x0 - above[first - 1].word.bbox.x1 < _PHRASE_GAP:
+            first -= 1
+        while last + 1 < len(above) and above[last + 1].word.bbox.x0 - above[last].word.bbox.x1 < _PHRASE_GAP:
+            last += 1
+        if above[last].word.bbox.x1 < left - _CELL_SLACK:
+            return ""  # the phrase ends before the value's cell begins: another column's label
+        return self.text[above[first].start:above[last].end]
 
     def checkboxes_on_line(self, offset: int) -> list[CheckboxLabel]:
         return [c for c in self.checkbox_labels if c.line_start <= offset < max(c.line_end, c.line_start + 1)]

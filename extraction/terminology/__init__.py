@@ -42,6 +42,16 @@ class ContextModifier:
 
 
 @dataclass(frozen=True)
+class TherapyHistoryCues:
+    """Words that place a cellular-therapy mention (therapy_history.toml)."""
+    administered: tuple[str, ...]
+    collected: tuple[str, ...]
+    not_infused: tuple[str, ...]
+    unknown: tuple[str, ...]
+    scoped_negation: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Terminology:
     diagnoses: tuple[TermSet, ...]
     icd10: dict[str, str]
@@ -52,6 +62,7 @@ class Terminology:
     settings: tuple[TermSet, ...]
     attestations: tuple[TermSet, ...]
     statement_concepts: tuple[StatementConcept, ...]
+    therapy_cues: TherapyHistoryCues
     sections: tuple[TermSet, ...]  # label = section category, terms = headers
     reference_categories: tuple[str, ...]
     reference_title_words: tuple[str, ...]
@@ -67,6 +78,8 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     statements = _read(directory / "statements.toml", {"setting", "attestation", "concept"})
     sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
     context = _read(directory / "context.toml", {"modifier", "drop_default_literals"})
+    history = _read(directory / "therapy_history.toml",
+                    {"administered", "collected", "not_infused", "unknown", "scoped_negation"})
 
     product_sets = tuple(_term_set(t, "generic", "terms", "product") for t in _tables(products, "product"))
     requested = _string(products, "requested_product", "car_t_products.toml")
@@ -88,6 +101,8 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
         attestations=tuple(_term_set(t, "label", "terms", "attestation")
                            for t in _tables(statements, "attestation")),
         statement_concepts=tuple(_concept(t) for t in _tables(statements, "concept")),
+        therapy_cues=TherapyHistoryCues(*(tuple(_strings(history, key, "therapy_history.toml")) for key in
+                                          ("administered", "collected", "not_infused", "unknown", "scoped_negation"))),
         sections=section_sets,
         reference_categories=reference,
         reference_title_words=tuple(w.lower() for w in _strings(sections, "reference_title_words", "sections.toml")),

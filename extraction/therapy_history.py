@@ -1,0 +1,229 @@
+"""Prior CAR-T therapy, decided mention by mention.
+
+Every cellular-therapy mention (brand, INN, short INN, research code, "CD19 CAR", "CAR-T") is
+placed on its own - received, planned, negated, another person's, reference text, collected but
+never infused, unknown, a form question, or unplaced - from the section it sits in, ConText's
+cues and the words of its statement unit, and keeps its reasons. The packet's answer weighs them:
+a stated administration beats a form's "No" (notes beat the form), but a disagreement resting
+only on weak evidence is left to the reviewer rather than flipping the answer.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from extraction import form_answers
+from extraction.dates import find_dates
+from extraction.fields_support import Mention, Packet, absent, combine, field_from, reliability
+from extraction.models import FieldValue
+from extraction.statements import statement_units
+
+HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
+# A list of ticked prior therapies: "Prior therapies (check all that apply)".
+_PRIOR_LIST = re.compile(r"\b(prior|previous|past|history|received|tried|failed)\b", re.IGNORECASE)
+# "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
+_ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
+                           r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b")
+STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / only implied
+UNPLACED_CONFIDENCE = 0.5
+UNKNOWN_CONFIDENCE = 0.6
+
+
+class Placement(str, Enum):
+    RECEIVED = "received"
+    PLANNED = "planned or requested"
+    NEGATED = "negated"
+    SCOPED_NEGATION = "negated for one disease only"
+    HYPOTHETICAL = "hypothetical"
+    OTHER_PERSON = "another person"
+    REFERENCE = "reference text"
+    COLLECTED_ONLY = "collected, never infused"
+    UNKNOWN = "unknown to the sender"
+    QUESTION = "form question"
+    FORM_CHOICE = "a form's product choice"
+    UNPLACED = "no context"
+
+
+@dataclass(frozen=True)
+class PlacedMention:
+    mention: Mention
+    placement: Placement
+    strength: float  # how sure the placement is, before OCR confidence
+    reasons: tuple[str, ...]
+
+
+@lru_cache(maxsize=16)
+def _cue_pattern(words: tuple[str, ...]) -> re.Pattern:
+    parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
+    return re.compile(r"(?<![\w])(" + "|".join(p.replace(r"\ ", r"\s+") for p in parts) + r")(?![\w])", re.IGNORECASE)
+
+
+class _Units:
+    """The statement unit around any offset."""
+
+    def __init__(self, packet: Packet) -> None:
+        self.ranges = statement_units(packet.text)
+        self.starts = [s for s, _ in self.ranges]
+
+    def around(self, offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self.starts, offset) - 1
+        if index >= 0 and self.ranges[index][0] <= offset < self.ranges[index][1]:
+            return self.ranges[index]
+        return offset, offset
+
+
+def place(packet: Packet, mention: Mention, units: _Units) -> PlacedMention:
+    cues = packet.terminology.therapy_cues
+    start, end = units.around(mention.start)
+    unit = packet.text.text[start:end]
+    requested = mention.normalized == packet.terminology.requested_product
+    generic = mention.normalized == packet.terminology.generic_car_t.label
+
+    def placed(placement: Placement, strength: float, *reasons: str) -> PlacedMention:
+        return PlacedMention(mention, placement, strength, reasons)
+
+    if packet.is_reference(mention.start):
+        return placed(Placement.REFERENCE, 1.0, "inside attached reference text")
+    if packet.text.page_at(mention.start) in packet.foreign_pages:
+        return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
+    if mention.family or mention.section == "family_history":
+        return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
+    if "?" in unit[mention.end - start:] or form_answers.is_question(packet.text, mention.end):
+        return placed(Placement.QUESTION, 1.0, "part of a form question")
+    choice = packet.text.checkbox_for(mention.start, mention.end)
+    if choice is not None and choice.label:
+        above = packet.text.text[packet.text.line_bounds(max(0, choice.line_start - 200))[0]:choice.start]
+        if choice.checkbox.checked and _PRIOR_LIST.search(above[-200:]) and not requested:
+            return placed(Placement.RECEIVED, 0.85, "ticked in the form's list of prior therapies")
+        return placed(Placement.FORM_CHOICE, 1.0, "a choice in a form's product list")
+    if _cue_pattern(cues.unknown).search(unit):
+        return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
+    if mention.negated:
+        after = packet.text.text[mention.end:end]
+        if _cue_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
+            return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
+        return placed(Placement.NEGATED, 0.9, "negated")
+    if _cue_pattern(cues.collected).search(unit) and _cue_pattern(cues.not_infused).search(unit):
+        return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
+    clause_start, clause = _clause(unit, mention.start - start)
+    administered = _cue_pattern(cues.administered).search(clause)
+    dated = _dated_entry(packet, mention.start) and (not generic or mention.section in HISTORY_SECTIONS)
+    if generic and _ORGANIZATION.match(packet.text.text, mention.end):
+        return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "part of a department's name")
+    if mention.hypothetical and not (administered and not requested
+                                     and _just_before(administered, clause, mention.start - start - clause_start)):
+        return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 0.8, "planned, requested or considered")
+    if requested and not (mention.historical and administered):
+        return placed(Placement.PLANNED, 0.8, "the product this packet requests")
+    if administered and (mention.historical or dated or not generic):
+        return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
+    if mention.historical or dated or (mention.section in HISTORY_SECTIONS and not generic):
+        why = "dated history entry" if dated else "in the treatment history" if not mention.historical else "past-tense cue"
+        return placed(Placement.RECEIVED, WEAK, why)
+    return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
+
+
+def _just_before(cue: re.Match, clause: str, at: int) -> bool:
+    """The administration cue is about this mention: right before it, with no comma between."""
+    between = clause[cue.end():at]
+    return cue.end() <= at and len(between) <= 25 and not re.search(r"[,;:]", between)
+
+
+def _clause(unit: str, at: int) -> tuple[int, str]:
+    """(offset, text) of the clause of `unit` holding offset `at`: clauses end at ; and at ' - '."""
+    start = 0
+    for match in re.finditer(r";|\s[-\u2013]\s", unit):
+        if match.start() >= at:
+            return start, unit[start:match.start()]
+        start = match.end()
+    return start, unit[start:]
+
+
+def _dated_entry(packet: Packet, offset: int) -> bool:
+    line_start, line_end = packet.text.line_bounds(offset)
+    dates = find_dates(packet.text.text[line_start:line_end])
+    return bool(dates) and dates[0].start <= 2
+
+
+def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
+    units = _Units(packet)
+    placed = [place(packet, m, units) for m in packet.mentions if m.label == "CAR_T_PRODUCT"]
+    text = packet.text
+    unspecified = packet.terminology.generic_car_t.label
+
+    def weight(p: PlacedMention) -> float:
+        return reliability(text, p.mention.start, p.mention.end, p.strength)
+
+    received = [p for p in placed if p.placement is Placement.RECEIVED]
+    strong = [p for p in received if p.strength >= STRONG]
+    negated = [p for p in placed if p.placement is Placement.NEGATED]
+    unknown = [p for p in placed if p.placement is Placement.UNKNOWN]
+    unplaced = [p for p in placed if p.placement is Placement.UNPLACED and p.mention.normalized
+                not in (unspecified, packet.terminology.requested_product)]
+    form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION], units)
+    form_yes = [a for a in form if a.value is True]
+    form_no = [a for a in form if a.value is False]
+
+    products = sorted({p.mention.normalized for p in received if p.mention.normalized != unspecified})
+    product_spans = [(p.mention.start, p.mention.end, weight(p)) for p in received]
+    products_field = (field_from("prior_car_t_products", products, product_spans, text)
+                      if received else absent("prior_car_t_products", []))
+
+    def spans(items: list[PlacedMention]) -> list[tuple[int, int, float]]:
+        return [(p.mention.start, p.mention.end, weight(p)) for p in items]
+
+    def answer_spans(answers) -> list[tuple[int, int, float]]:
+        return [(a.start, a.end, a.confidence) for a in answers]
+
+    if strong or (received and not (negated or form_no)) or form_yes:
+        # Notes beat the form: a stated administration stands against a form's "No".
+        yes = spans(received) + answer_spans(form_yes)
+        confidence = combine([c for _, _, c in yes])
+        note = None
+        if negated or form_no:
+            confidence *= 0.85
+            note = "the packet also says no prior CAR-T; the documented administration decides"
+        field = field_from("prior_car_t", True, yes + spans(negated) + answer_spans(form_no), text, confidence)
+        field.note = note
+        return [field, products_field]
+    if received or unknown:
+        # Only weak or unknown evidence against a "no": a reviewer must read it.
+        why = spans(received + unknown) + spans(negated) + answer_spans(form_no)
+        field = field_from("prior_car_t", None, why, text, UNKNOWN_CONFIDENCE)
+        field.note = ("the packet does not establish whether the patient received CAR-T"
+                      if unknown else "a past CAR-T is implied but not stated, against a stated 'no'")
+        return [field, products_field]
+    if negated or form_no:
+        no = spans(negated) + answer_spans(form_no)
+        if unplaced:
+            field = field_from("prior_car_t", None, no + spans(unplaced[:3]), text, UNPLACED_CONFIDENCE)
+            field.note = ("the notes name " + ", ".join(sorted({p.mention.normalized for p in unplaced}))
+                          + " without saying whether the patient received it")
+            return [field, products_field]
+        field = field_from("prior_car_t", False, no, text)
+        products_field.confidence = max(products_field.confidence, field.confidence)
+        return [field, products_field]
+    if unplaced:
+        field = field_from("prior_car_t", None, spans(unplaced[:3]), text, UNPLACED_CONFIDENCE)
+        field.note = "a CAR-T product is named without saying whether the patient received it"
+        return [field, products_field]
+    return [absent("prior_car_t", None), products_field]
+
+
+def _form_answers(packet: Packet, questions: list[PlacedMention], units: _Units) -> list[form_answers.Answer]:
+    """The answer given to each prior-CAR-T question (one per question unit)."""
+    answers, seen = [], set()
+    for question in questions:
+        start, end = units.around(question.mention.start)
+        if (start, end) in seen:
+            continue
+        seen.add((start, end))
+        mark = packet.text.text.find("?", question.mention.end, max(end, question.mention.end + 1))
+        after = mark if mark >= 0 else question.mention.end
+        answer = form_answers.yes_no_answer(packet.text, after) or form_answers.trailing_mark(packet.text, start, end)
+        if answer is not None and answer.value is not None:
+            answers.append(answer)
+    return answers
