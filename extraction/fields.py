@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 from extraction import form_answers
 from extraction.codes import hcpcs_codes, icd10_codes
 from extraction.dates import find_dates
-from extraction.fields_people import member_id_field, patient_name_field
+from extraction.fields_people import foreign_pages, member_id_field, patient_name_field
 from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region, absent, combine, date_field,
                                        disagreement, field_from, reliability, unreadable_date)
 from extraction.models import FieldValue, Page
@@ -71,7 +71,10 @@ _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECAS
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
-UNSPECIFIED_LINEAGE = "ALL (lineage unspecified)"
+UNSPECIFIED_LINEAGE = "ALL, lineage unspecified"
+ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
+_HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
+_INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA)\b", re.IGNORECASE)
 
 
 def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
@@ -81,9 +84,13 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
     dates = find_dates(text.text)
     request = _request_date(packet, dates)
     birth = date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON)
-    packet.foreign_pages = _foreign_pages(packet, dates, birth.value)
+    name = patient_name_field(packet)
+    page_births = {page: date_field("birth_date", packet, [d for d in dates if text.page_at(d.start) == page],
+                                    _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON).value
+                   for page in {text.page_at(d.start) for d in dates}}
+    packet.foreign_pages = foreign_pages(packet, name.value, birth.value, page_births)
     fields = [
-        patient_name_field(packet),
+        name,
         member_id_field(packet),
         birth,
         _treatment_date(packet, dates, request.value),
@@ -132,21 +139,6 @@ def _closest_term(text: str, label: str, terminology) -> str | None:
 def _first_found(*candidates: FieldValue) -> FieldValue:
     """The most specific label wins; a vaguer one is a fallback, not a competitor."""
     return next((c for c in candidates if c.value is not None), candidates[0])
-
-
-def _foreign_pages(packet: Packet, dates, birth_date: str | None) -> set[int]:
-    """Pages whose own labelled date of birth is another than the packet's: a misfiled page of
-    another patient, whose history is not this patient's."""
-    if birth_date is None:
-        return set()
-    pages = {packet.text.page_at(d.start) for d in dates}
-    foreign = set()
-    for page in pages:
-        on_page = [d for d in dates if packet.text.page_at(d.start) == page]
-        page_birth = date_field("birth_date", packet, on_page, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON)
-        if page_birth.value is not None and page_birth.value != birth_date:
-            foreign.add(page)
-    return foreign
 
 
 def _request_date(packet: Packet, dates) -> FieldValue:
@@ -210,9 +202,15 @@ def _terminology(directory: str):
 
 
 def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
-    mentions = [m for m in packet.about_patient("DIAGNOSIS") if not (m.negated or m.hypothetical)]
+    mentions = [m for m in packet.about_patient("DIAGNOSIS")
+                if not (m.negated or m.hypothetical) and not _indication_or_question(packet, m)]
     codes = list(icd10_codes(packet.text.text, packet.is_reference))
+    malignant = [c for c in codes if _HEMATOLOGIC_MALIGNANCY.match(c[0])]
+    codes = malignant or codes  # the request's diagnosis, not the problem list's comorbidities
     code_values = sorted({c for c, _, _ in codes})
+    if any(c.startswith("C91.0") for c in code_values) and any(m.normalized in ALL_LINEAGES for m in mentions):
+        # Coded as ALL: a lymphoma or myeloma named elsewhere is history or a product's other indication.
+        mentions = [m for m in mentions if m.normalized in ALL_LINEAGES]
     code_field = field_from("diagnosis_icd10", code_values,
                             [(s, e, reliability(packet.text, s, e, 0.95)) for _, s, e in codes],
                             packet.text) if codes else absent("diagnosis_icd10", [])
@@ -237,6 +235,14 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     field = field_from("diagnosis", best, [(m.start, m.end, confidence) for m in chosen[:3]], packet.text)
     field.confidence, field.note = round(confidence, 4), note
     return [field, code_field]
+
+
+def _indication_or_question(packet: Packet, mention) -> bool:
+    """A diagnosis named in a product's indication ("the adult R/R B-ALL label") or in a form
+    question ("Diagnosis of B-cell precursor ALL?") says nothing yet about this patient."""
+    start, end = packet.unit_around(mention.start)
+    unit = packet.text.text[start:end]
+    return bool(_INDICATION.search(unit)) or "?" in unit[mention.end - start:]
 
 
 def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str | None]:

@@ -118,3 +118,38 @@ def _merge_misreadings(candidates: dict[str, list]) -> dict[str, list]:
         home = next((m for m in merged if difflib.SequenceMatcher(None, m, key).ratio() >= _SAME_READING), None)
         merged.setdefault(home or key, []).extend(candidates[key])
     return merged
+
+
+_PAGE_NAME_LABEL = re.compile(r"\b(?:patient(?:'s)?(?:\s+name)?|member\s+name|pt\.?\s+name|name)\s*[:#]", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"\b(request|authori[sz]ation|information|therapy|cellular|leukemia|form|program|clinic|"
+                         r"hospital|center|report|note|summary|oncology|hematology|health|plan)\b", re.IGNORECASE)
+_SAME_NAME_WORD = 0.7  # similarity at which two name words are one name read twice
+
+
+def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
+                  page_births: dict[int, str | None]) -> set[int]:
+    """Pages about another patient (misfiled): a labelled date of birth that is not a misreading
+    of the packet's, or a labelled patient name sharing no word with the packet's, on a page that
+    does not also carry the packet's date of birth. Their history is not this patient's."""
+    foreign = set()
+    for page, page_birth in page_births.items():
+        if birth_date and page_birth and sum(a != b for a, b in zip(page_birth, birth_date)) >= 2:
+            foreign.add(page)
+    if not name:
+        return foreign
+    words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", name)]
+    text = packet.text.text
+    for label in _PAGE_NAME_LABEL.finditer(text):
+        page = packet.text.page_at(label.start())
+        if page in foreign or page_births.get(page) == birth_date and birth_date:
+            continue
+        _, line_end = packet.text.line_bounds(label.start())
+        match = _NAME.search(text, label.end(), line_end)
+        other = _clean_name(match.group("name")) if match else None
+        if not other or packet.is_reference(label.start()) or _NOT_A_NAME.search(other):
+            continue
+        other_words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", other)]
+        if other_words and not any(difflib.SequenceMatcher(None, a, b).ratio() >= _SAME_NAME_WORD
+                                   for a in words for b in other_words):
+            foreign.add(page)
+    return foreign

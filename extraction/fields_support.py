@@ -6,6 +6,7 @@ and agreement or disagreement between sources.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -51,6 +52,8 @@ class Packet:
     terminology: Terminology
     reference_titles: list[int] = field(default_factory=list)  # offsets of reference title lines
     foreign_pages: set[int] = field(default_factory=set)  # pages about another patient (misfiled)
+    _units: list[tuple[int, int]] | None = field(default=None, repr=False)
+    _unit_starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         body = self.text.text
@@ -71,6 +74,17 @@ class Packet:
                 return (region.category in self.terminology.reference_categories
                         and region.header_page == self.text.page_at(offset))
         return False
+
+    def unit_around(self, offset: int) -> tuple[int, int]:
+        """The statement unit (sentence, form item, table row) holding `offset`."""
+        if self._units is None:
+            from extraction.statements import statement_units
+            self._units = statement_units(self.text)
+            self._unit_starts = [start for start, _ in self._units]
+        index = bisect.bisect_right(self._unit_starts, offset) - 1
+        if index >= 0 and self._units[index][0] <= offset < self._units[index][1]:
+            return self._units[index]
+        return offset, offset
 
     def about_patient(self, label: str) -> list[Mention]:
         return [m for m in self.mentions if m.label == label and not m.family

@@ -123,7 +123,20 @@ def add_context(nlp: Language, terminology: Terminology) -> None:
                              allowed_types=set(m.targets) or None,
                              on_modifies=_answer_or_list if m.answer else _outside_target)
                  for m in terminology.context_modifiers)
+    for rule in rules:
+        if rule.pattern is None and " " in rule.literal.strip():
+            # A cue wrapped onto the next line ("has never\nreceived") is still the cue.
+            rule.pattern = _across_line_breaks(rule.literal, nlp.tokenizer)
     context.add(rules)
+
+
+def _across_line_breaks(literal: str, tokenizer) -> list[dict]:
+    pattern: list[dict] = []
+    for index, token in enumerate(t for t in tokenizer(literal) if not t.is_space):
+        if index:
+            pattern.append({"IS_SPACE": True, "OP": "*"})
+        pattern.append({"LOWER": token.lower_})
+    return pattern
 
 
 def _outside_target(target, modifier, span_between) -> bool:

@@ -9,7 +9,6 @@ only on weak evidence is left to the reviewer rather than flipping the answer.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -19,9 +18,11 @@ from extraction import form_answers
 from extraction.dates import find_dates
 from extraction.fields_support import Mention, Packet, absent, combine, field_from, reliability
 from extraction.models import FieldValue
-from extraction.statements import statement_units
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
+# A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
+_INTERROGATIVE = re.compile(r"^\W*(\d+[a-z]?[.)]\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?(patient|member|pt)\b",
+                            re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
 _PRIOR_LIST = re.compile(r"\b(prior|previous|past|history|received|tried|failed)\b", re.IGNORECASE)
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
@@ -29,6 +30,7 @@ _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Ce
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b")
 STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / only implied
 UNPLACED_CONFIDENCE = 0.5
+UNPLACED_DOUBT = 0.6  # a "no" that a product named without context leaves open
 UNKNOWN_CONFIDENCE = 0.6
 
 
@@ -61,23 +63,9 @@ def _cue_pattern(words: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"(?<![\w])(" + "|".join(p.replace(r"\ ", r"\s+") for p in parts) + r")(?![\w])", re.IGNORECASE)
 
 
-class _Units:
-    """The statement unit around any offset."""
-
-    def __init__(self, packet: Packet) -> None:
-        self.ranges = statement_units(packet.text)
-        self.starts = [s for s, _ in self.ranges]
-
-    def around(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self.starts, offset) - 1
-        if index >= 0 and self.ranges[index][0] <= offset < self.ranges[index][1]:
-            return self.ranges[index]
-        return offset, offset
-
-
-def place(packet: Packet, mention: Mention, units: _Units) -> PlacedMention:
+def place(packet: Packet, mention: Mention) -> PlacedMention:
     cues = packet.terminology.therapy_cues
-    start, end = units.around(mention.start)
+    start, end = packet.unit_around(mention.start)
     unit = packet.text.text[start:end]
     requested = mention.normalized == packet.terminology.requested_product
     generic = mention.normalized == packet.terminology.generic_car_t.label
@@ -91,8 +79,11 @@ def place(packet: Packet, mention: Mention, units: _Units) -> PlacedMention:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
     if mention.family or mention.section == "family_history":
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
-    if "?" in unit[mention.end - start:] or form_answers.is_question(packet.text, mention.end):
+    if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
+            or form_answers.is_question(packet.text, mention.end)):
         return placed(Placement.QUESTION, 1.0, "part of a form question")
+    if len(_PRODUCTS_NAMED(packet, start, end)) >= 3:
+        return placed(Placement.REFERENCE, 0.9, "one of a list of products (a menu, handout or policy)")
     choice = packet.text.checkbox_for(mention.start, mention.end)
     if choice is not None and choice.label:
         above = packet.text.text[packet.text.line_bounds(max(0, choice.line_start - 200))[0]:choice.start]
@@ -120,10 +111,15 @@ def place(packet: Packet, mention: Mention, units: _Units) -> PlacedMention:
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
-    if mention.historical or dated or (mention.section in HISTORY_SECTIONS and not generic):
-        why = "dated history entry" if dated else "in the treatment history" if not mention.historical else "past-tense cue"
-        return placed(Placement.RECEIVED, WEAK, why)
+    if not generic and (mention.historical or dated):
+        return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
     return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
+
+
+def _PRODUCTS_NAMED(packet: Packet, start: int, end: int) -> set[str]:
+    generic = packet.terminology.generic_car_t.label
+    return {m.normalized for m in packet.mentions
+            if m.label == "CAR_T_PRODUCT" and start <= m.start < end and m.normalized != generic}
 
 
 def _just_before(cue: re.Match, clause: str, at: int) -> bool:
@@ -149,8 +145,7 @@ def _dated_entry(packet: Packet, offset: int) -> bool:
 
 
 def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
-    units = _Units(packet)
-    placed = [place(packet, m, units) for m in packet.mentions if m.label == "CAR_T_PRODUCT"]
+    placed = [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT"]
     text = packet.text
     unspecified = packet.terminology.generic_car_t.label
 
@@ -158,12 +153,13 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         return reliability(text, p.mention.start, p.mention.end, p.strength)
 
     received = [p for p in placed if p.placement is Placement.RECEIVED]
-    strong = [p for p in received if p.strength >= STRONG]
+    # A named product stated as given stands against any "no"; an unnamed "CAR-T" only against silence.
+    strong = [p for p in received if p.strength >= STRONG and p.mention.normalized != unspecified]
     negated = [p for p in placed if p.placement is Placement.NEGATED]
     unknown = [p for p in placed if p.placement is Placement.UNKNOWN]
     unplaced = [p for p in placed if p.placement is Placement.UNPLACED and p.mention.normalized
                 not in (unspecified, packet.terminology.requested_product)]
-    form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION], units)
+    form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION])
     form_yes = [a for a in form if a.value is True]
     form_no = [a for a in form if a.value is False]
 
@@ -185,7 +181,7 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         note = None
         if negated or form_no:
             confidence *= 0.85
-            note = "the packet also says no prior CAR-T; the documented administration decides"
+            note = "sources disagree: the packet also says no prior CAR-T; the documented administration decides"
         field = field_from("prior_car_t", True, yes + spans(negated) + answer_spans(form_no), text, confidence)
         field.note = note
         return [field, products_field]
@@ -198,6 +194,14 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         return [field, products_field]
     if negated or form_no:
         no = spans(negated) + answer_spans(form_no)
+        if unplaced and negated:
+            # The notes say no; a product named without context does not overturn that, but the
+            # answer is served below the review threshold so a reviewer reads the mention.
+            field = field_from("prior_car_t", False, no + spans(unplaced[:3]), text,
+                               combine([c for _, _, c in no]) * UNPLACED_DOUBT)
+            field.note = ("the notes say no prior CAR-T but also name " + ", ".join(
+                sorted({p.mention.normalized for p in unplaced})) + " without saying what it was")
+            return [field, products_field]
         if unplaced:
             field = field_from("prior_car_t", None, no + spans(unplaced[:3]), text, UNPLACED_CONFIDENCE)
             field.note = ("the notes name " + ", ".join(sorted({p.mention.normalized for p in unplaced}))
@@ -213,11 +217,11 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     return [absent("prior_car_t", None), products_field]
 
 
-def _form_answers(packet: Packet, questions: list[PlacedMention], units: _Units) -> list[form_answers.Answer]:
+def _form_answers(packet: Packet, questions: list[PlacedMention]) -> list[form_answers.Answer]:
     """The answer given to each prior-CAR-T question (one per question unit)."""
     answers, seen = [], set()
     for question in questions:
-        start, end = units.around(question.mention.start)
+        start, end = packet.unit_around(question.mention.start)
         if (start, end) in seen:
             continue
         seen.add((start, end))

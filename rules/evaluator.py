@@ -124,6 +124,9 @@ def _check(criterion, fields: Fields) -> _Outcome:
     value = found.value
     if isinstance(criterion, ValueInCriterion):
         allowed = {_fold(v) for v in criterion.values}
+        if isinstance(value, str) and _fold(value) in {_fold(v) for v in criterion.undetermined_values}:
+            return _Outcome("insufficient_evidence",
+                            f"{name} {value!r} does not settle whether it is one of {criterion.values}", [found])
         ok = isinstance(value, str) and _fold(value) in allowed
         relation = "is" if ok else "is not"
         return _Outcome("met" if ok else "not_met",

@@ -60,6 +60,8 @@ class _SingleFieldCriterion(_CriterionBase):
 class ValueInCriterion(_SingleFieldCriterion):
     check: Literal["value_in"]
     values: list[str] = Field(min_length=1)
+    # Values that leave the question open (an ALL whose lineage no page states): insufficient, not unmet.
+    undetermined_values: list[str] = Field(default_factory=list)
 
 
 class IsTrueCriterion(_SingleFieldCriterion):

@@ -137,7 +137,7 @@ def test_t_all_never_becomes_b_all(nlp):
     assert fields["diagnosis"].value == "T-cell ALL"
     assert fields["diagnosis_icd10"].value == ["C91.00"]
     code_only = extract_fields([build_page(["ICD-10: C91.00"])], nlp)
-    assert code_only["diagnosis"].value == "ALL (lineage unspecified)"
+    assert code_only["diagnosis"].value == "ALL, lineage unspecified"
 
 
 def test_typed_marks_answer_the_form(nlp):
