@@ -5,6 +5,8 @@ extraction.nlp imports it before assembling a pipeline.
 """
 from __future__ import annotations
 
+import re
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -108,6 +110,9 @@ def misspelled_products(nlp, name, terminology_dir):  # unannotated: spaCy valid
     return MisspelledProducts(terminology_dir)
 
 
+_OCR_LETTER = {"i": "[ijl1!|]", "l": "[l1I|i]", "e": "[ec]", "a": "[ao]", "o": "[o0]", "-": "[-~]?\\s?", "c": "[ce]"}
+
+
 class MisspelledProducts:
     """CAR-T product names as OCR misspells them ("Kytriah"), where no rule or model matched.
 
@@ -118,11 +123,18 @@ class MisspelledProducts:
     def __init__(self, terminology_dir: str | None) -> None:
         terminology = load_terminology(terminology_dir) if terminology_dir else load_terminology()
         self.names: dict[str, str] = {}
+        short_forms: list[tuple[str, str]] = []
         for term_set in terminology.products:
             for term in term_set.terms:
                 word = term.split()[0]
                 if word.isalpha() and len(word) >= 6:
                     self.names[word.lower()] = term_set.label
+                if re.fullmatch(r"[a-z]+-cel", term):
+                    short_forms.append((term, term_set.label))
+        # INN short forms ("axi-cel") read through fax noise ("axj-ce)"): each letter may be one
+        # of its usual misreadings, and the final l may be lost to a bracket.
+        self.short_forms = [(re.compile(r"(?<![A-Za-z])" + "".join(_OCR_LETTER.get(c, re.escape(c)) for c in term[:-1])
+                                        + r"[l1I|)\]!]", re.IGNORECASE), label) for term, label in short_forms]
 
     def __call__(self, doc: Doc) -> Doc:
         taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
@@ -136,6 +148,15 @@ class MisspelledProducts:
                 span._.normalized = generic
                 span._.source = "spelling"
                 added.append(span)
+        for pattern, generic in self.short_forms:
+            for match in pattern.finditer(doc.text):
+                span = doc.char_span(match.start(), match.end(), label="CAR_T_PRODUCT", alignment_mode="expand")
+                if span is None or any(i in taken for i in range(span.start, span.end)):
+                    continue
+                span._.normalized = generic
+                span._.source = "spelling"
+                added.append(span)
+                taken.update(range(span.start, span.end))
         if added:
             doc.ents = list(doc.ents) + added
         return doc

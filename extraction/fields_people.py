@@ -123,6 +123,7 @@ def _merge_misreadings(candidates: dict[str, list]) -> dict[str, list]:
 _PAGE_NAME_LABEL = re.compile(r"\b(?:patient(?:'s)?(?:\s+name)?|member\s+name|pt\.?\s+name|name)\s*[:#]", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"\b(request|authori[sz]ation|information|therapy|cellular|leukemia|form|program|clinic|"
                          r"hospital|center|report|note|summary|oncology|hematology|health|plan)\b", re.IGNORECASE)
+_CLINICIAN = re.compile(r"\b(MD|M\.D|DO|NP|PA-C|APRN|RN|PharmD|NPI)\b")
 _SAME_NAME_WORD = 0.7  # similarity at which two name words are one name read twice
 
 
@@ -146,7 +147,9 @@ def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
         _, line_end = packet.text.line_bounds(label.start())
         match = _NAME.search(text, label.end(), line_end)
         other = _clean_name(match.group("name")) if match else None
-        if not other or packet.is_reference(label.start()) or _NOT_A_NAME.search(other):
+        line = text[packet.text.line_bounds(label.start())[0]:line_end]
+        if (not other or packet.is_reference(label.start()) or _NOT_A_NAME.search(other)
+                or _CLINICIAN.search(line) or _NOT_PATIENT.search(line)):
             continue
         other_words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", other)]
         if other_words and not any(difflib.SequenceMatcher(None, a, b).ratio() >= _SAME_NAME_WORD

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from extraction.fields_support import ocr_factor as _ocr_factor
+from extraction.imaging import answer_word
 from extraction.text import CheckboxLabel, PacketText
 
 _MARK = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX]\s*\)|[☒☑■✓✔])"
@@ -23,6 +24,8 @@ _LEADING_MARK = re.compile(rf"^\s*(?P<mark>{_MARK}|{_EMPTY})")
 CHECKBOX_RELIABILITY = 0.93
 TYPED_MARK_RELIABILITY = 0.92
 PLAIN_ANSWER_RELIABILITY = 0.88
+CIRCLED_RELIABILITY = 0.85
+_CHOICE_WORD = re.compile(r"yes|no|n/?a|unknown|unk", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,24 @@ def yes_no_answer(packet: PacketText, after: int) -> Answer | None:
     return _typed_answer(packet, after, line_end)
 
 
+def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
+    """"Yes  No" printed as choices: the circled one is the answer; neither circled, no answer."""
+    # A choice with its own checkbox is answered by the box, not by a circle.
+    words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(answer_word(w.word.text))
+             and packet.checkbox_for(w.start, w.end) is None]
+    values = {answer_word(w.word.text).lower() == "yes" for w in words
+              if answer_word(w.word.text).lower() in ("yes", "no")}
+    circled = [w for w in words if w.word.circled]
+    if values != {True, False} and not circled:
+        return None
+    confidence = CIRCLED_RELIABILITY * _ocr_factor(min(w.word.confidence for w in words))
+    if len(circled) == 1:
+        word = answer_word(circled[0].word.text).lower()
+        value = True if word == "yes" else False if word == "no" else None
+        return Answer(value, confidence, circled[0].start, circled[0].end)
+    return Answer(None, confidence, words[0].start, words[-1].end)
+
+
 def is_question(packet: PacketText, offset: int) -> bool:
     """The line asks about what is at `offset` (a form question, not a statement of fact)."""
     _, line_end = packet.line_bounds(offset)
@@ -57,6 +78,9 @@ def is_question(packet: PacketText, offset: int) -> bool:
 
 
 def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | None:
+    choices = printed_choices(packet, after, line_end)
+    if choices is not None:
+        return choices
     tail = packet.text[after:line_end]
     for pattern, reliability in ((_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY),
                                  (_PLAIN, PLAIN_ANSWER_RELIABILITY)):

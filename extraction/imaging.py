@@ -6,6 +6,8 @@ into pixels so the same thresholds hold for a 204-dpi fax and a 300-dpi scan.
 """
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 from PIL import Image
@@ -204,3 +206,72 @@ def checkbox_from_fill(box_px: tuple[int, int, int, int], fill_ratio: float, dpi
         fill_ratio=round(fill_ratio, 4),
         confidence=round(0.5 + 0.5 * min(1.0, distance), 3),
     )
+
+
+# Answers a form lets you circle; only these are looked at, so a ring is never sought around prose.
+ANSWER_WORDS = {"yes", "no", "n/a", "na", "unknown", "unk"}
+_RING_SIDES = 0.5  # share of the word's width with ink just above it and just below it
+_RING_ENDS = 0.3  # share of the word's height with ink just left of it and just right of it
+
+
+def answer_word(text: str) -> str:
+    """The word without the specks and ring remnants OCR glues to it ('"Yes.' -> 'Yes')."""
+    return re.sub(r"[^A-Za-z/]", "", text)
+
+
+def is_answer_word(text: str) -> bool:
+    return answer_word(text).lower() in ANSWER_WORDS
+
+
+def ink(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("L")) < 128
+
+
+def ring_around(ink: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """A hand-drawn ring around the box (pixels x0, y0, x1, y1) on the page's `ink` mask: ink close
+    above and below along most of its width, and close to its left and right."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    height = max(y1 - y0, 4)
+    near, far = max(1, int(0.08 * height)), int(0.75 * height)
+    rows, cols = ink.shape
+
+    def share(strip: np.ndarray, axis: int) -> float:
+        return float(strip.any(axis=axis).mean()) if strip.size else 0.0
+
+    top = ink[max(0, y0 - far):max(0, y0 - near), x0:x1]
+    bottom = ink[min(rows, y1 + near):min(rows, y1 + far), x0:x1]
+    left = ink[y0:y1, max(0, x0 - int(1.2 * height)):max(0, x0 - near)]
+    right = ink[y0:y1, min(cols, x1 + near):min(cols, x1 + int(1.2 * height))]
+    return (share(top, 0) >= _RING_SIDES and share(bottom, 0) >= _RING_SIDES
+            and share(left, 1) >= _RING_ENDS and share(right, 1) >= _RING_ENDS)
+
+
+# A circle drawn round a printed answer: a closed, thin loop about a line of type tall.
+_RING_MIN_HEIGHT_PT, _RING_MAX_HEIGHT_PT = 12.0, 36.0
+_RING_MAX_ASPECT = 7.0
+_RING_MAX_FILL = 0.3  # share of its bounding box the loop's own ink covers
+
+
+def find_rings(image: Image.Image, dpi: float) -> list[tuple[int, int, int, int]]:
+    """Hand-drawn rings (x0, y0, x1, y1 in pixels): connected ink shaped as a hollow loop that
+    closes on all four sides of its box, wider than tall, about one text line high."""
+    mask = (np.asarray(image.convert("L")) < 128).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    per_pt = dpi / 72
+    rings = []
+    for index in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[index])
+        if not (_RING_MIN_HEIGHT_PT * per_pt <= h <= _RING_MAX_HEIGHT_PT * per_pt and h * 1.1 <= w <= h * _RING_MAX_ASPECT):
+            continue
+        if area > _RING_MAX_FILL * w * h:
+            continue
+        own = labels[y:y + h, x:x + w] == index
+        centre = own[h // 4:h - h // 4, w // 5:w - w // 5]
+        band = max(2, h // 6)
+        closed = own[:band].any() and own[-band:].any() and own[:, :band].any() and own[:, -band:].any()
+        # A loop: every column of its middle half has ink above and below the centre line.
+        middle = own[:, w // 4:w - w // 4]
+        above, below = middle[:h // 2].any(axis=0), middle[h // 2:].any(axis=0)
+        if closed and centre.mean() < 0.05 and above.mean() > 0.9 and below.mean() > 0.9:
+            rings.append((x, y, x + w, y + h))
+    return rings

@@ -54,6 +54,7 @@ class Word:
     bbox: BBox
     confidence: float  # 0..1; 1.0 for a real text layer
     line: int = 0  # reading-order line index within the page (0 when the source gave none)
+    circled: bool = False  # a hand-drawn ring around it: an answer circled on a form
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -185,7 +186,7 @@ def page_to_dict(page: Page) -> dict[str, Any]:
 
 
 def page_from_dict(d: dict[str, Any]) -> Page:
-    words = [Word(w["text"], BBox(**w["bbox"]), w["confidence"], w.get("line", 0))
+    words = [Word(w["text"], BBox(**w["bbox"]), w["confidence"], w.get("line", 0), w.get("circled", False))
              for w in d.get("words", [])]
     boxes = [Checkbox(BBox(**c["bbox"]), c["checked"], c["fill_ratio"], c["confidence"])
              for c in d.get("checkboxes", [])]

@@ -7,6 +7,8 @@ configuration errors propagate, because retrying or an operator can fix those.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 import re
@@ -98,9 +100,15 @@ def _read_text_layer(doc: SourceDocument, index: int, layer: TextLayer) -> PageR
     if not checkboxes:  # e.g. a scanned form under a good invisible OCR layer
         checkboxes = [imaging.checkbox_from_fill(box, fill, PREVIEW_DPI)
                       for box, fill in imaging.find_checkboxes(preview, PREVIEW_DPI)]
-    page = Page(index + 1, width, height, "text_layer", words=layer.words,
+    words = [dataclasses.replace(w, circled=True) if imaging.is_answer_word(w.text) and _ringed(w.bbox, layer.strokes)
+             else w for w in layer.words]
+    page = Page(index + 1, width, height, "text_layer", words=words,
                 checkboxes=checkboxes, mean_confidence=1.0)
     return PageReading(page, preview)
+
+
+MAX_RINGS_PER_PAGE = 40  # a form has a handful; more is a drawing, not answers
+RING_PSM = 7  # the inside of a ring is one short line
 
 
 def _read_image(doc: SourceDocument, index: int, engine: TesseractEngine, cleanup: bool) -> PageReading:
@@ -121,10 +129,50 @@ def _read_image(doc: SourceDocument, index: int, engine: TesseractEngine, cleanu
             image, prepared, words, rotation = flipped, flipped_prepared, flipped_words, 180
     words = reread_doubtful_lines(prepared, dpi, words, engine)
     checkboxes = [imaging.checkbox_from_fill(box, fill, dpi) for box, fill in imaging.find_checkboxes(image, dpi)]
+    words = _mark_circled(words, image, dpi, engine)
     page = Page(index + 1, image.width * 72 / dpi, image.height * 72 / dpi, "ocr", words=words,
                 checkboxes=checkboxes, rotation=rotation, skew=skew,
                 mean_confidence=_mean_confidence(words))
     return PageReading(page, image)
+
+
+def _mark_circled(words: list[Word], image: Image.Image, dpi: float, engine: TesseractEngine) -> list[Word]:
+    """Answers circled by hand. The ring usually spoils the word for OCR, so each ring found on
+    the page has its inside read again on its own; a word already read there is marked instead."""
+    scale = dpi / 72
+    marked = list(words)
+    for x0, y0, x1, y1 in imaging.find_rings(image, dpi)[:MAX_RINGS_PER_PAGE]:
+        inside = BBox(x0 / scale, y0 / scale, x1 / scale, y1 / scale)
+        hits = [i for i, w in enumerate(marked) if _centre_in(w.bbox, inside) and imaging.is_answer_word(w.text)]
+        if hits:
+            marked = [dataclasses.replace(w, circled=True) if i in hits else w for i, w in enumerate(marked)]
+            continue
+        inset_x, inset_y = (x1 - x0) // 8, (y1 - y0) // 5
+        crop = image.crop((x0 + inset_x, y0 + inset_y, x1 - inset_x, y1 - inset_y))
+        read = [w for w in engine.read_words(_padded(crop), dpi, psm=RING_PSM) if imaging.is_answer_word(w.text)]
+        if len(read) == 1:
+            line = next((w.line for w in marked if abs((w.bbox.y0 + w.bbox.y1) / 2 - (inside.y0 + inside.y1) / 2)
+                         < (inside.y1 - inside.y0) / 2), 0)
+            marked.append(Word(imaging.answer_word(read[0].text), inside, read[0].confidence, line, circled=True))
+    return marked
+
+
+def _padded(crop: Image.Image) -> Image.Image:
+    out = Image.new("L", (crop.width + 40, crop.height + 40), 255)
+    out.paste(crop.convert("L"), (20, 20))
+    return out
+
+
+def _centre_in(box: BBox, outer: BBox) -> bool:
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return outer.x0 <= cx <= outer.x1 and outer.y0 <= cy <= outer.y1
+
+
+def _ringed(word: BBox, strokes: list[BBox]) -> bool:
+    """A drawn curve enclosing the word, not much larger than it: a circled answer."""
+    height = word.y1 - word.y0
+    return any(s.x0 <= word.x0 and s.y0 <= word.y0 + 1 and word.x1 <= s.x1 and word.y1 - 1 <= s.y1
+               and s.y1 - s.y0 <= 3 * height and s.x1 - s.x0 <= (word.x1 - word.x0) + 6 * height for s in strokes)
 
 
 def _prepared(image: Image.Image, dpi: float, cleanup: bool) -> Image.Image:

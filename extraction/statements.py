@@ -110,9 +110,8 @@ def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...],
 
 
 def _answer(text: PacketText, label: str, start: int, end: int, keyword: int) -> StatementVote | None:
-    answer = form_answers.statement_mark(text, start, end)
-    if answer is None:
-        answer = form_answers.trailing_mark(text, start, end)
+    answer = (form_answers.printed_choices(text, start, end) or form_answers.statement_mark(text, start, end)
+              or form_answers.trailing_mark(text, start, end))
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")

@@ -23,6 +23,11 @@ HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
 _INTERROGATIVE = re.compile(r"^\W*(\d+[a-z]?[.)]\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?(patient|member|pt)\b",
                             re.IGNORECASE)
+# "Her younger brother Walter received ciltacabtagene": a relative is the one who received it.
+_RELATIVE_SUBJECT = re.compile(
+    r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband|spouse|partner|friend"
+    r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b[^.;]{0,40}\b(received|was treated with"
+    r"|was given|got|underwent|had)\b[^.;]{0,30}$", re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
 _PRIOR_LIST = re.compile(r"\b(prior|previous|past|history|received|tried|failed)\b", re.IGNORECASE)
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
@@ -73,11 +78,13 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     def placed(placement: Placement, strength: float, *reasons: str) -> PlacedMention:
         return PlacedMention(mention, placement, strength, reasons)
 
+    clause_start, clause = _clause(unit, mention.start - start)
+    clause_before = clause[:mention.start - start - clause_start]
     if packet.is_reference(mention.start):
         return placed(Placement.REFERENCE, 1.0, "inside attached reference text")
     if packet.text.page_at(mention.start) in packet.foreign_pages:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
-    if mention.family or mention.section == "family_history":
+    if mention.family or mention.section == "family_history" or _RELATIVE_SUBJECT.search(clause_before):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
             or form_answers.is_question(packet.text, mention.end)):
@@ -97,9 +104,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         if _cue_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
             return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
         return placed(Placement.NEGATED, 0.9, "negated")
-    if _cue_pattern(cues.collected).search(unit) and _cue_pattern(cues.not_infused).search(unit):
+    following = packet.text.text[start:packet.unit_around(packet.unit_around(end)[1] + 1)[1] + 1]
+    if _cue_pattern(cues.collected).search(unit) and _cue_pattern(cues.not_infused).search(following):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
-    clause_start, clause = _clause(unit, mention.start - start)
     administered = _cue_pattern(cues.administered).search(clause)
     dated = _dated_entry(packet, mention.start) and (not generic or mention.section in HISTORY_SECTIONS)
     if generic and _ORGANIZATION.match(packet.text.text, mention.end):
@@ -227,7 +234,8 @@ def _form_answers(packet: Packet, questions: list[PlacedMention]) -> list[form_a
         seen.add((start, end))
         mark = packet.text.text.find("?", question.mention.end, max(end, question.mention.end + 1))
         after = mark if mark >= 0 else question.mention.end
-        answer = form_answers.yes_no_answer(packet.text, after) or form_answers.trailing_mark(packet.text, start, end)
+        answer = (form_answers.printed_choices(packet.text, start, end) or form_answers.trailing_mark(packet.text, start, end)
+                  or form_answers.yes_no_answer(packet.text, after))
         if answer is not None and answer.value is not None:
             answers.append(answer)
     return answers
