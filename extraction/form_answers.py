@@ -54,7 +54,10 @@ def yes_no_answer(packet: PacketText, after: int) -> Answer | None:
 
 
 def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
-    """"Yes  No" printed as choices: the circled one is the answer; neither circled, no answer."""
+    """"Yes  No" printed as choices: the circled one is the answer; neither circled, no answer.
+    None when the range answers another way (a typed mark "[X] No")."""
+    if re.search(_MARK, packet.text[start:end]):
+        return None
     # A choice with its own checkbox is answered by the box, not by a circle.
     words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(answer_word(w.word.text))
              and packet.checkbox_for(w.start, w.end) is None]

@@ -22,7 +22,7 @@ MAX_UNIT = 400  # characters: a statement longer than this is a paragraph, cut a
 SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form row, a statement's last line)
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
-_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?[.)]\s|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d)")
+_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]|\s)\s*|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d)")
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z(])")
 _LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
 # Said of the assertion itself, a few words before its key word: it is not being made.
@@ -47,15 +47,17 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
     units: list[tuple[int, int]] = []
     box_starts = {label.line_start for label in text.checkbox_labels
                   if label.label and label.start - label.line_start <= 2}
+    # A row answered in boxes after its text (Yes/No columns) ends there.
+    answered_rows = {label.line_start for label in text.checkbox_labels if not label.label}
     start = None
-    previous_end, previous_line = 0, ""
+    previous_end, previous_line, previous_start = 0, "", -1
     offset = 0
     for line in text.text.split("\n"):
         line_start, line_end = offset, offset + len(line)
         offset = line_end + 1
         stripped = line.strip()
         breaks = (not stripped or stripped == "\f" or start is None or _LINE_ENDS_SENTENCE.search(previous_line)
-                  or len(previous_line.strip()) < SHORT_LINE
+                  or len(previous_line.strip()) < SHORT_LINE or previous_start in answered_rows
                   or _ITEM_START.match(line) or line_start in box_starts or line_end - start > MAX_UNIT)
         if breaks and start is not None:
             units.extend(_sentences(text.text, start, previous_end))
@@ -63,7 +65,7 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
         if stripped and stripped != "\f":
             start = line_start if start is None else start
             previous_end = line_end
-        previous_line = line
+        previous_line, previous_start = line, line_start
     if start is not None:
         units.extend(_sentences(text.text, start, previous_end))
     return units

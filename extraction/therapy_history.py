@@ -87,6 +87,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if mention.family or mention.section == "family_history" or _RELATIVE_SUBJECT.search(clause_before):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
+            or form_answers.yes_no_answer(packet.text, mention.end) is not None
             or form_answers.is_question(packet.text, mention.end)):
         return placed(Placement.QUESTION, 1.0, "part of a form question")
     if len(_PRODUCTS_NAMED(packet, start, end)) >= 3:
@@ -118,7 +119,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
-    if not generic and (mention.historical or dated):
+    implied = _cue_pattern(cues.implied).search(clause)
+    if implied and (mention.historical or dated or not generic):
+        return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
+    if dated or (not generic and mention.historical):
         return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
     return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
 
@@ -196,8 +200,10 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         # Only weak or unknown evidence against a "no": a reviewer must read it.
         why = spans(received + unknown) + spans(negated) + answer_spans(form_no)
         field = field_from("prior_car_t", None, why, text, UNKNOWN_CONFIDENCE)
-        field.note = ("the packet does not establish whether the patient received CAR-T"
-                      if unknown else "a past CAR-T is implied but not stated, against a stated 'no'")
+        named = sorted({p.mention.normalized for p in received if p.mention.normalized != unspecified})
+        field.note = ("the packet does not establish whether the patient received CAR-T" if unknown else
+                      f"a past CAR-T{' (' + ', '.join(named) + ')' if named else ''} is implied but not stated "
+                      "outright, against a stated 'no'")
         return [field, products_field]
     if negated or form_no:
         no = spans(negated) + answer_spans(form_no)
