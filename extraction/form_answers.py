@@ -36,11 +36,12 @@ class Answer:
     end: int
 
 
-def yes_no_answer(packet: PacketText, after: int) -> Answer | None:
-    """The Yes/No answer given on the line of `after`, to the right of it; None if not a question."""
+def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Answer | None:
+    """The Yes/No answer given on the line of `after`, to the right of it (or, for a question
+    ending its line, on the line under it); None if not a question."""
     line_start, line_end = packet.line_bounds(after)
     boxes = [c for c in packet.checkboxes_on_line(after) if c.start >= after - 1 and _yes_no(c) is not None]
-    if not boxes and is_question(packet, after) and line_end + 1 < len(packet.text):
+    if not boxes and next_line and is_question(packet, after) and line_end + 1 < len(packet.text):
         # The choices often sit on the line under the question.
         boxes = [c for c in packet.checkboxes_on_line(line_end + 1) if _yes_no(c) is not None]
         if not boxes:
@@ -118,7 +119,7 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     statement's last line whose column heads ("Yes  No") stand on a line above."""
     last_line_start, _ = packet.line_bounds(max(start, end - 1))
     cells = [c for c in packet.checkbox_labels
-             if not c.label and c.line_start == last_line_start and start <= c.start <= end + 1]
+             if _unlabelled(c) and c.line_start == last_line_start and start <= c.start <= end + 1]
     if not cells:
         return None
     if len(cells) == 1:
@@ -134,6 +135,11 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     if len({value for value, _ in checked}) != 1:
         return Answer(None, confidence, cells[0].start, cells[-1].end)
     return Answer(checked[0][0], confidence, checked[0][1].start, checked[0][1].end)
+
+
+def _unlabelled(cell: CheckboxLabel) -> bool:
+    """No label, or only what OCR made of the box's own ink ("O°", "oO", "Bl")."""
+    return not re.search(r"[A-Za-z]{3,}", cell.label)
 
 
 _HEAD_REACH = 12  # lines above a row where its table's column heads may stand

@@ -47,8 +47,9 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
     units: list[tuple[int, int]] = []
     box_starts = {label.line_start for label in text.checkbox_labels
                   if label.label and label.start - label.line_start <= 2}
-    # A row answered in boxes after its text (Yes/No columns) ends there.
-    answered_rows = {label.line_start for label in text.checkbox_labels if not label.label}
+    # A form row with boxes is an item of its own; it ends with its line unless the next line
+    # continues its sentence in lower case (a wrapped statement).
+    box_rows = {label.line_start for label in text.checkbox_labels}
     start = None
     previous_end, previous_line, previous_start = 0, "", -1
     offset = 0
@@ -57,8 +58,9 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
         offset = line_end + 1
         stripped = line.strip()
         breaks = (not stripped or stripped == "\f" or start is None or _LINE_ENDS_SENTENCE.search(previous_line)
-                  or len(previous_line.strip()) < SHORT_LINE or previous_start in answered_rows
-                  or _ITEM_START.match(line) or line_start in box_starts or line_end - start > MAX_UNIT)
+                  or len(previous_line.strip()) < SHORT_LINE
+                  or _ITEM_START.match(line) or line_start in box_starts
+                  or (previous_start in box_rows and not stripped[:1].islower()) or line_end - start > MAX_UNIT)
         if breaks and start is not None:
             units.extend(_sentences(text.text, start, previous_end))
             start = None

@@ -21,15 +21,15 @@ from extraction.models import FieldValue
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
-_INTERROGATIVE = re.compile(r"^\W*(\d+[a-z]?[.)]\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?(patient|member|pt)\b",
-                            re.IGNORECASE)
+_INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?"
+                            r"(patient|member|pt)\b", re.IGNORECASE)
 # "Her younger brother Walter received ciltacabtagene": a relative is the one who received it.
 _RELATIVE_SUBJECT = re.compile(
     r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband|spouse|partner|friend"
     r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b[^.;]{0,40}\b(received|was treated with"
     r"|was given|got|underwent|had)\b[^.;]{0,30}$", re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
-_PRIOR_LIST = re.compile(r"\b(prior|previous|past|history|received|tried|failed)\b", re.IGNORECASE)
+_PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|received|tried|failed|ever|before)\b", re.IGNORECASE)
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b")
@@ -89,7 +89,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
             or form_answers.yes_no_answer(packet.text, mention.end) is not None
             or form_answers.is_question(packet.text, mention.end)):
-        return placed(Placement.QUESTION, 1.0, "part of a form question")
+        if _PRIOR_LIST.search(unit):
+            return placed(Placement.QUESTION, 1.0, "a form question about past therapy")
+        return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 1.0,
+                      "a form question about the request, not about past therapy")
     if len(_PRODUCTS_NAMED(packet, start, end)) >= 3:
         return placed(Placement.REFERENCE, 0.9, "one of a list of products (a menu, handout or policy)")
     choice = packet.text.checkbox_for(mention.start, mention.end)
@@ -240,7 +243,10 @@ def _form_answers(packet: Packet, questions: list[PlacedMention]) -> list[form_a
         seen.add((start, end))
         mark = packet.text.text.find("?", question.mention.end, max(end, question.mention.end + 1))
         after = mark if mark >= 0 else question.mention.end
-        answer = (form_answers.printed_choices(packet.text, start, end) or form_answers.trailing_mark(packet.text, start, end)
+        # The question's own line first, then its whole unit, then the line under it.
+        answer = (form_answers.yes_no_answer(packet.text, question.mention.end, next_line=False)
+                  or form_answers.printed_choices(packet.text, start, end)
+                  or form_answers.trailing_mark(packet.text, start, end)
                   or form_answers.yes_no_answer(packet.text, after))
         if answer is not None and answer.value is not None:
             answers.append(answer)
