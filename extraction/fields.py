@@ -68,13 +68,14 @@ _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
+_CONDITIONAL_SETTING = re.compile(r"\b(if|when|only|required|applicable|whether|unless)\b", re.IGNORECASE)
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
 UNSPECIFIED_LINEAGE = "ALL, lineage unspecified"
 ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
 _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
-_INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA)\b", re.IGNORECASE)
+_INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
 
 def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
@@ -209,8 +210,9 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     codes = malignant or codes  # the request's diagnosis, not the problem list's comorbidities
     code_values = sorted({c for c, _, _ in codes})
     if any(c.startswith("C91.0") for c in code_values) and any(m.normalized in ALL_LINEAGES for m in mentions):
-        # Coded as ALL: a lymphoma or myeloma named elsewhere is history or a product's other indication.
-        mentions = [m for m in mentions if m.normalized in ALL_LINEAGES]
+        # Coded as ALL: a lymphoma or myeloma named outside the diagnosis and pathology sections is
+        # history or a product's other indication.
+        mentions = [m for m in mentions if m.normalized in ALL_LINEAGES or m.section == "diagnosis"]
     code_field = field_from("diagnosis_icd10", code_values,
                             [(s, e, reliability(packet.text, s, e, 0.95)) for _, s, e in codes],
                             packet.text) if codes else absent("diagnosis_icd10", [])
@@ -278,8 +280,11 @@ def _setting_field(packet: Packet) -> FieldValue:
             return field_from("setting", value, [(box.start, box.end, confidence)], packet.text, confidence)
     votes: dict[str, list[tuple[int, int, float]]] = {}
     for m in packet.about_patient("SETTING"):
-        if m.negated or packet.text.checkbox_for(m.start, m.end) is not None:
+        if m.negated or m.hypothetical or packet.text.checkbox_for(m.start, m.end) is not None:
             continue
+        unit_start, unit_end = packet.unit_around(m.start)
+        if _CONDITIONAL_SETTING.search(packet.text.text[unit_start:unit_end]):
+            continue  # "Outpatient attestation (outpatient orders only)", "if outpatient: ...": no setting said
         line_start, _ = packet.text.line_bounds(m.start)
         labelled = bool(_SETTING_LABEL.search(packet.text.text[line_start:m.start]))
         base = 0.9 if labelled else 0.7

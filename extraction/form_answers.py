@@ -41,17 +41,19 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
     ending its line, on the line under it); None if not a question."""
     line_start, line_end = packet.line_bounds(after)
     boxes = [c for c in packet.checkboxes_on_line(after) if c.start >= after - 1 and _yes_no(c) is not None]
-    if not boxes and next_line and is_question(packet, after) and line_end + 1 < len(packet.text):
+    if boxes:
+        return _from_checkboxes(packet, boxes)
+    same_line = _typed_answer(packet, after, line_end)
+    if same_line is not None:
+        return same_line
+    if next_line and is_question(packet, after) and line_end + 1 < len(packet.text):
         # The choices often sit on the line under the question.
         boxes = [c for c in packet.checkboxes_on_line(line_end + 1) if _yes_no(c) is not None]
         if not boxes:
             next_end = packet.line_bounds(line_end + 1)[1]
-            answer = _typed_answer(packet, line_end + 1, next_end)
-            if answer is not None:
-                return answer
-    if boxes:
+            return _typed_answer(packet, line_end + 1, next_end)
         return _from_checkboxes(packet, boxes)
-    return _typed_answer(packet, after, line_end)
+    return None
 
 
 def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
