@@ -55,6 +55,19 @@ def member_id_field(packet: Packet) -> FieldValue:
     text = packet.text.text
     candidates: dict[str, list[tuple[int, int, float]]] = {}
     spelled: dict[str, str] = {}
+    for pattern in _format_patterns(packet.terminology.member_id_formats):
+        for match in pattern.finditer(text):
+            if packet.is_reference(match.start()) or packet.text.page_at(match.start()) in packet.foreign_pages:
+                continue
+            value = _joined_id(match.group(0))
+            line_start, _ = packet.text.line_bounds(match.start())
+            labelled = bool(_ID_LABEL.search(text[max(line_start, match.start() - 40):match.start()])) or bool(
+                _ID_LABEL.search(packet.text.header_above(match.start(), match.end())))
+            _vote(candidates, spelled, value, match.start(), match.end(),
+                  reliability(packet.text, match.start(), match.end(), 0.95 if labelled else 0.85))
+    if candidates:
+        # The plan's own ID shape, read anywhere: other labelled numbers are not the member ID.
+        return _best("member_id", candidates, spelled, packet)
     for match in _MEMBER_ID.finditer(text):
         value = match.group("value").upper()
         if packet.is_reference(match.start()) or not any(ch.isdigit() for ch in value):
@@ -69,6 +82,27 @@ def member_id_field(packet: Packet) -> FieldValue:
                 continue
             _vote(candidates, spelled, value, m.start, m.end, reliability(packet.text, m.start, m.end, 0.55))
     return _best("member_id", candidates, spelled, packet)
+
+
+_ID_LABEL = re.compile(r"\b(member|subscriber|insurance|policy|plan|mbr|ID)\b", re.IGNORECASE)
+_ID_DIGIT = "[0-9OoDIl|]"
+_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1"})
+
+
+def _format_patterns(formats: tuple[str, ...]) -> list[re.Pattern]:
+    """A plan ID shape ("CP#########") as OCR and offices print it: separators between any two
+    characters, digits read as their look-alike letters."""
+    patterns = []
+    for shape in formats:
+        parts = [_ID_DIGIT if ch == "#" else re.escape(ch) for ch in shape]
+        patterns.append(re.compile(r"(?<![A-Za-z0-9])" + r"[\s.\-]?".join(parts) + r"(?![0-9])"))
+    return patterns
+
+
+def _joined_id(raw: str) -> str:
+    letters = re.sub(r"[\s.\-]", "", raw)
+    head = re.match(r"[A-Za-z]*", letters).group(0)
+    return (head + letters[len(head):].translate(_DIGITS)).upper()
 
 
 def _clean_name(raw: str) -> str | None:

@@ -60,6 +60,7 @@ class Terminology:
     generic_car_t: TermSet
     requested_product: str
     hcpcs: dict[str, str]
+    member_id_formats: tuple[str, ...]
     settings: tuple[TermSet, ...]
     attestations: tuple[TermSet, ...]
     statement_concepts: tuple[StatementConcept, ...]
@@ -75,7 +76,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     directory = Path(directory)
     diagnoses = _read(directory / "diagnoses.toml", {"diagnosis", "icd10"})
     products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions"})
-    codes = _read(directory / "codes.toml", {"hcpcs"})
+    codes = _read(directory / "codes.toml", {"hcpcs", "member_id_formats"})
     statements = _read(directory / "statements.toml", {"setting", "attestation", "concept"})
     sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
     context = _read(directory / "context.toml", {"modifier", "drop_default_literals"})
@@ -98,6 +99,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
         generic_car_t=_term_set(_table(products, "generic_mentions"), "label", "terms", "generic_mentions"),
         requested_product=requested,
         hcpcs=_codes(codes, "hcpcs"),
+        member_id_formats=tuple(_strings(codes, "member_id_formats", "codes.toml")),
         settings=tuple(_term_set(t, "label", "terms", "setting") for t in _tables(statements, "setting")),
         attestations=tuple(_term_set(t, "label", "terms", "attestation")
                            for t in _tables(statements, "attestation")),
