@@ -104,11 +104,17 @@ def _evaluate_criterion(criterion, fields: Fields) -> CriterionResult:
     if criterion.applies_when is not None:
         outcome = _apply_condition(criterion.applies_when, outcome, fields)
     consulted = outcome.used or [f for name in criterion.fields if (f := fields.get(name))]
+    confidence = math.prod(f.confidence for f in consulted)
+    status, explanation = outcome.status, outcome.explanation
+    if status == "met" and criterion.met_min_confidence is not None and confidence < criterion.met_min_confidence:
+        status = "insufficient_evidence"
+        explanation = (f"{explanation}; confidence {confidence:.2f} is below the {criterion.met_min_confidence:.2f} "
+                       "this policy requires before it is met, so a reviewer decides")
     return CriterionResult(
         id=criterion.id,
-        status=outcome.status,
-        confidence=math.prod(f.confidence for f in consulted),
-        explanation=outcome.explanation,
+        status=status,
+        confidence=confidence,
+        explanation=explanation,
         evidence=[e for f in outcome.used for e in f.evidence],
         guideline_text=criterion.guideline_text,
     )

@@ -47,6 +47,9 @@ class _CriterionBase(_Strict):
     guideline_text: str = Field(min_length=1)
     applies_when: AppliesWhen | None = None
     limitation: str | None = None  # id of the limitation this criterion enforces
+    # "met" needs at least this (calibrated) confidence; below it a reviewer decides
+    # (insufficient_evidence). For criteria where a wrong "met" lets an unsafe request through.
+    met_min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class _SingleFieldCriterion(_CriterionBase):
