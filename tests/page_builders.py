@@ -1,7 +1,8 @@
 """Pages for unit tests, laid out from lines of text the way a page reader would deliver them.
 
 `[[x]]` and `[[ ]]` inside a line become pixel checkboxes (checked / empty) at that spot,
-not words, like the boxes extraction.imaging finds on a scanned form.
+not words, like the boxes extraction.imaging finds on a scanned form; `((Yes))` is the word
+Yes circled by hand, as the page reader marks it.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from extraction.models import BBox, Checkbox, Page, Word
 CHAR_WIDTH = 6.0
 LINE_HEIGHT = 14.0
 MARGIN = 72.0
-_TOKEN = re.compile(r"\[\[(?P<box>[ xX])\]\]|\S+")
+_TOKEN = re.compile(r"\[\[(?P<box>[ xX])\]\]|\(\((?P<circled>[^()\s]+)\)\)|\S+")
 
 
 def build_page(lines: list[str], number: int = 1, confidence: float = 1.0, method: str = "text_layer",
@@ -27,10 +28,10 @@ def build_page(lines: list[str], number: int = 1, confidence: float = 1.0, metho
                 boxes.append(Checkbox(BBox(x0, top + 1, x0 + 10, top + 11), checked,
                                       0.35 if checked else 0.02, 0.95))
                 continue
-            text = token.group(0)
+            text = token.group("circled") or token.group(0)
             word_confidence = (low_confidence_words or {}).get(text, confidence)
             words.append(Word(text, BBox(x0, top, x0 + len(text) * CHAR_WIDTH, top + 10), word_confidence,
-                              line=index + 1))
+                              line=index + 1, circled=token.group("circled") is not None))
     mean = sum(w.confidence for w in words) / len(words) if words else 0.0
     return Page(number=number, width=612.0, height=792.0, method=method, words=words, checkboxes=boxes,
                 mean_confidence=mean)

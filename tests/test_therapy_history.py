@@ -1,0 +1,133 @@
+"""Prior CAR-T placed mention by mention, on built pages: each class of packet that fooled a
+keyword reading (the requested product as history, reference text, look-alike therapies,
+apheresis without infusion, research codes and short names, relatives, misfiled pages)."""
+from __future__ import annotations
+
+import pytest
+
+from extraction.fields import extract_fields
+from extraction.nlp import NlpConfig, build_pipeline
+from page_builders import build_packet
+
+ORDER = [
+    "CELLULAR THERAPY ORDER",
+    "Patient: Rosa M. Delgado  DOB: 04/02/1971  Member ID: CP 123 456 789",
+    "Diagnosis: B-cell precursor ALL, relapsed  ICD-10 C91.02",
+    "Product: Aucatzyl (obecabtagene autoleucel)  HCPCS Q2058",
+    "Planned Day 1: 10/05/2026",
+]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(NlpConfig(ner_model=None))
+
+
+def prior(nlp, *note_lines: str, extra: list[str] | None = None):
+    pages = [ORDER, ["Progress Note", *note_lines]] + ([extra] if extra else [])
+    return extract_fields(build_packet(*pages), nlp)
+
+
+def test_the_requested_product_in_plan_sentences_is_not_history(nlp):
+    fields = prior(nlp, "Candidate for CAR-T with obe-cel; we will proceed with obecabtagene autoleucel.",
+                   "She has not received any prior CAR-T cell therapy.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_a_negation_wrapped_onto_the_next_line_still_negates(nlp):
+    fields = prior(nlp, "Mr. Pelletier has never", "received chimeric antigen receptor T-cell therapy or a transplant.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_products_in_an_attached_handout_are_reference_text(nlp):
+    handout = ["Patient education - what to watch for",
+               "After CAR T-cell therapy, for example Kymriah, Yescarta, Tecartus or Breyanzi, call us for fever."]
+    fields = prior(nlp, "She is CAR-T naive.", extra=handout)
+    assert fields["prior_car_t"].value is False
+
+
+def test_a_list_of_products_names_no_history(nlp):
+    fields = prior(nlp, "He has had no CAR-T.",
+                   "Our program gives Abecma, Carvykti, Kymriah, Tecartus and Yescarta for specific diseases.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_bispecifics_transplant_and_donor_lymphocytes_are_not_car_t(nlp):
+    fields = prior(nlp, "Blinatumomab (a bispecific T-cell engager) then inotuzumab; allo-HCT from her sister,",
+                   "then two donor lymphocyte infusions. No CAR-T to date.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_apheresis_never_followed_by_infusion_is_not_prior_therapy(nlp):
+    fields = prior(nlp, "In 2025 she enrolled on a CD19/CD22 CAR-T study and underwent leukapheresis on 04/08/2025.",
+                   "No CAR-T cells were ever infused; she came off study for CNS relapse.")
+    assert fields["prior_car_t"].value is False
+
+
+@pytest.mark.parametrize("named, generic", [
+    ("KTE-X19 infused 06/11/2019 on ZUMA-3", "brexucabtagene autoleucel"),
+    ("s/p brexu-cel 05/2023 with CR", "brexucabtagene autoleucel"),
+    ("treated with CTL019 on study in 2018", "tisagenlecleucel"),
+    ("where he received axj-ce) (3rd line) in 2022", "axicabtagene ciloleucel"),
+])
+def test_research_codes_and_short_names_are_prior_car_t(nlp, named, generic):
+    fields = prior(nlp, f"Oncologic history: {named}.")
+    assert fields["prior_car_t"].value is True
+    assert fields["prior_car_t_products"].value == [generic]
+
+
+def test_car_t_for_another_disease_stands_against_a_negation_for_the_leukemia(nlp):
+    fields = prior(nlp, "For follicular lymphoma she was treated with tisagenlecleucel (03/2022).",
+                   "She has not received CAR-T therapy for her leukemia.")
+    assert fields["prior_car_t"].value is True
+
+
+def test_notes_beat_the_form_when_they_state_the_administration(nlp):
+    form = ["Has the patient ever received CAR-T therapy? [[ ]] Yes [[x]] No"]
+    pages = build_packet(ORDER + form, ["Progress Note", "Kymriah (tisagenlecleucel) was infused in 10/2019."])
+    prior_car_t = extract_fields(pages, nlp)["prior_car_t"]
+    assert prior_car_t.value is True
+    assert "disagree" in prior_car_t.note
+
+
+def test_a_relative_who_received_car_t_is_not_the_patient(nlp):
+    fields = prior(nlp, "Her younger brother Walter received ciltacabtagene autoleucel for myeloma in 2024.",
+                   "She has never received CAR-T.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_a_misfiled_page_of_another_patient_is_ignored(nlp):
+    other = ["Cellular Therapy Unit - Daily Progress Note", "Patient: Harriet Vogel  DOB: 02/14/1952",
+             "A/P: 74F with myeloma, day +6 after ciltacabtagene autoleucel (Carvykti). CRS grade 1."]
+    fields = prior(nlp, "No prior CAR-T.", extra=other)
+    assert fields["prior_car_t"].value is False
+
+
+def test_a_date_of_birth_misread_by_one_digit_does_not_make_a_page_foreign(nlp):
+    history = ["Treatment summary", "Patient: Rosa M. Delgado  DOB: 04/03/1971",
+               "2022-01-19 Yescarta (axicabtagene ciloleucel) for DLBCL - CR"]
+    fields = prior(nlp, "Outside records attached.", extra=history)
+    assert fields["prior_car_t"].value is True
+
+
+def test_cell_therapy_of_unknown_nature_awaiting_records_is_left_to_a_reviewer(nlp):
+    fields = prior(nlp, "In 2024 she had cells collected and given back in San Juan; we cannot tell whether she",
+                   "received a CAR-T product. Prior CAR-T exposure is unknown until the records arrive.")
+    assert fields["prior_car_t"].value is None
+
+
+def test_a_form_question_about_the_request_does_not_answer_prior_car_t(nlp):
+    form = ["Will Aucatzyl be administered in an outpatient setting? ((Yes)) No"]
+    pages = build_packet(ORDER + form, ["Progress Note", "No prior CAR-T or other cellular therapy."])
+    assert extract_fields(pages, nlp)["prior_car_t"].value is False
+
+
+def test_each_placement_keeps_its_reasons(nlp):
+    from extraction import fields as fields_module
+    from extraction.therapy_history import Placement, place
+    text_pages = build_packet(ORDER, ["Progress Note", "Tisagenlecleucel was offered in 2022 and declined."])
+    text = fields_module.PacketText.from_pages(text_pages)
+    packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
+        str(fields_module.TERMINOLOGY_DIR)))
+    placed = [place(packet, m) for m in packet.mentions if m.normalized == "tisagenlecleucel"]
+    assert placed and all(p.placement is not Placement.RECEIVED and p.reasons for p in placed)
