@@ -23,7 +23,7 @@ from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region,
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
-from extraction.statements import StatementVote, statement_votes
+from extraction.statements import StatementVote, statement_vote, statement_votes
 from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
@@ -307,16 +307,12 @@ def _phrase_votes(packet: Packet, found: list[StatementVote]) -> list[StatementV
     """Attestation sentences of the terminology that no statement unit already covered."""
     votes = []
     for m in packet.about_patient("ATTESTATION"):
-        if any(v.label == m.normalized and v.start <= m.start < v.end for v in found + votes):
+        if m.negated or any(v.label == m.normalized and v.start <= m.start < v.end for v in found + votes):
             continue
-        answer = form_answers.statement_mark(packet.text, m.start, m.end)
-        if answer is not None:
-            votes.append(StatementVote(m.normalized, answer.value, answer.confidence, min(m.start, answer.start),
-                                       max(m.end, answer.end), "form"))
-        elif not m.negated:
-            # A statement written out in a signed letter, with no box to tick.
-            votes.append(StatementVote(m.normalized, True, reliability(packet.text, m.start, m.end, 0.75),
-                                       m.start, m.end, "prose"))
+        start, end = packet.unit_around(m.start)
+        vote = statement_vote(packet.text, m.normalized, min(start, m.start), max(end, m.end), m.end)
+        if vote is not None:
+            votes.append(vote)
     return votes
 
 

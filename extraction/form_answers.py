@@ -212,6 +212,8 @@ def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
         return None
     previous_start, previous_end = packet.line_bounds(line_start - 1)
     for label in packet.checkbox_labels:
-        if label.label and label.line_start == previous_start and label.end == previous_end:
+        # A statement, not a choice ("[ ] Inpatient"), runs on from the box to the line's end.
+        if (label.label and len(label.label.split()) > 3 and label.line_start == previous_start
+                and label.end == previous_end):
             return label
     return None

@@ -107,15 +107,17 @@ def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...],
             keyword = concept_keyword(unit, concept)
             if keyword is None:
                 continue
-            vote = _answer(text, concept.label, start, end, start + keyword)
+            vote = statement_vote(text, concept.label, start, end, start + keyword)
             if vote is not None:
                 votes.append(vote)
     return votes
 
 
-def _answer(text: PacketText, label: str, start: int, end: int, keyword: int) -> StatementVote | None:
-    answer = (form_answers.printed_choices(text, start, end) or form_answers.statement_mark(text, start, end)
-              or form_answers.trailing_mark(text, start, end))
+def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: int) -> StatementVote | None:
+    """The answer a statement unit gives: its box or Yes/No, or the prose itself unless negated,
+    conditional or deferred before its key word (then None: no attestation either way)."""
+    answer = (form_answers.printed_choices(text, start, end) or form_answers.trailing_mark(text, start, end)
+              or form_answers.statement_mark(text, start, end))
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")
