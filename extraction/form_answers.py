@@ -117,26 +117,27 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
 
 
 def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
-    """A box printed after a statement ("... is appropriate.  [x]"), or Yes/No column cells on the
-    statement's last line whose column heads ("Yes  No") stand on a line above."""
+    """A box printed after a statement ("... is appropriate.  [x]"), or Yes/No column cells after
+    a question whose column heads ("Yes  No") stand on a line above, on the unit's last line."""
     last_line_start, _ = packet.line_bounds(max(start, end - 1))
-    cells = [c for c in packet.checkbox_labels
-             if _unlabelled(c) and c.line_start == last_line_start and start <= c.start <= end + 1]
+    cells = sorted((c for c in packet.checkbox_labels
+                    if _unlabelled(c) and c.line_start == last_line_start and start <= c.start <= end + 1),
+                   key=lambda c: c.checkbox.bbox.x0)
     if not cells:
         return None
+    confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * min(c.checkbox.confidence for c in cells))
     if len(cells) == 1:
-        box = cells[0].checkbox
-        confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.confidence)
-        return Answer(box.checked, confidence, cells[0].start, cells[0].end)
+        return Answer(cells[0].checkbox.checked, confidence, cells[0].start, cells[0].end)
+    checked = [c for c in cells if c.checkbox.checked]
+    if not checked:
+        return Answer(None, confidence, cells[0].start, cells[-1].end)  # no column marked
     heads = _column_heads(packet, start)
     if heads is None:
         return None
-    values = [_nearest_head(heads, c) for c in cells]
-    checked = [(value, c) for value, c in zip(values, cells) if c.checkbox.checked and value is not None]
-    confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * min(c.checkbox.confidence for c in cells))
-    if len({value for value, _ in checked}) != 1:
+    values = {_nearest_head(heads, c) for c in checked}
+    if len(values) != 1:
         return Answer(None, confidence, cells[0].start, cells[-1].end)
-    return Answer(checked[0][0], confidence, checked[0][1].start, checked[0][1].end)
+    return Answer(values.pop(), confidence, checked[0].start, checked[0].end)
 
 
 def _unlabelled(cell: CheckboxLabel) -> bool:
