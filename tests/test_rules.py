@@ -11,7 +11,7 @@ from extraction.models import Evidence, FieldValue
 from rules.evaluator import age_on, evaluate, recommend
 from rules.policy import DEFAULT_POLICY_PATH, load_policy
 
-GUIDELINE = Path("/work/shared/policy/aucatzyl-medical-necessity-guideline.md")
+GUIDELINE = Path(__file__).resolve().parent.parent / "rules" / "policies" / "guidelines" / "aucatzyl-medical-necessity-guideline.md"
 
 
 @pytest.fixture(scope="module")
