@@ -20,6 +20,7 @@ from extraction.fields_support import Mention, Packet, absent, combine, field_fr
 from extraction.models import FieldValue
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
+_CAR_WORDS = re.compile(r"CAR|chimeric", re.IGNORECASE)
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
 _INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?"
                             r"(patient|member|pt)\b", re.IGNORECASE)
@@ -29,7 +30,8 @@ _RELATIVE_SUBJECT = re.compile(
     r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b[^.;]{0,40}\b(received|was treated with"
     r"|was given|got|underwent|had)\b[^.;]{0,30}$", re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
-_PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|received|tried|failed|ever|before)\b", re.IGNORECASE)
+_PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|hx|received|tried|failed|ever|before|"
+                         r"infusions|to date)\b", re.IGNORECASE)
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b")
@@ -86,6 +88,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
     if mention.family or mention.section == "family_history" or _RELATIVE_SUBJECT.search(clause_before):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
+    if generic and _ORGANIZATION.match(packet.text.text, mention.end):
+        return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "part of a department's name")
+    if mention.negated and "?" not in unit and not _INTERROGATIVE.match(unit):
+        return _negated(packet, mention, end, cues, placed)
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
             or form_answers.yes_no_answer(packet.text, mention.end) is not None
             or form_answers.is_question(packet.text, mention.end)):
@@ -98,23 +104,22 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     choice = packet.text.checkbox_for(mention.start, mention.end)
     if choice is not None and choice.label:
         above = packet.text.text[packet.text.line_bounds(max(0, choice.line_start - 200))[0]:choice.start]
-        if choice.checkbox.checked and _PRIOR_LIST.search(above[-200:]) and not requested:
+        if choice.checkbox.checked and _PRIOR_LIST.search(above[-200:]) and not requested and (
+                not generic or _CAR_WORDS.search(packet.text.text[mention.start:mention.end])):
             return placed(Placement.RECEIVED, 0.85, "ticked in the form's list of prior therapies")
         return placed(Placement.FORM_CHOICE, 1.0, "a choice in a form's product list")
     if _cue_pattern(cues.unknown).search(unit):
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated:
-        after = packet.text.text[mention.end:end]
-        if _cue_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
-            return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
-        return placed(Placement.NEGATED, 0.9, "negated")
+        return _negated(packet, mention, end, cues, placed)
     following = packet.text.text[start:packet.unit_around(packet.unit_around(end)[1] + 1)[1] + 1]
     if _cue_pattern(cues.collected).search(unit) and _cue_pattern(cues.not_infused).search(following):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
     administered = _cue_pattern(cues.administered).search(clause)
-    dated = _dated_entry(packet, mention.start) and (not generic or mention.section in HISTORY_SECTIONS)
-    if generic and _ORGANIZATION.match(packet.text.text, mention.end):
-        return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "part of a department's name")
+    # "Cellular therapy" alone names a department as often as a treatment: a date beside it is no history.
+    car_words = _CAR_WORDS.search(packet.text.text[mention.start:mention.end])
+    dated = _dated_entry(packet, mention.start) and (not generic or (mention.section in HISTORY_SECTIONS
+                                                                    and car_words is not None))
     if mention.hypothetical and not (administered and not requested
                                      and _just_before(administered, clause, mention.start - start - clause_start)):
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 0.8, "planned, requested or considered")
@@ -128,6 +133,13 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if dated or (not generic and mention.historical):
         return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
     return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
+
+
+def _negated(packet: Packet, mention: Mention, unit_end: int, cues, placed) -> PlacedMention:
+    after = packet.text.text[mention.end:unit_end]
+    if _cue_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
+        return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
+    return placed(Placement.NEGATED, 0.9, "negated")
 
 
 def _PRODUCTS_NAMED(packet: Packet, start: int, end: int) -> set[str]:

@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("directories", type=Path, nargs="+", metavar="DIR",
                         help="a corpus part: truth.jsonl and the files, or *.packet sources")
     parser.add_argument("--split", default=None,
-                        help="which split of a truth.jsonl (default: eval; sources: all their packets)")
+                        help="which split of a truth.jsonl (default: eval); source folders use all packets")
     parser.add_argument("--render-dir", type=Path, default=Path("data/corpus-render"),
                         help="where packet sources are rendered (default: data/corpus-render)")
     parser.add_argument("--ablate-ner", action="store_true", help="also run rules only, side by side")
@@ -93,7 +93,7 @@ def load_part(directory: Path, split: str | None, render_dir: Path) -> tuple[Pat
     if not (directory / "truth.jsonl").exists() and any(directory.rglob("*.packet")):
         from synthetic.source_packets import render_folder_cached
         folder = render_folder_cached(directory, render_dir)
-        split = split or None
+        split = None  # a source folder is one part: all of its packets
     else:
         folder, split = directory, split or "eval"
     rows = [json.loads(line) for line in (folder / "truth.jsonl").read_text(encoding="utf-8").splitlines()
