@@ -74,6 +74,7 @@ _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+s
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
 UNSPECIFIED_LINEAGE = "ALL, lineage unspecified"
 ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
+_LINEAGE_WORD = re.compile(r"(\b[BT]\b|\b[BT]-|\bpre|\bpro|precursor|lineage)", re.IGNORECASE)
 _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
 _INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
@@ -115,6 +116,9 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
             normalized = _closest_term(ent.text, ent.label_, terminology)
             if normalized is None:
                 continue
+            if normalized in ALL_LINEAGES and not _LINEAGE_WORD.search(ent.text):
+                # A near spelling ("lymphoblastic leukemia") names no lineage, whatever it is closest to.
+                normalized = UNSPECIFIED_LINEAGE
         mentions.append(Mention(
             start=ent.start_char, end=ent.end_char, label=ent.label_, normalized=normalized,
             source=ent._.source, negated="NEGATED_EXISTENCE" in categories,
@@ -244,7 +248,9 @@ def _indication_or_question(packet: Packet, mention) -> bool:
     question ("Diagnosis of B-cell precursor ALL?") says nothing yet about this patient."""
     start, end = packet.unit_around(mention.start)
     unit = packet.text.text[start:end]
-    return bool(_INDICATION.search(unit)) or "?" in unit[mention.end - start:]
+    # "- Tecartus (brexucabtagene autoleucel) - mantle cell lymphoma; adults with B-cell ALL": a product list.
+    listed = any(m.label == "CAR_T_PRODUCT" and start <= m.start <= start + 4 for m in packet.mentions)
+    return bool(_INDICATION.search(unit)) or "?" in unit[mention.end - start:] or listed
 
 
 def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str | None]:
