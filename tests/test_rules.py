@@ -247,3 +247,19 @@ on_fields = ["request_date"]
     assert decision.policy_id == "other-1"
     decision = evaluate(other, eligible(diagnosis="DLBCL", birth_date="2005-01-03", request_date="2026-01-02"))
     assert decision.recommendation == "does_not_meet_criteria"
+
+
+def test_no_prior_car_t_is_met_only_above_the_policys_confidence_floor(policy):
+    floor = next(c for c in policy.criteria if c.id == "no_prior_car_t").met_min_confidence
+    assert floor is not None
+    sure, doubtful = eligible(), eligible()
+    doubtful["prior_car_t"] = fv("prior_car_t", False, confidence=floor - 0.1)
+    assert status(evaluate(policy, sure), "no_prior_car_t") == "met"
+    decision = evaluate(policy, doubtful)
+    assert status(decision, "no_prior_car_t") == "insufficient_evidence"
+    assert decision.recommendation == "needs_more_information"
+
+
+def test_an_all_whose_lineage_is_unstated_is_insufficient_evidence(policy):
+    decision = evaluate(policy, eligible(diagnosis="ALL, lineage unspecified"))
+    assert status(decision, "diagnosis_b_all") == "insufficient_evidence"
