@@ -265,7 +265,7 @@ def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str
 
 def _setting_and_attestations(packet: Packet) -> list[FieldValue]:
     setting = _setting_field(packet)
-    votes = statement_votes(packet.text, packet.terminology.statement_concepts, packet.is_reference)
+    votes = statement_votes(packet.text, packet.terminology.statement_concepts, packet.is_reference, packet.units)
     votes += _phrase_votes(packet, votes)
     attestations = [_attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", votes, packet),
                     _attestation_field("safety_monitoring_attested", "safety_monitoring", votes, packet)]

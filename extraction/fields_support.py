@@ -75,15 +75,21 @@ class Packet:
                         and region.header_page == self.text.page_at(offset))
         return False
 
-    def unit_around(self, offset: int) -> tuple[int, int]:
-        """The statement unit (sentence, form item, table row) holding `offset`."""
+    @property
+    def units(self) -> list[tuple[int, int]]:
+        """Statement units (sentence, form item, table row), cut once per packet."""
         if self._units is None:
             from extraction.statements import statement_units
             self._units = statement_units(self.text)
             self._unit_starts = [start for start, _ in self._units]
+        return self._units
+
+    def unit_around(self, offset: int) -> tuple[int, int]:
+        """The statement unit holding `offset`."""
+        units = self.units
         index = bisect.bisect_right(self._unit_starts, offset) - 1
-        if index >= 0 and self._units[index][0] <= offset < self._units[index][1]:
-            return self._units[index]
+        if index >= 0 and units[index][0] <= offset < units[index][1]:
+            return units[index]
         return offset, offset
 
     def about_patient(self, label: str) -> list[Mention]:

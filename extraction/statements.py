@@ -96,10 +96,10 @@ def concept_keyword(unit: str, concept: StatementConcept) -> int | None:
     return found
 
 
-def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...],
-                    is_reference) -> list[StatementVote]:
+def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...], is_reference,
+                    units: list[tuple[int, int]] | None = None) -> list[StatementVote]:
     votes = []
-    for start, end in statement_units(text):
+    for start, end in statement_units(text) if units is None else units:
         if is_reference(start):
             continue
         unit = text.text[start:end]
