@@ -55,8 +55,6 @@ _REQUEST_LABEL = re.compile(rf"((date{_GAP}of{_GAP})?request({_GAP}date)?|date{_
                             rf"|order|letter){_GAP}date|date{_GAP}of{_GAP}(order|letter)|^\s*date)[\W_]*$", re.IGNORECASE)
 # A signature line: "Lucia Benedetti, MD   08/25/2026".
 _SIGNATURE_LINE = re.compile(r"\b(M\.?D|D\.?O|NP|APRN|PA-?C|FNP(-?C)?|PharmD|MBBS)\b\.?[^\d\n]{0,30}$")
-# The sending machine's stamp or a cover's queue time: the day the request went out.
-_FAX_LABEL = re.compile(rf"(date/time{_GAP}queued|queued|time{_GAP}sent|^\s*(from|to)?\b.{{0,3}})[\W_]*$", re.IGNORECASE)
 _SENT_LABEL = re.compile(rf"(fax{_GAP}date|date{_GAP}sent|transmission{_GAP}date|dated|sent|signed{_GAP}on|date{_GAP}signed|/s/.{{0,60}}\bdate)[\W_]*$",
                          re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"

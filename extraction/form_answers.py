@@ -159,7 +159,7 @@ def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | N
         words = [w for w in packet.words_in(line_start, line_end) if w.page == page]
         heads = []
         for span in words:
-            word = re.sub(r"[^a-z/]", "", span.word.text.lower())
+            word = answer_word(span.word.text).lower()
             value = True if word == "yes" else False if word == "no" else None if word in ("na", "n/a") else "-"
             if value != "-":
                 heads.append(((span.word.bbox.x0 + span.word.bbox.x1) / 2, value))

@@ -210,10 +210,6 @@ def checkbox_from_fill(box_px: tuple[int, int, int, int], fill_ratio: float, dpi
 
 # Answers a form lets you circle; only these are looked at, so a ring is never sought around prose.
 ANSWER_WORDS = {"yes", "no", "n/a", "na", "unknown", "unk"}
-_RING_SIDES = 0.5  # share of the word's width with ink just above it and just below it
-_RING_ENDS = 0.3  # share of the word's height with ink just left of it and just right of it
-
-
 def answer_word(text: str) -> str:
     """The word without the specks and ring remnants OCR glues to it ('"Yes.' -> 'Yes')."""
     return re.sub(r"[^A-Za-z/]", "", text)
@@ -221,29 +217,6 @@ def answer_word(text: str) -> str:
 
 def is_answer_word(text: str) -> bool:
     return answer_word(text).lower() in ANSWER_WORDS
-
-
-def ink(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("L")) < 128
-
-
-def ring_around(ink: np.ndarray, box: tuple[float, float, float, float]) -> bool:
-    """A hand-drawn ring around the box (pixels x0, y0, x1, y1) on the page's `ink` mask: ink close
-    above and below along most of its width, and close to its left and right."""
-    x0, y0, x1, y1 = (int(round(v)) for v in box)
-    height = max(y1 - y0, 4)
-    near, far = max(1, int(0.08 * height)), int(0.75 * height)
-    rows, cols = ink.shape
-
-    def share(strip: np.ndarray, axis: int) -> float:
-        return float(strip.any(axis=axis).mean()) if strip.size else 0.0
-
-    top = ink[max(0, y0 - far):max(0, y0 - near), x0:x1]
-    bottom = ink[min(rows, y1 + near):min(rows, y1 + far), x0:x1]
-    left = ink[y0:y1, max(0, x0 - int(1.2 * height)):max(0, x0 - near)]
-    right = ink[y0:y1, min(cols, x1 + near):min(cols, x1 + int(1.2 * height))]
-    return (share(top, 0) >= _RING_SIDES and share(bottom, 0) >= _RING_SIDES
-            and share(left, 1) >= _RING_ENDS and share(right, 1) >= _RING_ENDS)
 
 
 # A circle drawn round a printed answer: a closed, thin loop about a line of type tall.

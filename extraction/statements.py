@@ -79,7 +79,9 @@ def _sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=64)
-def _group_pattern(words: tuple[str, ...]) -> re.Pattern:
+def words_pattern(words: tuple[str, ...]) -> re.Pattern:
+    """Any of `words` as whole words, case-insensitive; a trailing * matches any ending and a
+    space any run of spaces or hyphens (terminology word lists are written this way)."""
     parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
     spaced = [p.replace(r"\ ", r"[\s\-]+") for p in parts]
     return re.compile(r"(?<![\w-])(" + "|".join(spaced) + r")(?![\w])", re.IGNORECASE)
@@ -89,7 +91,7 @@ def concept_keyword(unit: str, concept: StatementConcept) -> int | None:
     """Offset in `unit` of the last group's first word when every group matches, else None."""
     found = None
     for group in concept.groups:
-        match = _group_pattern(group).search(unit)
+        match = words_pattern(group).search(unit)
         if match is None:
             return None
         found = match.start()

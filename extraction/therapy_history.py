@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 
 from extraction import form_answers
 from extraction.dates import find_dates
 from extraction.fields_support import Mention, Packet, absent, combine, field_from, reliability
 from extraction.models import FieldValue
+from extraction.statements import words_pattern
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 _CAR_WORDS = re.compile(r"CAR|chimeric", re.IGNORECASE)
@@ -64,12 +64,6 @@ class PlacedMention:
     reasons: tuple[str, ...]
 
 
-@lru_cache(maxsize=16)
-def _cue_pattern(words: tuple[str, ...]) -> re.Pattern:
-    parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
-    return re.compile(r"(?<![\w])(" + "|".join(p.replace(r"\ ", r"\s+") for p in parts) + r")(?![\w])", re.IGNORECASE)
-
-
 def place(packet: Packet, mention: Mention) -> PlacedMention:
     cues = packet.terminology.therapy_cues
     start, end = packet.unit_around(mention.start)
@@ -108,14 +102,14 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
                 not generic or _CAR_WORDS.search(packet.text.text[mention.start:mention.end])):
             return placed(Placement.RECEIVED, 0.85, "ticked in the form's list of prior therapies")
         return placed(Placement.FORM_CHOICE, 1.0, "a choice in a form's product list")
-    if _cue_pattern(cues.unknown).search(unit):
+    if words_pattern(cues.unknown).search(unit):
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated:
         return _negated(packet, mention, end, cues, placed)
     following = packet.text.text[start:packet.unit_around(packet.unit_around(end)[1] + 1)[1] + 1]
-    if _cue_pattern(cues.collected).search(unit) and _cue_pattern(cues.not_infused).search(following):
+    if words_pattern(cues.collected).search(unit) and words_pattern(cues.not_infused).search(following):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
-    administered = _cue_pattern(cues.administered).search(clause)
+    administered = words_pattern(cues.administered).search(clause)
     # "Cellular therapy" alone names a department as often as a treatment: a date beside it is no history.
     car_words = _CAR_WORDS.search(packet.text.text[mention.start:mention.end])
     dated = _dated_entry(packet, mention.start) and (not generic or (mention.section in HISTORY_SECTIONS
@@ -127,7 +121,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
-    implied = _cue_pattern(cues.implied).search(clause)
+    implied = words_pattern(cues.implied).search(clause)
     if implied and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
     if dated or (not generic and mention.historical):
@@ -137,7 +131,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
 
 def _negated(packet: Packet, mention: Mention, unit_end: int, cues, placed) -> PlacedMention:
     after = packet.text.text[mention.end:unit_end]
-    if _cue_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
+    if words_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
         return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
     return placed(Placement.NEGATED, 0.9, "negated")
 
