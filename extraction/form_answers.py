@@ -40,6 +40,9 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
     """The Yes/No answer given on the line of `after`, to the right of it (or, for a question
     ending its line, on the line under it); None if not a question."""
     line_start, line_end = packet.line_bounds(after)
+    before_words = _words_before_boxes(packet, after)
+    if before_words is not None:
+        return before_words
     boxes = [c for c in packet.checkboxes_on_line(after) if c.start >= after - 1 and _yes_no(c) is not None]
     if boxes:
         return _from_checkboxes(packet, boxes)
@@ -171,6 +174,32 @@ def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | N
 def _nearest_head(heads: list[tuple[float, bool | None]], cell: CheckboxLabel) -> bool | None:
     centre = (cell.checkbox.bbox.x0 + cell.checkbox.bbox.x1) / 2
     return min(heads, key=lambda head: abs(head[0] - centre))[1]
+
+
+_LAST_WORD = re.compile(r"(yes|no|n/?a)\W*$", re.IGNORECASE)
+
+
+def _words_before_boxes(packet: PacketText, after: int) -> Answer | None:
+    """"Yes [ ]  No [x]": each box stands after its word, the last box has nothing to its right.
+    Read left to right the labels would be shifted by one box, so each box takes the word before it."""
+    boxes = sorted((c for c in packet.checkboxes_on_line(after) if c.start >= after - 1),
+                   key=lambda c: c.checkbox.bbox.x0)
+    if len(boxes) < 2 or re.search(r"[A-Za-z]{2,}", boxes[-1].label):
+        return None
+    values, previous = [], after
+    for box in boxes:
+        # A box's own label starts right after it; the text before it ends where that label starts.
+        word = _LAST_WORD.search(packet.text[previous:box.start])
+        if word is None:
+            return None
+        values.append(word.group(1).lower())
+        previous = box.start
+    checked = [v for box, v in zip(boxes, values) if box.checkbox.checked]
+    confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * min(b.checkbox.confidence for b in boxes))
+    if len(checked) != 1 or checked[0] not in ("yes", "no"):
+        return Answer(None, confidence, boxes[0].start, boxes[-1].end)
+    chosen = next(b for b, v in zip(boxes, values) if b.checkbox.checked)
+    return Answer(checked[0] == "yes", confidence, chosen.start, chosen.end)
 
 
 def checked_labels(packet: PacketText) -> list[CheckboxLabel]:

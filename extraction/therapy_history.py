@@ -35,6 +35,14 @@ _PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|hx|received
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b")
+# "This would be her first CAR-T therapy": a first one means none before.
+_FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
+                            r"first\s+(\w+\s+){0,2}$", re.IGNORECASE)
+# A negator right before an administration cue: "was never treated with", "has not been given".
+_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b(\s+(been|yet|ever|previously|already))*\s*$", re.IGNORECASE)
+_FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*)\b",
+                     re.IGNORECASE)
+_NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
 STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / only implied
 UNPLACED_CONFIDENCE = 0.5
 UNPLACED_DOUBT = 0.6  # a "no" that a product named without context leaves open
@@ -84,6 +92,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     if generic and _ORGANIZATION.match(packet.text.text, mention.end):
         return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "part of a department's name")
+    if words_pattern(cues.unknown).search(clause):
+        # "We cannot tell whether this was a CAR T-cell product": not knowing is no negation.
+        return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated and "?" not in unit and not _INTERROGATIVE.match(unit):
         return _negated(packet, mention, end, cues, placed)
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
@@ -110,6 +121,11 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if words_pattern(cues.collected).search(unit) and words_pattern(cues.not_infused).search(following):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
     administered = words_pattern(cues.administered).search(clause)
+    at = mention.start - start - clause_start
+    if _administration_denied(clause, at, mention.end - mention.start, cues):
+        return placed(Placement.NEGATED, 0.85, "its administration is denied")
+    if _FIRST_OF_KIND.search(clause_before):
+        return placed(Placement.NEGATED, 0.8, "the requested treatment would be the first of its kind")
     # "Cellular therapy" alone names a department as often as a treatment: a date beside it is no history.
     car_words = _CAR_WORDS.search(packet.text.text[mention.start:mention.end])
     dated = _dated_entry(packet, mention.start) and (not generic or (mention.section in HISTORY_SECTIONS
@@ -121,7 +137,8 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
-    implied = words_pattern(cues.implied).search(clause)
+    # "allo-HCT to be revisited after CAR-T response": an outcome still to come implies nothing given.
+    implied = None if _FUTURE.search(clause) else words_pattern(cues.implied).search(clause)
     if implied and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
     if dated or (not generic and mention.historical):
@@ -140,6 +157,19 @@ def _PRODUCTS_NAMED(packet: Packet, start: int, end: int) -> set[str]:
     generic = packet.terminology.generic_car_t.label
     return {m.normalized for m in packet.mentions
             if m.label == "CAR_T_PRODUCT" and start <= m.start < end and m.normalized != generic}
+
+
+def _administration_denied(clause: str, at: int, length: int, cues) -> bool:
+    """A negated administration cue right before the mention ("was never treated with CAR-T") or
+    right after it ("CAR-T cell therapy: not previously received")."""
+    administered = words_pattern(cues.administered)
+    before = [m for m in administered.finditer(clause[:at]) if _just_before(m, clause, at)]
+    if before and _NEGATOR_BEFORE.search(clause[:before[-1].start()][-40:]):
+        return True
+    tail = clause[at + length:at + length + 45]
+    after = administered.search(tail)
+    return after is not None and not re.search(r"[,;]", tail[:after.start()]) and bool(
+        _NEGATOR.search(tail[:after.start()]))
 
 
 def _just_before(cue: re.Match, clause: str, at: int) -> bool:
