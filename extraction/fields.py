@@ -133,10 +133,11 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
 
 def _closest_term(text: str, label: str, terminology) -> str | None:
     """Normalizes a model-found spelling the rules missed ("tisagenleceucel") to its closest term."""
-    sets = terminology.products + (terminology.generic_car_t,) if label == "CAR_T_PRODUCT" else terminology.diagnoses
+    sets = (terminology.products + (terminology.generic_car_t, terminology.unspecified_cell_therapy)) if label == "CAR_T_PRODUCT" else terminology.diagnoses
     by_term = {term.lower(): s.label for s in sets for term in s.terms}
-    close = difflib.get_close_matches(text.lower(), list(by_term), n=1, cutoff=0.8)
-    return by_term[close[0]] if close else None
+    close = difflib.get_close_matches(text.lower(), list(by_term), n=3, cutoff=0.8)
+    # Similar-looking names ("abecabtagene": obe- or axi-?) go to the fewest edits, not the best ratio.
+    return by_term[min(close, key=lambda term: edit_distance(text.lower(), term, 6))] if close else None
 
 
 def _first_found(*candidates: FieldValue) -> FieldValue:

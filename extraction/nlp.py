@@ -101,7 +101,7 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
 def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
     rules = []
     for label, term_sets in (("DIAGNOSIS", terminology.diagnoses), ("CAR_T_PRODUCT", terminology.products),
-                             ("CAR_T_PRODUCT", (terminology.generic_car_t,)), ("SETTING", terminology.settings)):
+                             ("CAR_T_PRODUCT", (terminology.generic_car_t, terminology.unspecified_cell_therapy)), ("SETTING", terminology.settings)):
         for term_set in term_sets:
             rules.extend(TargetRule(literal=spelling, category=label, attributes={"normalized": term_set.label})
                          for term in term_set.terms for spelling in ocr_spellings(term))

@@ -22,7 +22,7 @@ MAX_UNIT = 400  # characters: a statement longer than this is a paragraph, cut a
 SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form row, a statement's last line)
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
-_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]|\s)\s*|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
+_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
                          r"|[A-Z]{1,2}\d{1,2}[a-z]?[.):]\s)")
 # A line ending this way leaves its sentence open: the next line continues it even after a box row.
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",
@@ -61,7 +61,10 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
         line_start, line_end = offset, offset + len(line)
         offset = line_end + 1
         stripped = line.strip()
-        breaks = (not stripped or stripped == "\f" or start is None or _LINE_ENDS_SENTENCE.search(previous_line)
+        # OCR often leaves a stray ":" or ";" at a line's end: a lower-case next line still continues it.
+        ends_sentence = _LINE_ENDS_SENTENCE.search(previous_line) and not (
+            previous_line.rstrip()[-1:] in ":;" and stripped[:1].islower())
+        breaks = (not stripped or stripped == "\f" or start is None or ends_sentence
                   or len(previous_line.strip()) < SHORT_LINE
                   or _ITEM_START.match(line) or line_start in box_starts
                   or (previous_start in box_rows and not stripped[:1].islower() and not _OPEN_END.search(previous_line)) or line_end - start > MAX_UNIT)

@@ -77,9 +77,14 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     start, end = packet.unit_around(mention.start)
     unit = packet.text.text[start:end]
     requested = mention.normalized == packet.terminology.requested_product
-    generic = mention.normalized == packet.terminology.generic_car_t.label
+    kind_unknown = mention.normalized == packet.terminology.unspecified_cell_therapy.label
+    generic = kind_unknown or mention.normalized == packet.terminology.generic_car_t.label
 
     def placed(placement: Placement, strength: float, *reasons: str) -> PlacedMention:
+        if placement is Placement.RECEIVED and kind_unknown:
+            # "she received immune cells on a trial": given, but nothing says it was a CAR-T.
+            return PlacedMention(mention, Placement.UNKNOWN, min(strength, 0.8),
+                                 reasons + ("a cell therapy whose kind is not stated",))
         return PlacedMention(mention, placement, strength, reasons)
 
     clause_start, clause = _clause(unit, mention.start - start)
@@ -154,9 +159,14 @@ def _negated(packet: Packet, mention: Mention, unit_end: int, cues, placed) -> P
 
 
 def _PRODUCTS_NAMED(packet: Packet, start: int, end: int) -> set[str]:
-    generic = packet.terminology.generic_car_t.label
+    generic = _unnamed(packet)
     return {m.normalized for m in packet.mentions
-            if m.label == "CAR_T_PRODUCT" and start <= m.start < end and m.normalized != generic}
+            if m.label == "CAR_T_PRODUCT" and start <= m.start < end and m.normalized not in generic}
+
+
+def _unnamed(packet: Packet) -> set[str]:
+    """Labels of mentions that name no product ("CAR-T", "cellular therapy")."""
+    return {packet.terminology.generic_car_t.label, packet.terminology.unspecified_cell_therapy.label}
 
 
 def _administration_denied(clause: str, at: int, length: int, cues) -> bool:
@@ -197,23 +207,23 @@ def _dated_entry(packet: Packet, offset: int) -> bool:
 def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     placed = [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT"]
     text = packet.text
-    unspecified = packet.terminology.generic_car_t.label
+    unnamed = _unnamed(packet)
 
     def weight(p: PlacedMention) -> float:
         return reliability(text, p.mention.start, p.mention.end, p.strength)
 
     received = [p for p in placed if p.placement is Placement.RECEIVED]
     # A named product stated as given stands against any "no"; an unnamed "CAR-T" only against silence.
-    strong = [p for p in received if p.strength >= STRONG and p.mention.normalized != unspecified]
+    strong = [p for p in received if p.strength >= STRONG and p.mention.normalized not in unnamed]
     negated = [p for p in placed if p.placement is Placement.NEGATED]
     unknown = [p for p in placed if p.placement is Placement.UNKNOWN]
     unplaced = [p for p in placed if p.placement is Placement.UNPLACED and p.mention.normalized
-                not in (unspecified, packet.terminology.requested_product)]
+                not in unnamed | {packet.terminology.requested_product}]
     form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION])
     form_yes = [a for a in form if a.value is True]
     form_no = [a for a in form if a.value is False]
 
-    products = sorted({p.mention.normalized for p in received if p.mention.normalized != unspecified})
+    products = sorted({p.mention.normalized for p in received if p.mention.normalized not in unnamed})
     product_spans = [(p.mention.start, p.mention.end, weight(p)) for p in received]
     products_field = (field_from("prior_car_t_products", products, product_spans, text)
                       if received else absent("prior_car_t_products", []))
@@ -239,7 +249,7 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         # Only weak or unknown evidence against a "no": a reviewer must read it.
         why = spans(received + unknown) + spans(negated) + answer_spans(form_no)
         field = field_from("prior_car_t", None, why, text, UNKNOWN_CONFIDENCE)
-        named = sorted({p.mention.normalized for p in received if p.mention.normalized != unspecified})
+        named = sorted({p.mention.normalized for p in received if p.mention.normalized not in unnamed})
         field.note = ("the packet does not establish whether the patient received CAR-T" if unknown else
                       f"a past CAR-T{' (' + ', '.join(named) + ')' if named else ''} is implied but not stated "
                       "outright, against a stated 'no'")

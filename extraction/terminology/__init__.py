@@ -58,6 +58,7 @@ class Terminology:
     icd10: dict[str, str]
     products: tuple[TermSet, ...]
     generic_car_t: TermSet
+    unspecified_cell_therapy: TermSet
     requested_product: str
     hcpcs: dict[str, str]
     member_id_formats: tuple[str, ...]
@@ -75,7 +76,8 @@ class Terminology:
 def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     directory = Path(directory)
     diagnoses = _read(directory / "diagnoses.toml", {"diagnosis", "icd10"})
-    products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions"})
+    products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions",
+                                                            "unspecified_cell_therapy"})
     codes = _read(directory / "codes.toml", {"hcpcs", "member_id_formats"})
     statements = _read(directory / "statements.toml", {"setting", "attestation", "concept"})
     sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
@@ -97,6 +99,8 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
         icd10=_codes(diagnoses, "icd10"),
         products=product_sets,
         generic_car_t=_term_set(_table(products, "generic_mentions"), "label", "terms", "generic_mentions"),
+        unspecified_cell_therapy=_term_set(_table(products, "unspecified_cell_therapy"), "label", "terms",
+                                           "unspecified_cell_therapy"),
         requested_product=requested,
         hcpcs=_codes(codes, "hcpcs"),
         member_id_formats=tuple(_strings(codes, "member_id_formats", "codes.toml")),
