@@ -27,7 +27,8 @@ _ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-hA-H][.)
 # A line ending this way leaves its sentence open: the next line continues it even after a box row.
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",
                        re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z(])")
+# "...relapse. She", "...B-ALL. She", "...CD19+. Was"; not an initial ("J. Smith", "M.D. Smith").
+_SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(])")
 _LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
 # Said of the assertion itself, a few words before its key word: it is not being made.
 _NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
@@ -69,15 +70,23 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
                   or _ITEM_START.match(line) or line_start in box_starts
                   or (previous_start in box_rows and not stripped[:1].islower() and not _OPEN_END.search(previous_line)) or line_end - start > MAX_UNIT)
         if breaks and start is not None:
-            units.extend(_sentences(text.text, start, previous_end))
+            units.extend(_cut(text.text, start, previous_end, box_rows))
             start = None
         if stripped and stripped != "\f":
             start = line_start if start is None else start
             previous_end = line_end
         previous_line, previous_start = line, line_start
     if start is not None:
-        units.extend(_sentences(text.text, start, previous_end))
+        units.extend(_cut(text.text, start, previous_end, box_rows))
     return units
+
+
+def _cut(body: str, start: int, end: int, box_rows: set[int]) -> list[tuple[int, int]]:
+    """A numbered form item with its boxes on its first line is one statement, whatever full stops
+    OCR put inside it ("able to meet. [x] [ ] the post-infusion ..."); other text is cut at sentences."""
+    if start in box_rows and _ITEM_START.match(body[start:end]):
+        return [(start, end)]
+    return _sentences(body, start, end)
 
 
 def _sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -112,6 +121,8 @@ def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...], is
         if is_reference(start):
             continue
         unit = text.text[start:end]
+        if interleaved(unit):
+            continue
         for concept in concepts:
             keyword = concept_keyword(unit, concept)
             if keyword is None:
@@ -120,6 +131,14 @@ def statement_votes(text: PacketText, concepts: tuple[StatementConcept, ...], is
             if vote is not None:
                 votes.append(vote)
     return votes
+
+
+def interleaved(unit: str) -> bool:
+    """Columns OCR read across ("Will Has Is If not not the the the inpatient: inpatient:"): the same
+    word twice in a row, again and again, which no sentence does. Such a unit asserts nothing."""
+    words = re.findall(r"[a-z]+:?", unit.lower())
+    repeats = sum(a == b for a, b in zip(words, words[1:]))
+    return repeats >= 3 and repeats >= 0.05 * len(words)
 
 
 def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: int) -> StatementVote | None:
