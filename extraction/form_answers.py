@@ -123,9 +123,18 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     """A box printed after a statement ("... is appropriate.  [x]"), or Yes/No column cells after
     a question whose column heads ("Yes  No") stand on a line above, on the unit's last line."""
     last_line_start, _ = packet.line_bounds(max(start, end - 1))
-    cells = sorted((c for c in packet.checkbox_labels
-                    if _unlabelled(c) and c.line_start == last_line_start and start <= c.start <= end + 1),
-                   key=lambda c: c.checkbox.bbox.x0)
+    first_line_start, _ = packet.line_bounds(start)
+    cells = []
+    # The cells stand on the statement's last line, or, in a question that wraps, on its first.
+    for line_start in dict.fromkeys((last_line_start, first_line_start)):
+        words_first = _words_before_boxes(packet, max(start, line_start))
+        if words_first is not None:
+            return words_first
+        cells = sorted((c for c in packet.checkbox_labels
+                        if _unlabelled(c) and c.line_start == line_start and start <= c.start <= end + 1),
+                       key=lambda c: c.checkbox.bbox.x0)
+        if cells:
+            break
     if not cells:
         return None
     confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * min(c.checkbox.confidence for c in cells))
@@ -145,7 +154,7 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
 
 def _unlabelled(cell: CheckboxLabel) -> bool:
     """No label, or only what OCR made of the box's own ink ("O°", "oO", "Bl")."""
-    return not re.search(r"[A-Za-z]{3,}", cell.label)
+    return not re.search(r"[A-Za-z]{3,}", cell.label) and _yes_no(cell) is None
 
 
 _HEAD_REACH = 12  # lines above a row where its table's column heads may stand
