@@ -28,6 +28,8 @@ _ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-hA-H][.)
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",
                        re.IGNORECASE)
 # "...relapse. She", "...B-ALL. She", "...CD19+. Was"; not an initial ("J. Smith", "M.D. Smith").
+_QUESTION = re.compile(r"\?|^\W*(\w{1,3}[.)]\s*)?(has|have|is|are|was|were|did|does|do|will|can|should)\s+(the|this|our)\s",
+                       re.IGNORECASE)
 _SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(])")
 _LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
 # Said of the assertion itself, a few words before its key word: it is not being made.
@@ -149,6 +151,8 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")
+    if _QUESTION.search(text.text[start:end]):
+        return None  # a form question whose answer could not be read asserts nothing
     before = text.text[start:keyword]
     clause = re.split(r"[;:]|\s-\s|\bbut\b", before)[-1]
     if _NEGATION.search(before) or _DEFERRED.search(clause):
