@@ -122,7 +122,12 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated:
         return _negated(packet, mention, end, cues, placed)
-    following = packet.text.text[start:packet.unit_around(packet.unit_around(end)[1] + 1)[1] + 1]
+    # The collection's fate is often told a sentence or two around it (a memo's title, its last line).
+    before_start = packet.unit_around(max(0, start - 2))[0]
+    after_end = end
+    for _ in range(3):
+        after_end = packet.unit_around(min(len(packet.text.text) - 1, after_end + 1))[1]
+    following = packet.text.text[before_start:after_end + 1]
     if words_pattern(cues.collected).search(unit) and words_pattern(cues.not_infused).search(following):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
     administered = words_pattern(cues.administered).search(clause)
