@@ -91,8 +91,11 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
     if choices is not None:
         return choices
     tail = packet.text[after:line_end]
-    for pattern, reliability in ((_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY),
-                                 (_PLAIN, PLAIN_ANSWER_RELIABILITY)):
+    patterns = [(_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY)]
+    # "? Yes [ ] No [v]" with its boxes drawn: the printed "Yes" is a choice, not the answer.
+    if not any(c.start >= after - 1 for c in packet.checkboxes_on_line(after)):
+        patterns.append((_PLAIN, PLAIN_ANSWER_RELIABILITY))
+    for pattern, reliability in patterns:
         match = pattern.search(tail)
         if match:
             word = match.group("answer").lower()
@@ -143,7 +146,7 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     checked = [c for c in cells if c.checkbox.checked]
     if not checked:
         return Answer(None, confidence, cells[0].start, cells[-1].end)  # no column marked
-    heads = _column_heads(packet, start)
+    heads = _line_heads(packet, cells[0].line_start, cells[0].line_end) or _column_heads(packet, start)
     if heads is None:
         return None
     values = {_nearest_head(heads, c) for c in checked}
@@ -160,6 +163,27 @@ def _unlabelled(cell: CheckboxLabel) -> bool:
 _HEAD_REACH = 12  # lines above a row where its table's column heads may stand
 
 
+def _line_heads(packet: PacketText, line_start: int, line_end: int) -> list[tuple[float, bool | None]] | None:
+    """"Yes [ ]  No [x]" printed beside the cells on their own line: those words are the heads."""
+    heads = _heads(packet, line_start, line_end, packet.page_at(line_start), glued=True)
+    return heads if any(v is True for _, v in heads) and any(v is False for _, v in heads) else None
+
+
+def _heads(packet: PacketText, line_start: int, line_end: int, page: int,
+           glued: bool = False) -> list[tuple[float, bool | None]]:
+    """Yes / No (/ N/A) words and their x-centres; `glued` also takes a box's ink stuck to the word
+    ("Noly" for "No" and a tick)."""
+    heads = []
+    for span in (w for w in packet.words_in(line_start, line_end) if w.page == page):
+        word = answer_word(span.word.text).lower()
+        if glued:
+            word = re.sub(r"^(yes|no)[a-z]{1,2}$", r"\1", word)
+        value = True if word == "yes" else False if word == "no" else None if word in ("na", "n/a") else "-"
+        if value != "-":
+            heads.append(((span.word.bbox.x0 + span.word.bbox.x1) / 2, value))
+    return heads
+
+
 def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | None]] | None:
     """x-centres of the Yes / No (/ N/A) heads of the table holding `offset`, nearest line up."""
     page = packet.page_at(offset)
@@ -168,13 +192,7 @@ def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | N
         if line_start == 0:
             return None
         line_start, line_end = packet.line_bounds(line_start - 1)
-        words = [w for w in packet.words_in(line_start, line_end) if w.page == page]
-        heads = []
-        for span in words:
-            word = answer_word(span.word.text).lower()
-            value = True if word == "yes" else False if word == "no" else None if word in ("na", "n/a") else "-"
-            if value != "-":
-                heads.append(((span.word.bbox.x0 + span.word.bbox.x1) / 2, value))
+        heads = _heads(packet, line_start, line_end, page)
         if any(v is True for _, v in heads) and any(v is False for _, v in heads):
             return heads
     return None

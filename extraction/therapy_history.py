@@ -39,7 +39,8 @@ _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Ce
 _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
                             r"first\s+(\w+\s+){0,2}$", re.IGNORECASE)
 # A negator right before an administration cue: "was never treated with", "has not been given".
-_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b(\s+(been|yet|ever|previously|already))*\s*$", re.IGNORECASE)
+_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b(\s+(been|yet|ever|previously|already|\w))*\s*$",
+                             re.IGNORECASE)  # a one-letter word between: OCR's stray marks
 _FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*)\b",
                      re.IGNORECASE)
 _NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
