@@ -23,7 +23,7 @@ from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region,
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
-from extraction.statements import StatementVote, statement_vote, statement_votes
+from extraction.statements import StatementVote, concept_keyword, statement_vote, statement_votes
 from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
@@ -225,6 +225,13 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
             return [field_from("diagnosis", UNSPECIFIED_LINEAGE,
                                [(s, e, 0.5) for _, s, e in codes], packet.text), code_field]
         return [absent("diagnosis", None), code_field]
+    unsettled = _lineage_unsettled(packet)
+    if unsettled is not None and not any(m.section in _REPORT_SECTIONS for m in mentions
+                                         if m.normalized in ALL_LINEAGES and m.normalized != UNSPECIFIED_LINEAGE):
+        # "lineage to be confirmed" in the notes outweighs a form's tick for B-ALL (notes beat the form).
+        field = field_from("diagnosis", UNSPECIFIED_LINEAGE, [(unsettled[0], unsettled[1], 0.7)], packet.text)
+        field.note = "a note says the leukemia's lineage is not yet established"
+        return [field, code_field]
     specific = [m for m in mentions if m.normalized != UNSPECIFIED_LINEAGE] or mentions
     weights: dict[str, float] = {}
     for m in specific:
@@ -240,6 +247,19 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     field = field_from("diagnosis", best, [(m.start, m.end, confidence) for m in chosen[:3]], packet.text)
     field.confidence, field.note = round(confidence, 4), note
     return [field, code_field]
+
+
+_REPORT_SECTIONS = {"diagnosis"}
+
+
+def _lineage_unsettled(packet: Packet) -> tuple[int, int] | None:
+    """The first statement unit about this patient that says the lineage is still open."""
+    for start, end in packet.units:
+        if (not packet.is_reference(start) and packet.text.page_at(start) not in packet.foreign_pages
+                and concept_keyword(packet.text.text[start:end],
+                                                              packet.terminology.lineage_unsettled) is not None):
+            return start, end
+    return None
 
 
 def _indication_or_question(packet: Packet, mention) -> bool:

@@ -56,6 +56,7 @@ class TherapyHistoryCues:
 class Terminology:
     diagnoses: tuple[TermSet, ...]
     icd10: dict[str, str]
+    lineage_unsettled: StatementConcept
     products: tuple[TermSet, ...]
     generic_car_t: TermSet
     unspecified_cell_therapy: TermSet
@@ -75,7 +76,7 @@ class Terminology:
 
 def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     directory = Path(directory)
-    diagnoses = _read(directory / "diagnoses.toml", {"diagnosis", "icd10"})
+    diagnoses = _read(directory / "diagnoses.toml", {"diagnosis", "icd10", "lineage_unsettled"})
     products = _read(directory / "car_t_products.toml", {"requested_product", "product", "generic_mentions",
                                                             "unspecified_cell_therapy"})
     codes = _read(directory / "codes.toml", {"hcpcs", "member_id_formats"})
@@ -97,6 +98,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     return Terminology(
         diagnoses=tuple(_term_set(t, "label", "terms", "diagnosis") for t in _tables(diagnoses, "diagnosis")),
         icd10=_codes(diagnoses, "icd10"),
+        lineage_unsettled=_concept(_table(diagnoses, "lineage_unsettled")),
         products=product_sets,
         generic_car_t=_term_set(_table(products, "generic_mentions"), "label", "terms", "generic_mentions"),
         unspecified_cell_therapy=_term_set(_table(products, "unspecified_cell_therapy"), "label", "terms",
