@@ -62,6 +62,7 @@ class Placement(str, Enum):
     UNKNOWN = "unknown to the sender"
     QUESTION = "form question"
     FORM_CHOICE = "a form's product choice"
+    DISCUSSED = "discussed, not given"
     UNPLACED = "no context"
 
 
@@ -154,6 +155,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
     if dated or (not generic and mention.historical):
         return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
+    if not generic and _history_row(packet, mention, cues):
+        return placed(Placement.RECEIVED, WEAK, "a treatment-history row with a date and an outcome")
+    if words_pattern(cues.discussed).search(unit):
+        return placed(Placement.DISCUSSED, 0.8, "discussed (its label, trade-offs or place among the options)")
     return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
 
 
@@ -202,6 +207,16 @@ def _clause(unit: str, at: int) -> tuple[int, str]:
             return start, unit[start:match.start()]
         start = match.end()
     return start, unit[start:]
+
+
+_YEAR_OR_DATE = re.compile(r"\b(\d{1,2}/)?(\d{1,2}/)?(19|20)\d{2}\b|\b\d{1,2}/\d{2}\b")
+
+
+def _history_row(packet: Packet, mention: Mention, cues) -> bool:
+    """The product's own line carries a date (or year) and an outcome: a row of a treatment table."""
+    line_start, line_end = packet.text.line_bounds(mention.start)
+    line = packet.text.text[line_start:line_end]
+    return bool(_YEAR_OR_DATE.search(line)) and bool(words_pattern(cues.outcome).search(line))
 
 
 def _dated_entry(packet: Packet, offset: int) -> bool:
