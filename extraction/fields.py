@@ -65,6 +65,8 @@ _LABEL_REACH = 40  # characters between a label and its date
 _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
+# After "expedited": a question mark or a choice offered ("? [ ]", "(check if ...)", "Y / N").
+_OFFERED_CHOICE = re.compile(r"^[^.]{0,40}(\?|\(check|\bif\b|\bY\s*/\s*N\b)", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
 _CONDITIONAL_SETTING = re.compile(r"\b(if|when|only|required|applicable|whether|unless)\b", re.IGNORECASE)
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
@@ -396,13 +398,24 @@ def _expedited_field(packet: Packet) -> FieldValue:
         line_start, line_end = packet.text.line_bounds(match.start())
         if _NOT_EXPEDITED.search(text[line_start:line_end]):
             continue
+        line = text[line_start:line_end]
+        circled = [w for w in packet.text.words_in(line_start, line_end) if w.word.circled]
+        if circled and (_STANDARD.search(line) or len(circled) == 1):
+            # "Request type (circle): Standard  Expedited": the circled word is the answer.
+            chosen = any(_EXPEDITED.search(w.word.text) for w in circled)
+            confidence = form_answers.CIRCLED_RELIABILITY
+            return field_from("expedited", chosen, [(circled[0].start, circled[0].end, confidence)], packet.text,
+                              confidence)
         answer = form_answers.yes_no_answer(packet.text, match.end())
         if answer is not None and answer.value is not None:
             return field_from("expedited", answer.value, [(match.start(), answer.end, answer.confidence)],
                               packet.text, answer.confidence)
-        if answer is None:
-            confidence = reliability(packet.text, match.start(), match.end(), 0.85)
-            return field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
+        if answer is not None or _OFFERED_CHOICE.search(line[match.end() - line_start:]) or re.search(
+                r"\b(standard|circle|check one|select one)\b", line, re.IGNORECASE) or any(
+                c.start >= match.start() - 1 for c in packet.text.checkboxes_on_line(match.start())):
+            continue  # the form offers expedited review (a choice, a question, an empty box): not chosen
+        confidence = reliability(packet.text, match.start(), match.end(), 0.85)
+        return field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
     # No request for expedited review anywhere: a standard request.
     return FieldValue("expedited", False, NOT_EXPEDITED_CONFIDENCE)
 
