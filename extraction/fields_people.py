@@ -55,11 +55,11 @@ def member_id_field(packet: Packet) -> FieldValue:
     text = packet.text.text
     candidates: dict[str, list[tuple[int, int, float]]] = {}
     spelled: dict[str, str] = {}
-    for pattern in _format_patterns(packet.terminology.member_id_formats):
+    for shape, pattern in _format_patterns(packet.terminology.member_id_formats):
         for match in pattern.finditer(text):
             if packet.is_reference(match.start()) or packet.text.page_at(match.start()) in packet.foreign_pages:
                 continue
-            value = _joined_id(match.group(0))
+            value = _shaped_id(match.group(0), shape)
             line_start, _ = packet.text.line_bounds(match.start())
             labelled = bool(_ID_LABEL.search(text[max(line_start, match.start() - 40):match.start()])) or bool(
                 _ID_LABEL.search(packet.text.header_above(match.start(), match.end())))
@@ -86,17 +86,26 @@ def member_id_field(packet: Packet) -> FieldValue:
 
 _ID_LABEL = re.compile(r"\b(member|subscriber|insurance|policy|plan|mbr|ID)\b", re.IGNORECASE)
 _ID_DIGIT = "[0-9OoDIl|]"
+# Letters of an ID prefix as fax OCR misreads them ("GP 319044872" for CP 319044872).
+_ID_SEPARATOR = r"[\s.\-'\u2019]?"
+_ID_LETTERS = {"C": "[CG(]", "P": "[PF]", "O": "[O0]", "I": "[I1l|]"}
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1"})
 
 
-def _format_patterns(formats: tuple[str, ...]) -> list[re.Pattern]:
+def _format_patterns(formats: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
     """A plan ID shape ("CP#########") as OCR and offices print it: separators between any two
     characters, digits read as their look-alike letters."""
     patterns = []
     for shape in formats:
-        parts = [_ID_DIGIT if ch == "#" else re.escape(ch) for ch in shape]
-        patterns.append(re.compile(r"(?<![A-Za-z0-9])" + r"[\s.\-]?".join(parts) + r"(?![0-9])"))
+        parts = [_ID_DIGIT if ch == "#" else _ID_LETTERS.get(ch, re.escape(ch)) for ch in shape]
+        patterns.append((shape, re.compile(r"(?<![A-Za-z0-9])" + _ID_SEPARATOR.join(parts) + r"(?![A-Za-z0-9])")))
     return patterns
+
+
+def _shaped_id(raw: str, shape: str) -> str:
+    """The ID as the plan writes it: the shape's own letters, digits read back from look-alikes."""
+    chars = re.sub(_ID_SEPARATOR, "", raw)
+    return "".join(s if s != "#" else c.translate(_DIGITS) for c, s in zip(chars, shape)).upper()
 
 
 def _joined_id(raw: str) -> str:
