@@ -153,9 +153,13 @@ def _request_date(packet: Packet, dates) -> FieldValue:
                    and d.start < packet.text.line_bounds(packet.text.page_starts[0][0])[1] + 1]
     standalone = [d for d in dates if packet.text.text[slice(*packet.text.line_bounds(d.start))].strip()
                   == packet.text.text[d.start:d.end]]
+    form_pages = _form_pages(packet)
+    on_form = [d for d in dates if packet.text.page_at(d.start) in form_pages]
     return _first_found(
         date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
         date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH),
+        # The request form's signature date before a note's e-signature.
+        date_field("request_date", packet, on_form, _SIGNATURE_LINE, _SIGNATURE_REACH),
         date_field("request_date", packet, dates, _SIGNATURE_LINE, _SIGNATURE_REACH),
         _unlabelled_date("request_date", packet, standalone, 0.8),  # a letter's date line
         _unlabelled_date("request_date", packet, first_lines, 0.7))  # the fax stamp on page 1

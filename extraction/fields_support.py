@@ -21,6 +21,11 @@ ABSENT_CONFIDENCE = 0.7
 _AGREEMENT_WEIGHT = 0.6  # sources in a packet are correlated (copied forward): agreement adds little
 
 
+# "F. Coverage criteria (mark one box per line)": a section of the request form, not attached text.
+_FORM_SECTION = re.compile(r"^\W*([A-Z]|\d{1,2}|section\s+\w+|part\s+\w+)[.):]\s|\b(mark|check|tick|circle|complete|"
+                           r"answer)\b[^.]{0,30}\b(box|boxes|one|each|all|below|line|yes|no)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Mention:
     """A matched entity as plain data (converted from a spaCy span in extraction.fields)."""
@@ -60,7 +65,8 @@ class Packet:
         offset = 0
         for line in body.split("\n"):
             lowered = line.lower()
-            if len(line.split()) <= 12 and any(w in lowered for w in self.terminology.reference_title_words):
+            if (len(line.split()) <= 12 and any(w in lowered for w in self.terminology.reference_title_words)
+                    and not _FORM_SECTION.search(line)):
                 self.reference_titles.append(offset)
             offset += len(line) + 1
 
