@@ -39,14 +39,15 @@ _GAP = r"[\s.,;:'’]+"
 _BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|date{_GAP}of{_GAP}birth|birth\s?date|\bborn({_GAP}on)?)[\W_]*$", re.IGNORECASE)
 _DAY_ONE = rf"(day{_GAP}?(1|one|l|I)|\bD{_GAP}?1)\b"
 # Words between a treatment label and its date: "Day 1 on or about", "Day 1 = ", "infusion target".
-_TREATMENT_FILLER = (r"(?:\s*(?:[:=(~,.\-]|\bon\b|\bor\b|\babout\b|\bfor\b|\bof\b|\bis\b|\bat\b|\bapprox\w*"
-                     r"|\btentative\w*|\bplanned\b|\bscheduled\b|\bbooked\b|\bset\b|\btarget\b))*\s*$")
+_TREATMENT_FILLER = (r"(?:\s*(?:[:;=()~,.\-|_]|\bon\b|\bor\b|\babout\b|\bfor\b|\bof\b|\bis\b|\bat\b|\bapprox\w*"
+                     r"|\btentative\w*|\bplanned\b|\bscheduled\b|\bbooked\b|\bset\b|\btarget\b|\bcurrently\b"
+                     r"|\bnow\b|\bexpected\b|\bwill\b|\bbe\b|\bday\s?(1|one|l|I)\b|\bD1\b))*\s*$")
 _TREATMENT_LABEL = re.compile(
-    rf"((planned|anticipated|scheduled|expected|proposed|target|tentative){_GAP}(infusion|treatment|admission|administration"
+    rf"((planned|anticipated|scheduled|expected|proposed|target|tentative|requested|desired){_GAP}(infusion|treatment|admission|administration"
     rf"|start|{_DAY_ONE})({_GAP}(date|{_DAY_ONE}))?|(infusion|treatment|administration|start){_GAP}(date|{_DAY_ONE})"
     rf"|date{_GAP}of{_GAP}(infusion|treatment|administration)|{_DAY_ONE}({_GAP}(infusion|dose))?"
     rf"|(first|1st){_GAP}(infusion|dose)|to{_GAP}be{_GAP}infused|infusion{_GAP}(is{_GAP})?(planned|scheduled|booked)"
-    rf"|infusion{_GAP}target|plan{_GAP}start|infusi[oa]n){_TREATMENT_FILLER}", re.IGNORECASE)
+    rf"|infusion{_GAP}target|plan{_GAP}start|infusi[oa]n|inf\w{{2,4}}on){_TREATMENT_FILLER}", re.IGNORECASE)
 # "03/23/2026  Obe-cel day 1 (planned)": a schedule row names the date first.
 _TREATMENT_AFTER = re.compile(rf"^[\s>|:\-]*([\w\-]+\W+){{0,2}}{_DAY_ONE}", re.IGNORECASE)
 # A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.

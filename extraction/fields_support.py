@@ -189,7 +189,8 @@ def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pa
         if not match:
             # A grid form: the label sits over the value, in the row above.
             prefix = re.sub(r"\([^)]*\)\s*:?\s*$", "", packet.text.header_above(mention.start, mention.end))
-            match = label.search(prefix)
+            # A cell's label is a few words; the end of a sentence above ("... post infusion.") is none.
+            match = None if prefix.rstrip().endswith(".") and len(prefix.split()) > 3 else label.search(prefix)
             base, start = 0.9, mention.start
         if not match:
             continue
