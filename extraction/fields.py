@@ -233,8 +233,9 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
                                [(s, e, 0.5) for _, s, e in codes], packet.text), code_field]
         return [absent("diagnosis", None), code_field]
     unsettled = _lineage_unsettled(packet)
-    if unsettled is not None and not any(m.section in _REPORT_SECTIONS for m in mentions
-                                         if m.normalized in ALL_LINEAGES and m.normalized != UNSPECIFIED_LINEAGE):
+    stated = [m for m in mentions if m.normalized in ALL_LINEAGES and m.normalized != UNSPECIFIED_LINEAGE
+              and m.section != "request_form" and not packet.text.checkboxes_on_line(m.start)]
+    if unsettled is not None and not stated:
         # "lineage to be confirmed" in the notes outweighs a form's tick for B-ALL (notes beat the form).
         field = field_from("diagnosis", UNSPECIFIED_LINEAGE, [(unsettled[0], unsettled[1], 0.7)], packet.text)
         field.note = "a note says the leukemia's lineage is not yet established"
@@ -254,9 +255,6 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     field = field_from("diagnosis", best, [(m.start, m.end, confidence) for m in chosen[:3]], packet.text)
     field.confidence, field.note = round(confidence, 4), note
     return [field, code_field]
-
-
-_REPORT_SECTIONS = {"diagnosis"}
 
 
 def _lineage_unsettled(packet: Packet) -> tuple[int, int] | None:

@@ -125,3 +125,90 @@ def test_the_plans_member_id_shape_is_read_under_any_label(nlp):
     for label in ("Subscriber ID", "ID #", "Member #", "Policy No."):
         page = [line.replace("Member ID: CP 604 583 127", f"{label} CP-604-583-127") for line in HEADER]
         assert extract_fields(build_packet(page), nlp)["member_id"].value == "CP604583127"
+
+
+def test_a_numbered_item_keeps_its_boxes_whatever_full_stop_ocr_put_inside(nlp):
+    assert attestations(
+        nlp,
+        "                                                                     YES    NO",
+        "F1. I assessed him; outpatient administration is appropriate.        [[x]]    [[ ]]",
+        "F2. The member has been taught, and understands and is able to meet. [[x]]    [[ ]]",
+        "the post-infusion safety and monitoring requirements (stay within the required distance,",
+        "24-hour caregiver, no driving).") == (True, True)
+
+
+def test_yes_no_cells_on_the_first_line_of_a_wrapped_question(nlp):
+    assert attestations(
+        nlp,
+        "                                                                         Yes    No",
+        "6. Outpatient administration: has the prescriber assessed the patient   [[x]]   [[ ]]",
+        "   and determined that outpatient administration is clinically appropriate?",
+        "7. Outpatient administration: does the patient meet, and understand, the   [[ ]]   [[ ]]",
+        "   requirements for safety and monitoring after the infusion?") == (True, None)
+
+
+def test_words_before_their_boxes_none_marked_is_an_open_question(nlp):
+    assert attestations(
+        nlp,
+        "Patient meets and understands post-infusion safety and   Yes [[ ]]   No [[ ]]",
+        "monitoring requirements (caregiver, proximity, driving)")[1] is None
+
+
+def test_a_form_question_whose_answer_cannot_be_read_asserts_nothing(nlp):
+    assert attestations(
+        nlp,
+        "9. Does the member meet, and understand, the requirements for safety and monitoring",
+        "   after the infusion (caregiver, distance from the center, monitoring schedule)?")[1] is None
+
+
+def test_columns_read_across_assert_nothing(nlp):
+    assert attestations(
+        nlp,
+        "Will Has Is If not not the the the inpatient: inpatient: drug drug member safety monitoring meets [[ ]]",
+        "Having assessed her today, I consider outpatient administration clinically appropriate.",
+        "She and her mother attended teaching and understand the post-infusion monitoring and safety rules.",
+    ) == (True, True)
+
+
+def test_a_safety_plan_the_patient_agrees_to_is_the_safety_attestation(nlp):
+    assert attestations(
+        nlp,
+        "She can safely receive obe-cel in the outpatient setting.",
+        "She understands and agrees to remain within 2 hours of the treatment center for 4 weeks with a",
+        "24-hour caregiver.") == (True, True)
+
+
+def test_a_note_saying_lineage_is_open_outweighs_the_forms_tick(nlp):
+    fields = extract_fields(build_packet([
+        "PRIOR AUTHORIZATION - CELLULAR THERAPY",
+        "Patient: Owen T. Marsh  DOB: 1969-03-07  Member ID: CP 604 583 127",
+        "Diagnosis and ICD-10: acute lymphoblastic leukemia in relapse, C91.02",
+        "b. Diagnosis of relapsed or refractory B-cell precursor ALL  [[x]] Yes  [[ ]] No",
+        "ASSESSMENT: Relapsed acute lymphoblastic leukemia; lineage to be confirmed, flow pending.",
+    ]), nlp)
+    assert fields["diagnosis"].value == "ALL, lineage unspecified"
+
+
+def test_member_id_read_through_ocr_letter_confusion(nlp):
+    fields = extract_fields(build_packet(["Member ID: GP 319044872   Date of birth: 06/30/1996"]), nlp)
+    assert fields["member_id"].value == "CP319044872"
+
+
+@pytest.mark.parametrize("line, expedited", [
+    ("Expedited review requested? [[ ]] (check only if the standard timeframe could jeopardize health)", False),
+    ("Request type (circle): ((Standard)) Expedited", False),
+    ("Request type (circle): Standard ((Expedited))", True),
+    ("URGENT - expedited review requested: patient in relapse.", True),
+])
+def test_expedited_only_when_asked_for(nlp, line, expedited):
+    fields = extract_fields(build_packet(HEADER + [line]), nlp)
+    assert fields["expedited"].value is expedited
+
+
+def test_a_form_section_titled_coverage_criteria_is_the_form_not_attached_text(nlp):
+    fields = extract_fields(build_packet(HEADER + [
+        "F. Coverage criteria (mark one box per line)",
+        "[[x]] Patient is 18 years of age or older",
+        "Signature: Hana Reed DO   Date: 05/12/2026",
+    ]), nlp)
+    assert fields["request_date"].value == "2026-05-12"

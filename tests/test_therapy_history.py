@@ -131,3 +131,76 @@ def test_each_placement_keeps_its_reasons(nlp):
         str(fields_module.TERMINOLOGY_DIR)))
     placed = [place(packet, m) for m in packet.mentions if m.normalized == "tisagenlecleucel"]
     assert placed and all(p.placement is not Placement.RECEIVED and p.reasons for p in placed)
+
+
+@pytest.mark.parametrize("denial", [
+    "Patient was never treated with a CAR-T product.",
+    "She has never been treated with CAR T-cell therapy.",
+    "CAR-T cell therapy: not previously received.",
+    "This would be her first CAR-T therapy.",
+])
+def test_a_denied_or_first_administration_is_no_prior_therapy(nlp, denial):
+    assert prior(nlp, denial)["prior_car_t"].value is False
+
+
+@pytest.mark.parametrize("discussion", [
+    "Tisagenlecleucel is approved only through age 25 and she is 31.",
+    "Brexucabtagene autoleucel (Tecartus) is an alternative; we prefer obe-cel for its lower ICANS rate.",
+    "Kymriah is not an option given her age.",
+    "She was offered tisa-cel in 2022 and declined it.",
+])
+def test_a_product_discussed_beside_a_plain_no_leaves_the_no_standing(nlp, discussion):
+    fields = prior(nlp, "She has not received CAR-T therapy.", discussion)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t"].note is None
+
+
+def test_a_products_dated_row_with_an_outcome_is_history(nlp):
+    fields = prior(nlp, "Treatment history:", "Tisagenlecleucel   03/2024   CR, relapse 09/2024")
+    assert fields["prior_car_t"].value is True
+
+
+def test_a_dated_row_against_a_plain_no_goes_to_the_reviewer(nlp):
+    fields = prior(nlp, "No prior CAR-T.", "Treatment history:", "Kymriah 2024 - CR, relapsed 6 months later.")
+    assert fields["prior_car_t"].value is None
+
+
+def test_an_outside_cell_infusion_of_unstated_kind_leaves_prior_car_t_unknown(nlp):
+    fields = prior(nlp, "In 2025 he received two infusions of immune cells on an outside cellular therapy study.",
+                   "We cannot tell whether this was a CAR T-cell product; records are pending.")
+    assert fields["prior_car_t"].value is None
+
+
+def test_day_zero_of_a_research_code_is_an_administration(nlp):
+    fields = prior(nlp, "No prior CD19-directed CAR T.", "Outside discharge summary:",
+                   "08/15/2022 Day 0: infusion of JNJ-68284528 (BCMA CAR-T) for myeloma")
+    assert fields["prior_car_t"].value is True
+    assert fields["prior_car_t_products"].value == ["ciltacabtagene autoleucel"]
+
+
+def test_an_outcome_still_to_come_implies_nothing(nlp):
+    fields = prior(nlp, "She is CAR-T naive.", "Allo-HCT to be revisited after CAR-T response.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_a_memo_that_the_product_was_never_released_is_no_infusion(nlp):
+    memo = ["CELL PROCESSING LABORATORY MEMORANDUM - Product Non-Release",
+            "The apheresis product was received in good condition and processed under a phase 1 study of CD19 CAR T cells.",
+            "No CAR-T product has been or will be administered to this subject from this collection."]
+    fields = prior(nlp, "She has never received a CAR-T infusion.", extra=memo)
+    assert fields["prior_car_t"].value is False
+
+
+@pytest.mark.parametrize("question", [
+    "Has the member received any prior CAR-T therapy?  [[ ]] Yes  [[x]] No",
+    "Prior CAR-T therapy (any product, including clinical trial)   Yes [[ ]]   No [[x]]",
+    "Has the member ever received a CAR-T product?  Yes [[ ]]   No [[x]]",
+])
+def test_the_forms_no_is_read_whichever_side_its_box_stands(nlp, question):
+    pages = [ORDER + [question], ["Progress Note", "Relapsed B-ALL after blinatumomab."]]
+    assert extract_fields(build_packet(*pages), nlp)["prior_car_t"].value is False
+
+
+def test_a_yes_box_after_its_word_is_a_yes(nlp):
+    pages = [ORDER + ["Prior CAR-T therapy   Yes [[x]]   No [[ ]]"], ["Progress Note", "Relapsed B-ALL."]]
+    assert extract_fields(build_packet(*pages), nlp)["prior_car_t"].value is True
