@@ -23,7 +23,8 @@ from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region,
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
-from extraction.statements import StatementVote, concept_keyword, statement_vote, statement_votes
+from extraction.statements import (StatementVote, concept_keyword, statement_units, statement_vote,
+                                   statement_votes)
 from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
@@ -131,7 +132,7 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
         start = doc[section.title_start].idx if section.title_start < len(doc) else len(doc.text)
         end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end else len(doc.text)
         regions.append(Region(start, end, section.category, text.page_at(start)))
-    return Packet(text, mentions, regions, terminology)
+    return Packet(text, mentions, regions, terminology, statement_units(text))
 
 
 def _closest_term(text: str, label: str, terminology) -> str | None:

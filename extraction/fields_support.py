@@ -55,12 +55,13 @@ class Packet:
     mentions: list[Mention]
     regions: list[Region]
     terminology: Terminology
+    units: list[tuple[int, int]]  # statement units (sentence, form item, table row), cut once per packet
     reference_titles: list[int] = field(default_factory=list)  # offsets of reference title lines
     foreign_pages: set[int] = field(default_factory=set)  # pages about another patient (misfiled)
-    _units: list[tuple[int, int]] | None = field(default=None, repr=False)
     _unit_starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        self._unit_starts = [start for start, _ in self.units]
         body = self.text.text
         offset = 0
         for line in body.split("\n"):
@@ -80,15 +81,6 @@ class Packet:
                 return (region.category in self.terminology.reference_categories
                         and region.header_page == self.text.page_at(offset))
         return False
-
-    @property
-    def units(self) -> list[tuple[int, int]]:
-        """Statement units (sentence, form item, table row), cut once per packet."""
-        if self._units is None:
-            from extraction.statements import statement_units
-            self._units = statement_units(self.text)
-            self._unit_starts = [start for start, _ in self._units]
-        return self._units
 
     def unit_around(self, offset: int) -> tuple[int, int]:
         """The statement unit holding `offset`."""

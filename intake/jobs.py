@@ -11,7 +11,7 @@ Every step claims its row with a compare-and-set and a lease renewed by a heartb
 the reconciler. Bad input is final; other errors are retried by RQ, and the last failure is
 recorded (a page then degrades to method "failed", a document-level step fails the document).
 
-The Extractor is installed once per worker process by worker.py (`install`) before RQ forks
+The Assessor is installed once per worker process by worker.py (`install`) before RQ forks
 work horses, so each job inherits the loaded NLP pipeline and OCR engine.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from extraction.errors import BadInput, IntakeError
 from extraction.models import Page, page_from_dict, page_to_dict
-from extraction.pipeline import Extractor
+from assessment.pipeline import Assessor
 from intake.callbacks import CallbackFailed, post_callback, status_payload, status_url
 from intake.db import transitions as tx
 from intake.db.models import FINAL_STATUSES, Document, DocumentPage
@@ -50,7 +50,7 @@ T = TypeVar("T")
 @dataclass
 class WorkerContext:
     settings: Settings
-    extractor: Extractor
+    assessor: Assessor
     sessions: sessionmaker[Session]
     store: BlobStore
     queue: JobQueue
@@ -79,7 +79,7 @@ def process_document(document_id: str) -> None:
         sha256 = s.get(Document, document_id).sha256
     started = time.perf_counter()
     page_count = _document_step(ctx, document_id, owner, "process",
-                                lambda: ctx.extractor.page_count(ctx.store.get(sha256)))
+                                lambda: ctx.assessor.page_count(ctx.store.get(sha256)))
     if page_count is None:
         return
     with session_scope(ctx.sessions) as s:
@@ -105,7 +105,7 @@ def read_page(document_id: str, number: int) -> None:
     started = time.perf_counter()
     try:
         with _page_lease(ctx, document_id, number, owner):
-            reading = ctx.extractor.read_page(ctx.store.get(sha256), number - 1)
+            reading = ctx.assessor.read_page(ctx.store.get(sha256), number - 1)
             page = reading.page  # a page the library could not read has method "failed" and no image
             image_sha256 = ctx.store.put(_png(reading.image)) if reading.image is not None else None
     except BadInput as exc:
@@ -142,8 +142,8 @@ def finish_document(document_id: str) -> None:
             select(DocumentPage.result).where(DocumentPage.document_id == document_id)
             .order_by(DocumentPage.number))]
     started = time.perf_counter()
-    ctx.extractor.use_calibration(ctx.settings.calibration_path())  # a newly fitted version applies at once
-    result = _document_step(ctx, document_id, owner, "finish", lambda: ctx.extractor.analyze(pages, source))
+    ctx.assessor.use_calibration(ctx.settings.calibration_path())  # a newly fitted version applies at once
+    result = _document_step(ctx, document_id, owner, "finish", lambda: ctx.assessor.analyze(pages, source))
     if result is None:
         return
     with session_scope(ctx.sessions) as s:

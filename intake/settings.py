@@ -13,7 +13,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from extraction.config import ExtractionConfig, Limits
+from assessment.config import AssessmentConfig
+from extraction.limits import Limits
 from quality.calibration import DEFAULT_CALIBRATION_PATH, newest_calibration_path
 
 
@@ -114,9 +115,9 @@ class Settings(BaseSettings):
     def limits(self) -> Limits:
         return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_page_pixels=self.max_pixels)
 
-    def extraction_config(self) -> ExtractionConfig:
+    def assessment_config(self) -> AssessmentConfig:
         # One page per job: parallelism comes from workers, not from threads inside a job.
-        config = ExtractionConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
+        config = AssessmentConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
                                   page_workers=1, calibration_path=self.calibration_path(),
                                   scispacy_model=self.scispacy_model)
         return config if self.use_trained_ner else dataclasses.replace(config, ner_model=None)

@@ -2,7 +2,7 @@
 
 Fitted with isotonic regression (or Platt scaling, a logistic curve sampled into the same
 piecewise-linear form) on (confidence, correct) pairs from a labelled split that is not the
-evaluation split, saved as versioned JSON, and applied by the Extractor to every field
+evaluation split, saved as versioned JSON, and applied by the Assessor to every field
 confidence before the rules run (so criterion confidences inherit calibrated inputs).
 `intake calibrate` writes numbered versions into a directory; the newest one is in use.
 """
@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from extraction.errors import ConfigurationError
 
 CALIBRATION_VERSION = 1
-# Committed with the repo when fitted; the Extractor uses it by default when it exists.
+# Committed with the repo when fitted; the Assessor uses it by default when it exists.
 DEFAULT_CALIBRATION_PATH = Path(__file__).resolve().parent / "field_calibration.json"
 _KEYS = {"version", "kind", "fitted_at", "samples", "thresholds"}
 _OPTIONAL_KEYS = {"source", "evaluation"}

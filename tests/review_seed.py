@@ -1,5 +1,5 @@
 """Packets for the review tests, seeded straight through the service's DB layer and blob store
-(no workers): a synthetic digital packet read by the real Extractor, its upright page images
+(no workers): a synthetic digital packet read by the real Assessor, its upright page images
 stored as PNG blobs, and its result in the extraction contract. Only synthetic patients."""
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from extraction.config import ExtractionConfig
+from assessment.config import AssessmentConfig
 from extraction.models import page_to_dict
-from extraction.pipeline import Extractor
+from assessment.pipeline import Assessor
 from intake.auth import create_key
 from intake.db.models import Document, DocumentPage, utcnow
 from intake.db.session import session_scope
@@ -49,9 +49,9 @@ def extracted_packet() -> ExtractedPacket:
     """The first digital packet of the eval split, read once per test process."""
     packet = next(p for p in (build_packet("eval", 0, i) for i in range(50)) if p.damage is None)
     pdf = render_pdf(packet.pages, title="synthetic review packet")
-    extractor = Extractor(ExtractionConfig())
-    readings = list(extractor.read_pages(pdf))
-    result = extractor.analyze([r.page for r in readings], "synthetic-review.pdf").to_dict()
+    assessor = Assessor(AssessmentConfig())
+    readings = list(assessor.read_pages(pdf))
+    result = assessor.analyze([r.page for r in readings], "synthetic-review.pdf").to_dict()
     return ExtractedPacket(pdf, result, [page_to_dict(r.page) for r in readings],
                            [_png(r.image) for r in readings])
 

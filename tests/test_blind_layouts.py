@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from extraction.config import ExtractionConfig
-from extraction.pipeline import Extractor
+from assessment.config import AssessmentConfig
+from assessment.pipeline import Assessor
 from synthetic.source_packets import render_folder
 
 DEV = Path(__file__).resolve().parent.parent / "corpus" / "blind" / "dev"
@@ -32,15 +32,15 @@ def rendered(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def extractor():
-    return Extractor(ExtractionConfig(page_workers=2))
+def assessor():
+    return Assessor(AssessmentConfig(page_workers=2))
 
 
 @pytest.mark.parametrize("name", list(LAYOUTS))
-def test_each_layout_reads_to_the_right_recommendation(rendered, extractor, name):
+def test_each_layout_reads_to_the_right_recommendation(rendered, assessor, name):
     folder, truth = rendered
     record = truth[name.split("/")[1]]
-    result = extractor.extract((folder / record["file"]).read_bytes(), record["file"])
+    result = assessor.extract((folder / record["file"]).read_bytes(), record["file"])
     criteria = {c.id: c.status for c in result.criteria}
     assert criteria == record["criteria"], json.dumps(record["why"])
     assert result.recommendation == record["recommendation"]

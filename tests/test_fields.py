@@ -362,7 +362,7 @@ def test_label_words_split_by_a_speck_still_label_the_date(nlp):
 
 def test_form_no_with_a_product_named_in_the_notes_out_of_context_needs_a_reviewer(nlp):
     """The form's "No" cannot settle prior CAR-T while the notes name another product in words
-    the extractor cannot place: the field stays open (insufficient evidence), both shown."""
+    the assessor cannot place: the field stays open (insufficient evidence), both shown."""
     pages = build_packet(FORM, note("Response to tisa-cel lasted 9 months."))
     prior = extract_fields(pages, nlp)["prior_car_t"]
     assert prior.value is None

@@ -1,4 +1,4 @@
-"""Calibration: `intake calibrate` fitted on real extractor output lowers the calibration error on
+"""Calibration: `intake calibrate` fitted on real assessor output lowers the calibration error on
 packets it never saw; versions are numbered and the newest one is what new results get."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from extraction.errors import ConfigurationError
-from extraction.pipeline import Extractor
+from assessment.pipeline import Assessor
 from intake.settings import Settings
 from quality.calibration import (DEFAULT_CALIBRATION_PATH, Calibration, fit_platt, load_calibration,
                                  newest_calibration_path, save_calibration, save_version)
@@ -64,16 +64,16 @@ def test_new_results_use_the_newest_version(tmp_path):
     save_version(flat(0.2), directory)
     second = save_version(flat(0.4), directory)
     assert second.name == "field-calibration-v0002.json" and settings.calibration_path() == second
-    extractor = Extractor(settings.extraction_config())
+    assessor = Assessor(settings.assessment_config())
     pdf = (SAMPLES / "eval-001.pdf").read_bytes()
-    result = extractor.extract(pdf, "eval-001.pdf").to_dict()
+    result = assessor.extract(pdf, "eval-001.pdf").to_dict()
     assert result["calibration"] == second.name
     assert {f["confidence"] for f in result["fields"].values()} == {0.4}
     assert all(0 < f["raw_confidence"] <= 1 for f in result["fields"].values())
 
     third = save_version(flat(0.6), directory)  # what a worker does before each packet analysis
-    extractor.use_calibration(settings.calibration_path())
-    result = extractor.extract(pdf, "eval-001.pdf").to_dict()
+    assessor.use_calibration(settings.calibration_path())
+    result = assessor.extract(pdf, "eval-001.pdf").to_dict()
     assert result["calibration"] == third.name == newest_calibration_path(directory).name
     assert {f["confidence"] for f in result["fields"].values()} == {0.6}
 

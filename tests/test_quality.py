@@ -88,20 +88,20 @@ def test_isotonic_calibration_round_trip(tmp_path):
         load_calibration(path)
 
 
-def test_extractor_applies_the_configured_calibration(tmp_path):
+def test_assessor_applies_the_configured_calibration(tmp_path):
     import dataclasses
 
     from fax_fixtures import form_pdf
 
-    from extraction.config import ExtractionConfig
-    from extraction.pipeline import Extractor
+    from assessment.config import AssessmentConfig
+    from assessment.pipeline import Assessor
     from quality.calibration import Calibration
 
     flat = Calibration(kind="isotonic", thresholds=((0.0, 0.25), (1.0, 0.25)),
                        fitted_at="2026-01-01T00:00:00+00:00", samples=2)
     path = tmp_path / "flat.json"
     save_calibration(flat, path)
-    extractor = Extractor(dataclasses.replace(ExtractionConfig(), calibration_path=path))
-    result = extractor.extract(form_pdf(), source="form.pdf")
+    assessor = Assessor(dataclasses.replace(AssessmentConfig(), calibration_path=path))
+    result = assessor.extract(form_pdf(), source="form.pdf")
     assert result.fields and {fv.confidence for fv in result.fields.values()} == {0.25}
     assert result.to_dict()["fields"]["birth_date"]["value"] == "1971-03-14"

@@ -20,7 +20,7 @@ def policy():
 
 
 def fv(name, value, confidence=0.9, page=1):
-    # As the extractor does: a field not found carries no evidence.
+    # As the assessor does: a field not found carries no evidence.
     evidence = [Evidence(page, f"evidence for {name}")] if value is not None else []
     return FieldValue(name, value, confidence, evidence)
 

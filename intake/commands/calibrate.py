@@ -1,7 +1,7 @@
 """`intake calibrate [--from reviews | --from labelled DIR] [--method isotonic|platt] [--out DIR]`.
 
 Fits the field-confidence calibration map on (raw confidence, correct) pairs, either from the
-reviewers' decisions in the service database or by running the extractor (without any map) on
+reviewers' decisions in the service database or by running the assessor (without any map) on
 the labelled packets of DIR/truth.jsonl. Packets are split into a fitting part and a held-out
 part (by packet, never by field, so one packet's fields do not land on both sides); the map is
 fitted on the first and the calibration error before and after is measured on the second and
@@ -77,8 +77,8 @@ def _pairs(args: argparse.Namespace) -> tuple[dict[str, Pairs], str]:
 
 
 def labelled_pairs(directory: Path, split: str | None, workers: int) -> dict[str, Pairs]:
-    """Runs the extractor, with no calibration map, on every labelled packet: {file: pairs}."""
-    from extraction.config import ExtractionConfig
+    """Runs the assessor, with no calibration map, on every labelled packet: {file: pairs}."""
+    from assessment.config import AssessmentConfig
     from intake.commands.evaluate import FULL, extract_packets, scored_fields
 
     truth = directory / "truth.jsonl"
@@ -86,7 +86,7 @@ def labelled_pairs(directory: Path, split: str | None, workers: int) -> dict[str
     rows = [r for r in rows if split is None or r.get("split") == split]
     if not rows:
         raise ValueError(f"{truth}: no labelled packets" + (f" of split {split!r}" if split else ""))
-    config = dataclasses.replace(ExtractionConfig(page_workers=1), calibration_path=None)
+    config = dataclasses.replace(AssessmentConfig(page_workers=1), calibration_path=None)
     outcomes = extract_packets([str(directory / r["file"]) for r in rows], {FULL: config}, workers)
     return {row["file"]: scored_fields([row], [outcome])
             for row, outcome in zip(rows, outcomes) if "error" not in outcome}

@@ -1,11 +1,11 @@
-"""`intake evaluate DIR [DIR ...] [--split eval] [--ablate-ner] [--json OUT]`: measure the extractor.
+"""`intake evaluate DIR [DIR ...] [--split eval] [--ablate-ner] [--json OUT]`: measure the assessor.
 
 Each DIR is one corpus part: either rendered packets with a truth.jsonl (packets of one split are
 used), or a folder of hand-written packet sources (`*.packet`, corpus/FORMAT.md), which is rendered
 first into --render-dir (deterministic, reused while the sources are unchanged). Figures are given
 per part, and for all parts together when there are several.
 
-Runs the extractor on every packet and reports, with the
+Runs the assessor on every packet and reports, with the
 definitions in quality.metrics: per-field accuracy, per-criterion status confusion, recommendation
 accuracy, seconds per page, calibration error (overall and per field), the safety count of
 packets with prior CAR-T whose `no_prior_car_t` came out met (must be 0), and every failure.
@@ -25,13 +25,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from extraction.config import ExtractionConfig
+from assessment.config import AssessmentConfig
 from extraction.errors import IntakeError
 from intake.commands.extract import json_default
 from quality import metrics
 
 FULL, RULES_ONLY = "full", "rules_only"
-_extractors: dict[str, Any] = {}  # per worker process: variant name -> Extractor
+_assessors: dict[str, Any] = {}  # per worker process: variant name -> Assessor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         parts.append((directory.name, rows, [str(folder / r["file"]) for r in rows]))
     rows = [r for _, part_rows, _ in parts for r in part_rows]
-    config = ExtractionConfig(page_workers=1)  # parallel across packets, not pages
+    config = AssessmentConfig(page_workers=1)  # parallel across packets, not pages
     configs = {FULL: config}
     if args.ablate_ner:
         configs[RULES_ONLY] = dataclasses.replace(config, ner_model=None)
@@ -105,11 +105,11 @@ def load_part(directory: Path, split: str | None, render_dir: Path) -> tuple[Pat
     return folder, rows
 
 
-def extract_packets(paths: list[str], configs: dict[str, ExtractionConfig],
+def extract_packets(paths: list[str], configs: dict[str, AssessmentConfig],
                     workers: int) -> list[dict[str, Any]]:
     """One outcome per packet, in order (see `_run_packet`); `intake calibrate` reuses it."""
     outcomes = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_build_extractors,
+    with ProcessPoolExecutor(max_workers=workers, initializer=_build_assessors,
                              initargs=(configs,)) as pool:
         for done, outcome in enumerate(pool.map(_run_packet, paths), 1):
             outcomes.append(outcome)
@@ -119,23 +119,23 @@ def extract_packets(paths: list[str], configs: dict[str, ExtractionConfig],
     return outcomes
 
 
-def _build_extractors(configs: dict[str, ExtractionConfig]) -> None:
-    from extraction.pipeline import Extractor
+def _build_assessors(configs: dict[str, AssessmentConfig]) -> None:
+    from assessment.pipeline import Assessor
     for name, config in configs.items():
-        _extractors[name] = Extractor(config)
+        _assessors[name] = Assessor(config)
 
 
 def _run_packet(path: str) -> dict[str, Any]:
     """Read the pages once, analyze them with every variant; a failure is returned, not raised."""
     started = time.perf_counter()
     try:
-        readings = _extractors[FULL].read_pages(Path(path).read_bytes())
+        readings = _assessors[FULL].read_pages(Path(path).read_bytes())
         pages = [r.page for r in readings]
         read_seconds = time.perf_counter() - started
         variants = {}
-        for name, extractor in _extractors.items():
+        for name, assessor in _assessors.items():
             analyze_started = time.perf_counter()
-            result = extractor.analyze(pages, source=path)
+            result = assessor.analyze(pages, source=path)
             variants[name] = {
                 "fields": {n: (fv.value, fv.confidence) for n, fv in result.fields.items()},
                 "criteria": {c.id: c.status for c in result.criteria},

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from extraction.config import ExtractionConfig
+from assessment.config import AssessmentConfig
 from extraction.errors import ConfigurationError, IntakeError
 from extraction.models import ExtractionResult
 
@@ -36,17 +36,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from extraction.pipeline import Extractor  # heavy (spaCy); only when the command runs
+    from assessment.pipeline import Assessor  # heavy (spaCy); only when the command runs
 
     try:
-        extractor = Extractor(config_from_args(args))
+        assessor = Assessor(config_from_args(args))
     except (ConfigurationError, ValueError) as exc:
         print(f"intake extract: configuration error: {exc}", file=sys.stderr)
         return 2
     failed = 0
     for path in args.files:
         try:
-            result = extractor.extract(read_file(path), source=str(path))
+            result = assessor.extract(read_file(path), source=str(path))
         except IntakeError as exc:
             failed += 1
             print(f"intake extract: {path}: {exc.code}: {exc.message}", file=sys.stderr)
@@ -67,8 +67,8 @@ def read_file(path: Path) -> bytes:
         raise UnreadableFile(f"cannot read the file ({exc.strerror})") from exc
 
 
-def config_from_args(args: argparse.Namespace) -> ExtractionConfig:
-    config = ExtractionConfig(ocr_cleanup=args.cleanup)
+def config_from_args(args: argparse.Namespace) -> AssessmentConfig:
+    config = AssessmentConfig(ocr_cleanup=args.cleanup)
     limits = {name: value for name, value in
               (("max_pages", args.max_pages), ("max_bytes", args.max_bytes)) if value is not None}
     if limits:

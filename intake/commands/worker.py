@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import worker  # the extraction pipeline is imported only by the command that needs it
     from intake.settings import Settings
-    worker.run_worker(Settings(), name=args.name, burst=args.burst)
+    from intake.worker_process import run_worker  # the pipeline is imported only by the command that needs it
+    run_worker(Settings(), name=args.name, burst=args.burst)
     return 0

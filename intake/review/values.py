@@ -1,7 +1,7 @@
 """Typed reviewer input for field corrections: what kind a field is, and parsing a typed value.
 
 A field's kind comes from its name (``*_date`` fields are dates) or else from the type of the
-value the extractor produced; the form control and the validation both follow from it.
+value the assessor produced; the form control and the validation both follow from it.
 """
 from __future__ import annotations
 

@@ -142,7 +142,7 @@ def _review_metrics(labels: list[ReviewLabel]) -> Iterator[Metric]:
         accuracy.add_metric([name], ratio.value if ratio.value is not None else float("nan"))
     yield accuracy
     ece = GaugeMetricFamily("intake_review_ece", "Expected calibration error of field confidences on "
-                            "reviewed fields (raw extractor scores, or as served)", labels=["confidence"])
+                            "reviewed fields (raw assessor scores, or as served)", labels=["confidence"])
     for which, raw in (("raw", True), ("served", False)):
         pairs = scored(labels, raw=raw)
         value = metrics.expected_calibration_error([c for _, c, _ in pairs], [ok for _, _, ok in pairs])

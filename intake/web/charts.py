@@ -13,7 +13,7 @@ from typing import Any
 WIDTH, HEIGHT = 520, 320
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48  # plot margins
 SERIES_COLORS = {"raw": "#b3261e", "served": "#1f5fbf", "newest_map": "#1e7a3c"}
-SERIES_NAMES = {"raw": "raw extractor confidence", "served": "as served",
+SERIES_NAMES = {"raw": "raw assessor confidence", "served": "as served",
                 "newest_map": "through the newest map"}
 GRID = "#d5dbe2"
 INK = "#1d232b"

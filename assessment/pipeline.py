@@ -1,4 +1,4 @@
-"""The Extractor: every stage composed, built once per process from an ExtractionConfig.
+"""The Assessor: every stage composed, built once per process from an AssessmentConfig.
 
 Building is the expensive part (spaCy pipeline, NER model, policy, calibration), so a worker or
 CLI run builds one and reuses it for every document. The service reads pages in page jobs
@@ -12,7 +12,7 @@ import logging
 import time
 from pathlib import Path
 
-from extraction.config import ExtractionConfig
+from assessment.config import AssessmentConfig
 from extraction.documents import SourceDocument, open_document
 from extraction.fields import extract_fields
 from extraction.models import ExtractionResult, FieldValue, Page
@@ -26,9 +26,9 @@ from rules.policy import load_policy
 log = logging.getLogger(__name__)
 
 
-class Extractor:
-    def __init__(self, config: ExtractionConfig | None = None) -> None:
-        self.config = config or ExtractionConfig()
+class Assessor:
+    def __init__(self, config: AssessmentConfig | None = None) -> None:
+        self.config = config or AssessmentConfig()
         self.policy = load_policy(self.config.policy_path)
         self.calibration = (load_calibration(self.config.calibration_path)
                             if self.config.calibration_path else None)

@@ -1,4 +1,4 @@
-"""Everything an Extractor is built from, in one typed, picklable object.
+"""Everything an Assessor is built from, in one typed, picklable object.
 
 The service's settings and the CLI options both end up here; the library reads nothing from
 the environment itself.
@@ -21,7 +21,7 @@ def _repo_file_or_none(path: Path) -> Path | None:
 
 
 @dataclass(frozen=True)
-class ExtractionConfig:
+class AssessmentConfig:
     limits: Limits = field(default_factory=Limits)
     ocr_lang: str = "eng"
     ocr_timeout_seconds: float = 60

@@ -1,0 +1,49 @@
+"""One RQ worker process: the Assessor built once before RQ's work loop forks a horse per job
+(see worker.py for why), one reconciliation pass at start, then the loop."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from redis.exceptions import RedisError
+from rq import Worker
+from sqlalchemy.exc import SQLAlchemyError
+
+from assessment.pipeline import Assessor
+from intake import jobs
+from intake.db.migrate import upgrade_to_head
+from intake.db.session import make_engine, make_sessionmaker
+from intake.logs import configure_logging, log_event
+from intake.queue import JobQueue, connect
+from intake.reconciler import Reconciler
+from intake.settings import Settings
+from intake.storage import BlobStore
+
+log = logging.getLogger("intake.worker")
+
+
+def build_context(settings: Settings) -> jobs.WorkerContext:
+    engine = make_engine(settings.database_url_resolved)
+    return jobs.WorkerContext(
+        settings=settings, assessor=Assessor(settings.assessment_config()),
+        sessions=make_sessionmaker(engine), store=BlobStore(settings.blob_dir),
+        queue=JobQueue(connect(settings.redis_url), settings))
+
+
+def run_worker(settings: Settings, name: str | None = None, burst: bool = False) -> None:
+    if not settings.redis_url:
+        raise SystemExit("REDIS_URL is not set: a standalone worker needs the shared Redis")
+    configure_logging(settings.log_level)
+    upgrade_to_head(settings.database_url_resolved)
+    context = build_context(settings)
+    jobs.install(context)
+    try:
+        Reconciler(settings, context.sessions, context.queue).run_once()
+    except (RedisError, SQLAlchemyError) as exc:  # the periodic reconciler in `intake serve` retries
+        log_event(log, "reconcile_failed", logging.WARNING, error=type(exc).__name__)
+    name = name or f"{socket.gethostname()}.{os.getpid()}"
+    log_event(log, "worker_started", worker=name, queue=settings.queue_name)
+    worker = Worker([context.queue.queue], connection=context.queue.redis, name=name)
+    worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+    log_event(log, "worker_stopped", worker=name)
