@@ -39,6 +39,11 @@ class BBox:
         return [round(self.x0, 1), round(self.y0, 1), round(self.x1, 1), round(self.y1, 1)]
 
     @staticmethod
+    def from_list(corners: list[float]) -> "BBox":
+        x0, y0, x1, y1 = corners
+        return BBox(x0, y0, x1, y1)
+
+    @staticmethod
     def union(boxes: list["BBox"]) -> "BBox | None":
         if not boxes:
             return None
@@ -99,6 +104,10 @@ class Evidence:
         return {"page": self.page, "text": self.text,
                 "bbox": self.bbox.as_list() if self.bbox else None}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Evidence":
+        return cls(d["page"], d["text"], BBox.from_list(d["bbox"]) if d["bbox"] else None)
+
 
 @dataclass
 class FieldValue:
@@ -121,6 +130,11 @@ class FieldValue:
             out["raw_confidence"] = round(self.raw_confidence, 3)
         return out
 
+    @classmethod
+    def from_dict(cls, name: str, d: dict[str, Any]) -> "FieldValue":
+        return cls(name, d["value"], d["confidence"], [Evidence.from_dict(e) for e in d["evidence"]],
+                   d.get("note"), d.get("raw_confidence"))
+
 
 @dataclass
 class CriterionResult:
@@ -140,6 +154,13 @@ class CriterionResult:
             "explanation": self.explanation,
             "guideline_text": self.guideline_text,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CriterionResult":
+        if d["status"] not in CRITERION_STATUSES:
+            raise ValueError(f"criterion {d['id']!r}: unknown status {d['status']!r}")
+        return cls(d["id"], d["status"], d["confidence"], d["explanation"],
+                   [Evidence.from_dict(e) for e in d["evidence"]], d["guideline_text"])
 
 
 @dataclass

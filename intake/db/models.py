@@ -19,6 +19,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from assessment.record import AssessmentRecord
+
 DOCUMENT_STATUSES = ("received", "queued", "processing", "ready_for_review", "reviewed", "failed")
 OPEN_STATUSES = ("received", "queued", "processing")
 FINAL_STATUSES = ("ready_for_review", "reviewed", "failed")
@@ -103,6 +105,11 @@ class Document(Base):
 
     pages: Mapped[list["DocumentPage"]] = relationship(
         back_populates="document", order_by="DocumentPage.number", cascade="all, delete-orphan")
+
+    @property
+    def assessment(self) -> AssessmentRecord | None:
+        """The stored result, typed; None until the packet has been analyzed."""
+        return AssessmentRecord.from_dict(self.result) if self.result else None
 
 
 class DocumentPage(Base):

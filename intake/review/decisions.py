@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from extraction.models import CRITERION_STATUSES
+from extraction.models import CRITERION_STATUSES, CriterionResult, FieldValue
 from intake.db.models import Document, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.db.transitions import record_event
@@ -51,18 +51,19 @@ def latest_determination(db: Session, document_id: str) -> Determination | None:
                      .order_by(Determination.id.desc()).limit(1))
 
 
-def _extracted_field(document: Document, name: str) -> dict[str, Any]:
-    fields = (document.result or {}).get("fields", {})
-    if name not in fields:
+def _extracted_field(document: Document, name: str) -> FieldValue:
+    assessment = document.assessment
+    if assessment is None or name not in assessment.fields:
         raise ReviewRefused("no such field in this packet")
-    return fields[name]
+    return assessment.fields[name]
 
 
-def _extracted_criterion(document: Document, criterion_id: str) -> dict[str, Any]:
-    for criterion in (document.result or {}).get("criteria", []):
-        if criterion["id"] == criterion_id:
-            return criterion
-    raise ReviewRefused("no such criterion in this packet")
+def _extracted_criterion(document: Document, criterion_id: str) -> CriterionResult:
+    assessment = document.assessment
+    criterion = assessment.criterion(criterion_id) if assessment else None
+    if criterion is None:
+        raise ReviewRefused("no such criterion in this packet")
+    return criterion
 
 
 def _record(db: Session, document: Document, kind: str, name: str, extracted: Any,
@@ -86,8 +87,8 @@ def confirm_field(db: Session, document: Document, name: str, reviewer: str) -> 
     _require_open(document)
     extracted = _extracted_field(document, name)
     previous = latest_decisions(db, document.id).get(("field", name))
-    current = previous.final_value if previous else extracted.get("value")
-    return _record(db, document, "field", name, extracted.get("value"), extracted.get("confidence"),
+    current = previous.final_value if previous else extracted.value
+    return _record(db, document, "field", name, extracted.value, extracted.confidence,
                    current, "corrected", None, reviewer)
 
 
@@ -96,8 +97,8 @@ def correct_field(db: Session, document: Document, name: str, raw_value: str,
     """Set the field to the reviewer's typed value; raises InvalidValue if it does not parse."""
     _require_open(document)
     extracted = _extracted_field(document, name)
-    value = parse_value(field_kind(name, extracted.get("value")), raw_value)
-    return _record(db, document, "field", name, extracted.get("value"), extracted.get("confidence"),
+    value = parse_value(field_kind(name, extracted.value), raw_value)
+    return _record(db, document, "field", name, extracted.value, extracted.confidence,
                    value, "corrected", _clean_reason(reason, required=False), reviewer)
 
 
@@ -105,8 +106,8 @@ def confirm_criterion(db: Session, document: Document, criterion_id: str,
                       reviewer: str) -> ReviewerDecision:
     _require_open(document)
     extracted = _extracted_criterion(document, criterion_id)
-    return _record(db, document, "criterion", criterion_id, extracted["status"],
-                   extracted.get("confidence"), extracted["status"], "overridden", None, reviewer)
+    return _record(db, document, "criterion", criterion_id, extracted.status,
+                   extracted.confidence, extracted.status, "overridden", None, reviewer)
 
 
 def override_criterion(db: Session, document: Document, criterion_id: str, status: str,
@@ -115,8 +116,8 @@ def override_criterion(db: Session, document: Document, criterion_id: str, statu
     extracted = _extracted_criterion(document, criterion_id)
     if status not in CRITERION_STATUSES:
         raise ReviewRefused(f"status must be one of {', '.join(CRITERION_STATUSES)}")
-    return _record(db, document, "criterion", criterion_id, extracted["status"],
-                   extracted.get("confidence"), status, "overridden",
+    return _record(db, document, "criterion", criterion_id, extracted.status,
+                   extracted.confidence, status, "overridden",
                    _clean_reason(reason, required=True), reviewer)
 
 

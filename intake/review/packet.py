@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from extraction.models import Evidence
 from intake.db.models import Document
 from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
 from intake.review import audit
@@ -94,29 +94,29 @@ class PacketView:
 def _page_sizes(document: Document) -> dict[int, tuple[float, float]]:
     sizes = {p.number: (p.result["width"], p.result["height"])
              for p in document.pages if p.result and "width" in p.result}
-    for detail in (document.result or {}).get("page_details", []):
-        sizes[detail["page"]] = (detail["width"], detail["height"])
+    assessment = document.assessment
+    for detail in assessment.page_details if assessment else []:
+        sizes[detail.page] = (detail.width, detail.height)
     return sizes
 
 
-def _evidence(key: str, items: list[dict[str, Any]], pages: dict[int, PageView]) -> list[EvidenceView]:
+def _evidence(key: str, items: list[Evidence], pages: dict[int, PageView]) -> list[EvidenceView]:
     views = []
     for i, item in enumerate(items):
         ev_key = f"{key}-{i}"
-        page = pages.get(item.get("page"))
-        bbox = item.get("bbox")
-        drawable = bool(bbox and page and page.width and page.height)
+        page = pages.get(item.page)
+        box = item.bbox
+        drawable = bool(box and page and page.width and page.height)
         if drawable:
-            x0, y0, x1, y1 = bbox
-            page.boxes.append(BoxView(ev_key, 100 * x0 / page.width, 100 * y0 / page.height,
-                                      100 * (x1 - x0) / page.width, 100 * (y1 - y0) / page.height))
-        views.append(EvidenceView(ev_key, item.get("page", 0), item.get("text", ""), drawable))
+            page.boxes.append(BoxView(ev_key, 100 * box.x0 / page.width, 100 * box.y0 / page.height,
+                                      100 * (box.x1 - box.x0) / page.width, 100 * (box.y1 - box.y0) / page.height))
+        views.append(EvidenceView(ev_key, item.page, item.text, drawable))
     return views
 
 
 def build_packet_view(db: Session, document: Document, clock: DecisionClock, now: datetime,
                       low_confidence_below: float) -> PacketView:
-    result = document.result or {}
+    assessment = document.assessment
     sizes = _page_sizes(document)
     numbers = sorted({p.number for p in document.pages} | set(sizes))
     rows = {p.number: p for p in document.pages}
@@ -128,28 +128,25 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
     decided = latest_decisions(db, document.id)
 
     fields = []
-    for i, (name, found) in enumerate(result.get("fields", {}).items()):
+    for i, (name, found) in enumerate(assessment.fields.items() if assessment else []):
         decision = decided.get(("field", name))
-        kind = field_kind(name, found.get("value"))
-        current = decision.final_value if decision else found.get("value")
+        kind = field_kind(name, found.value)
+        current = decision.final_value if decision else found.value
         fields.append(FieldView(
-            key=f"f{i}", name=name, kind=kind, extracted_text=display_value(found.get("value")),
+            key=f"f{i}", name=name, kind=kind, extracted_text=display_value(found.value),
             current_text=display_value(current), input_text=input_text(kind, current),
-            confidence=found.get("confidence", 0.0),
-            low_confidence=found.get("confidence", 0.0) < low_confidence_below,
-            note=found.get("note"), evidence=_evidence(f"f{i}", found.get("evidence", []), pages),
-            decision=decision))
+            confidence=found.confidence, low_confidence=found.confidence < low_confidence_below,
+            note=found.note, evidence=_evidence(f"f{i}", found.evidence, pages), decision=decision))
 
     criteria = []
-    for i, found in enumerate(result.get("criteria", [])):
-        decision = decided.get(("criterion", found["id"]))
+    for i, found in enumerate(assessment.criteria if assessment else []):
+        decision = decided.get(("criterion", found.id))
         criteria.append(CriterionView(
-            key=f"c{i}", id=found["id"], extracted_status=found["status"],
-            current_status=decision.final_value if decision else found["status"],
-            confidence=found.get("confidence", 0.0),
-            low_confidence=found.get("confidence", 0.0) < low_confidence_below,
-            guideline_text=found.get("guideline_text", ""), explanation=found.get("explanation", ""),
-            evidence=_evidence(f"c{i}", found.get("evidence", []), pages), decision=decision))
+            key=f"c{i}", id=found.id, extracted_status=found.status,
+            current_status=decision.final_value if decision else found.status,
+            confidence=found.confidence, low_confidence=found.confidence < low_confidence_below,
+            guideline_text=found.guideline_text, explanation=found.explanation,
+            evidence=_evidence(f"c{i}", found.evidence, pages), decision=decision))
 
     expedited = is_expedited(document)
     due_at = clock.due_at(document.received_at, expedited)

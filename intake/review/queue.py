@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assessment.record import AssessmentRecord
 from intake.db.models import DOCUMENT_STATUSES, Document
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 
@@ -49,16 +50,17 @@ class Queue:
 
 def is_expedited(document: Document) -> bool:
     """Flagged at upload, or marked expedited/urgent on the request form itself."""
-    field = ((document.result or {}).get("fields") or {}).get("expedited") or {}
-    return bool(document.expedited or field.get("value") is True)
+    assessment = document.assessment
+    field = assessment.fields.get("expedited") if assessment else None
+    return bool(document.expedited or (field is not None and field.value is True))
 
 
-def lowest_confidence(result: dict[str, Any] | None) -> float | None:
+def lowest_confidence(assessment: AssessmentRecord | None) -> float | None:
     """The weakest finding a reviewer must check: criteria that apply, and fields that were found."""
-    if not result:
+    if assessment is None:
         return None
-    scores = [c["confidence"] for c in result.get("criteria", []) if c.get("status") != "not_applicable"]
-    scores += [f["confidence"] for f in result.get("fields", {}).values() if f.get("value") is not None]
+    scores = [c.confidence for c in assessment.criteria if c.status != "not_applicable"]
+    scores += [f.confidence for f in assessment.fields.values() if f.value is not None]
     return min(scores) if scores else None
 
 
@@ -75,7 +77,7 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
     for document in documents[:limit]:
         expedited = is_expedited(document)
         due_at = clock.due_at(document.received_at, expedited)
-        lowest = lowest_confidence(document.result)
+        lowest = lowest_confidence(document.assessment)
         low = lowest is not None and lowest < low_confidence_below
         if wanted.low_confidence_only and not low:
             continue

@@ -19,27 +19,27 @@ def _review(decision: ReviewerDecision | None) -> dict[str, Any] | None:
 
 
 def reviewed_result(db: Session, document: Document) -> dict[str, Any]:
-    result = document.result or {}
+    assessment = document.assessment
     decided = latest_decisions(db, document.id)
     fields = {}
-    for name, found in result.get("fields", {}).items():
+    for name, found in assessment.fields.items() if assessment else []:
         decision = decided.get(("field", name))
-        fields[name] = {"value": decision.final_value if decision else found.get("value"),
-                        "extracted_value": found.get("value"),
-                        "confidence": found.get("confidence"), "review": _review(decision)}
+        fields[name] = {"value": decision.final_value if decision else found.value,
+                        "extracted_value": found.value,
+                        "confidence": found.confidence, "review": _review(decision)}
     criteria = []
-    for found in result.get("criteria", []):
-        decision = decided.get(("criterion", found["id"]))
-        criteria.append({"id": found["id"],
-                         "status": decision.final_value if decision else found["status"],
-                         "extracted_status": found["status"], "confidence": found.get("confidence"),
+    for found in assessment.criteria if assessment else []:
+        decision = decided.get(("criterion", found.id))
+        criteria.append({"id": found.id,
+                         "status": decision.final_value if decision else found.status,
+                         "extracted_status": found.status, "confidence": found.confidence,
                          "review": _review(decision)})
     determination = latest_determination(db, document.id)
     return {
         "document_id": document.id,
         "status": document.status,
-        "policy": result.get("policy"),
-        "recommendation": result.get("recommendation"),
+        "policy": assessment.policy if assessment else None,
+        "recommendation": assessment.recommendation if assessment else None,
         "determination": None if determination is None else {
             "outcome": determination.outcome, "note": determination.note,
             "reviewer": determination.reviewer, "at": determination.at.isoformat()},

@@ -71,12 +71,14 @@ def page_image(request: Request, document_id: str, number: int,
 
 
 def _field_index(document: Document, name: str) -> str:
-    names = list((document.result or {}).get("fields", {}))
+    assessment = document.assessment
+    names = list(assessment.fields) if assessment else []
     return f"item-f{names.index(name)}" if name in names else "fields"
 
 
 def _criterion_index(document: Document, criterion_id: str) -> str:
-    ids = [c["id"] for c in (document.result or {}).get("criteria", [])]
+    assessment = document.assessment
+    ids = [c.id for c in assessment.criteria] if assessment else []
     return f"item-c{ids.index(criterion_id)}" if criterion_id in ids else "criteria"
 
 

@@ -1,0 +1,71 @@
+"""A packet's assessment as it is stored and served: the typed form of `ExtractionResult.to_dict()`.
+
+The database keeps the JSON; every reader (review, metrics, API) turns it back into this type with
+`AssessmentRecord.from_dict` and reads attributes, never keys. `from_dict(r.to_dict()) == r`:
+nothing is lost on the way through the database.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from extraction.models import RECOMMENDATIONS, CriterionResult, ExtractionResult, FieldValue, Recommendation
+
+
+@dataclass(frozen=True)
+class PageSummary:
+    page: int
+    method: str
+    width: float
+    height: float
+    rotation: int
+    skew: float
+    mean_confidence: float
+    seconds: float
+    words: int
+    checkboxes: int
+    error: str | None = None
+
+
+@dataclass
+class AssessmentRecord:
+    source: str
+    pages: int
+    fields: dict[str, FieldValue]
+    criteria: list[CriterionResult]
+    recommendation: Recommendation
+    policy: str
+    notices: list[str] = field(default_factory=list)
+    page_details: list[PageSummary] = field(default_factory=list)
+    seconds: float = 0.0
+    calibration: str | None = None
+
+    @classmethod
+    def from_result(cls, result: ExtractionResult) -> "AssessmentRecord":
+        return cls.from_dict(result.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "AssessmentRecord":
+        if d["recommendation"] not in RECOMMENDATIONS:
+            raise ValueError(f"unknown recommendation {d['recommendation']!r}")
+        # Rows stored before a key existed (notices, calibration, page details) read as empty.
+        return cls(
+            source=d["source"], pages=d["pages"],
+            fields={name: FieldValue.from_dict(name, found) for name, found in d["fields"].items()},
+            criteria=[CriterionResult.from_dict(c) for c in d["criteria"]],
+            recommendation=d["recommendation"], policy=d["policy"], notices=list(d.get("notices", [])),
+            page_details=[PageSummary(**p) for p in d.get("page_details", [])], seconds=d.get("seconds", 0.0),
+            calibration=d.get("calibration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "pages": self.pages,
+            "fields": {name: fv.to_dict() for name, fv in self.fields.items()},
+            "criteria": [c.to_dict() for c in self.criteria],
+            "recommendation": self.recommendation, "policy": self.policy, "notices": list(self.notices),
+            "page_details": [asdict(p) for p in self.page_details], "seconds": self.seconds,
+            "calibration": self.calibration,
+        }
+
+    def criterion(self, criterion_id: str) -> CriterionResult | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
