@@ -36,7 +36,7 @@ from extraction.models import Page, page_from_dict, page_to_dict
 from assessment.pipeline import Assessor
 from intake.callbacks import CallbackFailed, post_callback, status_payload, status_url
 from intake.db import transitions as tx
-from intake.db.models import FINAL_STATUSES, Document, DocumentPage
+from intake.db.models import FINAL_STATUSES, OPEN_STATUSES, Document, DocumentPage, DocumentStatus
 from intake.db.session import session_scope
 from intake.logs import log_event
 from intake.queue import JobQueue
@@ -74,7 +74,7 @@ def process_document(document_id: str) -> None:
     ctx, owner = _ctx(), uuid.uuid4().hex
     with session_scope(ctx.sessions) as s:
         if not tx.claim_document(s, document_id, owner, ctx.settings.lease_seconds,
-                                 ("received", "queued", "processing")):
+                                 OPEN_STATUSES):
             return log_event(log, "duplicate_delivery", document_id=document_id, step="process")
         sha256 = s.get(Document, document_id).sha256
     started = time.perf_counter()
@@ -135,7 +135,7 @@ def finish_document(document_id: str) -> None:
     with session_scope(ctx.sessions) as s:
         doc = s.get(Document, document_id)
         if doc is None or doc.analysis_requested_at is None or not tx.claim_document(
-                s, document_id, owner, ctx.settings.lease_seconds, ("processing",)):
+                s, document_id, owner, ctx.settings.lease_seconds, (DocumentStatus.PROCESSING,)):
             return log_event(log, "duplicate_delivery", document_id=document_id, step="finish")
         source = doc.source or document_id
         pages = [page_from_dict(r) for r in s.scalars(

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.db import transitions as tx
-from intake.db.models import OPEN_STATUSES, Document, DocumentPage, utcnow
+from intake.db.models import OPEN_STATUSES, Document, DocumentPage, DocumentStatus, utcnow
 from intake.db.session import session_scope
 from intake.logs import log_event
 from intake.queue import JobQueue, finish_job_id, page_job_id, process_job_id
@@ -103,7 +103,7 @@ class Reconciler:
                 if doc.callback_url:
                     self.queue.enqueue_callback(doc.id)
             return
-        if doc.status == "received":
+        if doc.status == DocumentStatus.RECEIVED:
             with session_scope(self.sessions) as s:
                 tx.mark_queued(s, doc.id)
         enqueue()

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from intake.db.models import Document
-
-DocumentStatusName = Literal["received", "queued", "processing", "ready_for_review", "reviewed", "failed"]
+from intake.db.models import Document, DocumentStatus
 
 
 class Accepted(BaseModel):
     id: str = Field(description="Document id (UUID).")
-    status: DocumentStatusName
+    status: DocumentStatus
     status_url: str = Field(description="Where to poll the status and results.")
 
 
@@ -33,7 +31,7 @@ class Timings(BaseModel):
 
 class DocumentSummary(BaseModel):
     id: str
-    status: DocumentStatusName
+    status: DocumentStatus
     status_url: str
     media_type: str
     size: int = Field(description="Bytes of the original file.")

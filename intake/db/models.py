@@ -11,6 +11,7 @@ Timestamps are timezone-aware UTC. JSON columns hold the extraction contract, ne
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,9 +22,20 @@ from sqlalchemy.types import TypeDecorator
 
 from assessment.record import AssessmentRecord
 
-DOCUMENT_STATUSES = ("received", "queued", "processing", "ready_for_review", "reviewed", "failed")
-OPEN_STATUSES = ("received", "queued", "processing")
-FINAL_STATUSES = ("ready_for_review", "reviewed", "failed")
+class DocumentStatus(StrEnum):
+    """Every state a document can be in: the one list (API schema, queue filters, transitions)."""
+    RECEIVED = "received"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY_FOR_REVIEW = "ready_for_review"
+    REVIEWED = "reviewed"
+    FAILED = "failed"
+
+
+DOCUMENT_STATUSES = tuple(DocumentStatus)
+OPEN_STATUSES = (DocumentStatus.RECEIVED, DocumentStatus.QUEUED, DocumentStatus.PROCESSING)
+FINAL_STATUSES = (DocumentStatus.READY_FOR_REVIEW, DocumentStatus.REVIEWED, DocumentStatus.FAILED)
+DECIDED_STATUSES = (DocumentStatus.REVIEWED, DocumentStatus.FAILED)  # the decision clock has stopped
 PAGE_STATUSES = ("pending", "processing", "done")
 
 

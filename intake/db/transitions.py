@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from intake.db.models import OPEN_STATUSES, Document, DocumentPage, Event, utcnow
+from intake.db.models import OPEN_STATUSES, Document, DocumentPage, DocumentStatus, Event, utcnow
 
 
 def record_event(session: Session, document_id: str | None, kind: str, **detail: Any) -> None:
@@ -26,8 +26,8 @@ def _set(session: Session, stmt: Any) -> bool:
 
 def mark_queued(session: Session, document_id: str) -> bool:
     now = utcnow()
-    return _set(session, update(Document).where(Document.id == document_id, Document.status == "received")
-                .values(status="queued", queued_at=now, updated_at=now))
+    return _set(session, update(Document).where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED)
+                .values(status=DocumentStatus.QUEUED, queued_at=now, updated_at=now))
 
 
 def _lease_free(model: Any) -> Any:
@@ -40,7 +40,7 @@ def claim_document(session: Session, document_id: str, owner: str, lease_seconds
     now = utcnow()
     return _set(session, update(Document)
                 .where(Document.id == document_id, Document.status.in_(statuses), _lease_free(Document))
-                .values(status="processing", lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
+                .values(status=DocumentStatus.PROCESSING, lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
                         attempts=Document.attempts + 1, started_at=func.coalesce(Document.started_at, now),
                         updated_at=now))
 
@@ -74,7 +74,7 @@ def claim_page(session: Session, document_id: str, number: int, owner: str, leas
                 .where(DocumentPage.document_id == document_id, DocumentPage.number == number,
                        or_(DocumentPage.status == "pending",
                            and_(DocumentPage.status == "processing", DocumentPage.lease_until < now)),
-                       exists().where(Document.id == document_id, Document.status == "processing"))
+                       exists().where(Document.id == document_id, Document.status == DocumentStatus.PROCESSING))
                 .values(status="processing", lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds),
                         attempts=DocumentPage.attempts + 1, updated_at=now))
 
@@ -111,7 +111,7 @@ def request_analysis(session: Session, document_id: str) -> bool:
     pages_done = select(func.count()).where(DocumentPage.document_id == document_id,
                                             DocumentPage.status == "done").scalar_subquery()
     return _set(session, update(Document)
-                .where(Document.id == document_id, Document.status == "processing",
+                .where(Document.id == document_id, Document.status == DocumentStatus.PROCESSING,
                        Document.analysis_requested_at.is_(None), Document.page_count.is_not(None),
                        Document.page_count == pages_done)
                 .values(analysis_requested_at=utcnow()))
@@ -121,8 +121,8 @@ def finish_document(session: Session, document_id: str, owner: str, result: dict
                     recommendation: str) -> bool:
     now = utcnow()
     won = _set(session, update(Document)
-               .where(Document.id == document_id, Document.status == "processing", Document.lease_owner == owner)
-               .values(status="ready_for_review", result=result, recommendation=recommendation,
+               .where(Document.id == document_id, Document.status == DocumentStatus.PROCESSING, Document.lease_owner == owner)
+               .values(status=DocumentStatus.READY_FOR_REVIEW, result=result, recommendation=recommendation,
                        finished_at=now, updated_at=now, lease_owner=None, lease_until=None))
     if won:
         record_event(session, document_id, "finished", recommendation=recommendation)
@@ -136,7 +136,7 @@ def fail_document(session: Session, document_id: str, code: str, message: str, o
     if owner is not None:
         conditions.append(Document.lease_owner == owner)
     won = _set(session, update(Document).where(*conditions)
-               .values(status="failed", error_code=code, error_message=message, finished_at=now,
+               .values(status=DocumentStatus.FAILED, error_code=code, error_message=message, finished_at=now,
                        updated_at=now, lease_owner=None, lease_until=None))
     if won:
         record_event(session, document_id, "failed", code=code)

@@ -10,13 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from extraction.models import CRITERION_STATUSES, CriterionResult, FieldValue
-from intake.db.models import Document, utcnow
+from intake.db.models import Document, DocumentStatus, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.db.transitions import record_event
 from intake.review import audit
 from intake.review.values import field_kind, parse_value
 
-REVIEWABLE_STATUS = "ready_for_review"
+REVIEWABLE_STATUS = DocumentStatus.READY_FOR_REVIEW
 MAX_REASON_LENGTH = 2000
 
 
@@ -133,7 +133,7 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
     now = utcnow()
     moved = db.execute(update(Document)
                        .where(Document.id == document.id, Document.status == REVIEWABLE_STATUS)
-                       .values(status="reviewed", updated_at=now)
+                       .values(status=DocumentStatus.REVIEWED, updated_at=now)
                        .execution_options(synchronize_session="fetch"))
     if moved.rowcount != 1:
         raise ReviewRefused("another reviewer recorded a determination first")

@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from extraction.models import Evidence
-from intake.db.models import Document
+from intake.db.models import DECIDED_STATUSES, Document, DocumentStatus
 from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
 from intake.review import audit
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.decisions import latest_decisions, latest_determination
-from intake.review.queue import DECIDED_STATUSES, is_expedited
+from intake.review.queue import is_expedited
 from intake.review.values import FieldKind, display_value, field_kind, input_text
 
 
@@ -156,4 +156,4 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
         remaining=describe_remaining(due_at, now), pages=[pages[n] for n in numbers],
         fields=fields, criteria=criteria, determination=latest_determination(db, document.id),
         trail=audit.trail(db, document.id), reviewed_count=len(decided),
-        open=document.status == "ready_for_review")
+        open=document.status == DocumentStatus.READY_FOR_REVIEW)

@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assessment.record import AssessmentRecord
-from intake.db.models import DOCUMENT_STATUSES, Document
+from intake.db.models import DECIDED_STATUSES, DOCUMENT_STATUSES, Document, DocumentStatus
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 
-DEFAULT_STATUS = "ready_for_review"
-DECIDED_STATUSES = ("reviewed", "failed")
+DEFAULT_STATUS = DocumentStatus.READY_FOR_REVIEW
 
 
 @dataclass(frozen=True)

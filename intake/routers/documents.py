@@ -24,7 +24,7 @@ from extraction.errors import BadInput
 from intake.auth import require_api_key
 from intake.callbacks import status_url
 from intake.db import transitions as tx
-from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage
+from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, DocumentStatus
 from intake.db.session import get_session, session_scope
 from intake.http_errors import ApiError, error_responses
 from intake.logs import log_event
@@ -153,7 +153,7 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
             if existing is not None:
                 return existing, False
             doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=media_type,
-                           page_count=None, status="received", source=fields["source"], fax_from=fields["fax_from"],
+                           page_count=None, status=DocumentStatus.RECEIVED, source=fields["source"], fax_from=fields["fax_from"],
                            callback_url=fields["callback_url"], idempotency_key=idempotency_key,
                            api_key_id=api_key_id, expedited=False, attempts=0)
             s.add(doc)
@@ -169,15 +169,15 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
         return existing, False
 
 
-def _enqueue(state, document_id: str) -> str:
+def _enqueue(state, document_id: str) -> DocumentStatus:
     try:
         state.queue.enqueue_process(document_id)
     except RedisError as exc:
         log_event(log, "enqueue_deferred", logging.WARNING, document_id=document_id, error=type(exc).__name__)
-        return "received"
+        return DocumentStatus.RECEIVED
     with session_scope(state.sessions) as s:
         tx.mark_queued(s, document_id)
-    return "queued"
+    return DocumentStatus.QUEUED
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, summary="Status, timings, error reason and results",
