@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from functools import lru_cache
 
 from spacy.language import Language
@@ -17,9 +16,10 @@ from spacy.tokens import Doc
 from extraction import form_answers
 from extraction.codes import hcpcs_codes, icd10_codes
 from extraction.dates import find_dates
+from extraction.fields_dates import GAP, LABEL_REACH, request_date, treatment_date
 from extraction.fields_people import foreign_pages, member_id_field, patient_name_field
-from extraction.fields_support import (UNREADABLE_NOTE, Mention, Packet, Region, absent, combine, date_field,
-                                       disagreement, field_from, reliability, unreadable_date)
+from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field,
+                                       disagreement, field_from, reliability)
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
@@ -36,35 +36,10 @@ FIELD_NAMES = (
 )
 
 # Words of a label may be split by fax specks as well as spaces ("Planned Infusion. Date:").
-_GAP = r"[\s.,;:'’]+"
-_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|date{_GAP}of{_GAP}birth|birth\s?date|\bborn({_GAP}on)?)[\W_]*$", re.IGNORECASE)
-_DAY_ONE = rf"(day{_GAP}?(1|one|l|I)|\bD{_GAP}?1)\b"
-# Words between a treatment label and its date: "Day 1 on or about", "Day 1 = ", "infusion target".
-_TREATMENT_FILLER = (r"(?:\s*(?:[:;=()~,.\-|_]|\bon\b|\bor\b|\babout\b|\bfor\b|\bof\b|\bis\b|\bat\b|\bapprox\w*"
-                     r"|\btentative\w*|\bplanned\b|\bscheduled\b|\bbooked\b|\bset\b|\btarget\b|\bcurrently\b"
-                     r"|\bnow\b|\bexpected\b|\bwill\b|\bbe\b|\bday\s?(1|one|l|I)\b|\bD1\b))*\s*$")
-_TREATMENT_LABEL = re.compile(
-    rf"((planned|anticipated|scheduled|expected|proposed|target|tentative|requested|desired){_GAP}(infusion|treatment|admission|administration"
-    rf"|start|{_DAY_ONE})({_GAP}(date|{_DAY_ONE}))?|(infusion|treatment|administration|start){_GAP}(date|{_DAY_ONE})"
-    rf"|date{_GAP}of{_GAP}(infusion|treatment|administration)|{_DAY_ONE}({_GAP}(infusion|dose))?"
-    rf"|(first|1st){_GAP}(infusion|dose)|to{_GAP}be{_GAP}infused|infusion{_GAP}(is{_GAP})?(planned|scheduled|booked)"
-    rf"|infusion{_GAP}target|plan{_GAP}start|infusi[oa]n|inf\w{{2,4}}on){_TREATMENT_FILLER}", re.IGNORECASE)
-# "03/23/2026  Obe-cel day 1 (planned)": a schedule row names the date first.
-_TREATMENT_AFTER = re.compile(rf"^[\s>|:\-]*([\w\-]+\W+){{0,2}}{_DAY_ONE}", re.IGNORECASE)
-# A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
-_SERVICE_DATE_LABEL = re.compile(rf"(date{_GAP}of{_GAP}service|service{_GAP}date|\bDOS)[\W_]*$", re.IGNORECASE)
-_REQUEST_LABEL = re.compile(rf"((date{_GAP}of{_GAP})?request({_GAP}date)?|date{_GAP}(submitted|of{_GAP}submission)|(form|submission"
-                            rf"|order|letter){_GAP}date|date{_GAP}of{_GAP}(order|letter)|^\s*date)[\W_]*$", re.IGNORECASE)
-# A signature line: "Lucia Benedetti, MD   08/25/2026".
-_SIGNATURE_LINE = re.compile(r"\b(M\.?D|D\.?O|NP|APRN|PA-?C|FNP(-?C)?|PharmD|MBBS)\b\.?[^\d\n]{0,30}$")
-_SENT_LABEL = re.compile(rf"(fax{_GAP}date|date{_GAP}sent|transmission{_GAP}date|dated|sent|signed{_GAP}on|date{_GAP}signed|/s/.{{0,60}}\bdate)[\W_]*$",
-                         re.IGNORECASE)
+_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|date{GAP}of{GAP}birth|birth\s?date|\bborn({GAP}on)?)[\W_]*$", re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)
-_FORM_CHECKBOXES = 4  # a request form has 7 (expedited, 2 settings, yes/no, 2 attestations)
-_LABEL_REACH = 40  # characters between a label and its date
-_SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
 # After "expedited": a question mark or a choice offered ("? [ ]", "(check if ...)", "Y / N").
@@ -86,18 +61,18 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
     terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
     packet = _read_packet(text, nlp(text.text), _terminology(terminology_dir))
     dates = find_dates(text.text)
-    request = _request_date(packet, dates)
-    birth = date_field("birth_date", packet, dates, _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON)
+    request = request_date(packet, dates)
+    birth = date_field("birth_date", packet, dates, _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON)
     name = patient_name_field(packet)
     page_births = {page: date_field("birth_date", packet, [d for d in dates if text.page_at(d.start) == page],
-                                    _BIRTH_LABEL, _LABEL_REACH, exclude=_OTHER_PERSON).value
+                                    _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON).value
                    for page in {text.page_at(d.start) for d in dates}}
     packet.foreign_pages = foreign_pages(packet, name.value, birth.value, page_births)
     fields = [
         name,
         member_id_field(packet),
         birth,
-        _treatment_date(packet, dates, request.value),
+        treatment_date(packet, dates, request.value),
         request,
         *_diagnosis_fields(packet),
         *prior_car_t_fields(packet),
@@ -142,70 +117,6 @@ def _closest_term(text: str, label: str, terminology) -> str | None:
     close = difflib.get_close_matches(text.lower(), list(by_term), n=3, cutoff=0.8)
     # Similar-looking names ("abecabtagene": obe- or axi-?) go to the fewest edits, not the best ratio.
     return by_term[min(close, key=lambda term: edit_distance(text.lower(), term, 6))] if close else None
-
-
-def _first_found(*candidates: FieldValue) -> FieldValue:
-    """The most specific label wins; a vaguer one is a fallback, not a competitor."""
-    return next((c for c in candidates if c.value is not None), candidates[0])
-
-
-def _request_date(packet: Packet, dates) -> FieldValue:
-    """The request's own date; failing a label, the date the request went out."""
-    first_lines = [d for d in dates if packet.text.page_at(d.start) == packet.text.page_starts[0][1]
-                   and d.start < packet.text.line_bounds(packet.text.page_starts[0][0])[1] + 1]
-    standalone = [d for d in dates if packet.text.text[slice(*packet.text.line_bounds(d.start))].strip()
-                  == packet.text.text[d.start:d.end]]
-    form_pages = _form_pages(packet)
-    on_form = [d for d in dates if packet.text.page_at(d.start) in form_pages]
-    return _first_found(
-        date_field("request_date", packet, dates, _REQUEST_LABEL, _LABEL_REACH),
-        date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH),
-        # The request form's signature date before a note's e-signature.
-        date_field("request_date", packet, on_form, _SIGNATURE_LINE, _SIGNATURE_REACH),
-        date_field("request_date", packet, dates, _SIGNATURE_LINE, _SIGNATURE_REACH),
-        _unlabelled_date("request_date", packet, standalone, 0.8),  # a letter's date line
-        _unlabelled_date("request_date", packet, first_lines, 0.7))  # the fax stamp on page 1
-
-
-def _unlabelled_date(name: str, packet: Packet, dates, base: float) -> FieldValue:
-    dates = [d for d in dates if not packet.is_reference(d.start)]
-    if not dates:
-        return absent(name, None)
-    first = dates[0]
-    return field_from(name, first.value.isoformat(),
-                      [(first.start, first.end, reliability(packet.text, first.start, first.end, base))], packet.text)
-
-
-def _treatment_date(packet: Packet, dates, request_date: str | None) -> FieldValue:
-    form_pages = _form_pages(packet)
-    if request_date:
-        # A planned infusion is never before the request: earlier dates near "infusion" are history.
-        dates = [d for d in dates if d.value.isoformat() >= request_date]
-    form_dates = [d for d in dates if packet.text.page_at(d.start) in form_pages]
-    schedule_rows = [d for d in dates
-                     if _TREATMENT_AFTER.match(packet.text.text[d.end:packet.text.line_bounds(d.start)[1]])]
-    found = _first_found(date_field("treatment_date", packet, dates, _TREATMENT_LABEL, _LABEL_REACH),
-                         date_field("treatment_date", packet, form_dates, _SERVICE_DATE_LABEL, _LABEL_REACH),
-                         _unlabelled_date("treatment_date", packet, schedule_rows, 0.8))
-    if found.value is not None:
-        return found
-    # The form asks for it but the date is unreadable: say so, so that no rule takes the
-    # packet's silence for "no treatment date" (age would then fall back to the request date).
-    for label, pages in ((_TREATMENT_LABEL, None), (_SERVICE_DATE_LABEL, form_pages)):
-        unread = unreadable_date(packet, label, dates, pages)
-        if unread is not None:
-            return FieldValue("treatment_date", None, found.confidence, [packet.text.evidence(*unread)],
-                              UNREADABLE_NOTE)
-    return found
-
-
-def _form_pages(packet: Packet) -> set[int]:
-    """Pages of the request form: an HCPCS code, or a form's worth of checkboxes (a note's bullet
-    or table cell may pass for one box, not for several)."""
-    pages = {packet.text.page_at(start) for _, start, _ in hcpcs_codes(packet.text.text, packet.terminology.hcpcs)
-             if not packet.is_reference(start)}
-    boxes = Counter(label.page for label in packet.text.checkbox_labels if not packet.is_reference(label.start))
-    return pages | {page for page, count in boxes.items() if count >= _FORM_CHECKBOXES}
 
 
 @lru_cache(maxsize=4)

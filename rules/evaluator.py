@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from extraction.models import CriterionResult, CriterionStatus, Evidence, FieldValue, Recommendation
+from extraction.models import CriterionResult, CriterionStatus, FieldValue, Recommendation
 from rules.policy import (
     AgeAtLeastCriterion, AppliesWhen, BillingCode, IsTrueCriterion, Policy,
     ValueInCriterion,

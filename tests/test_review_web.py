@@ -14,7 +14,7 @@ from intake.db.migrate import upgrade_to_head
 from intake.review.accounts import SignInLimits, authenticate
 from intake.db.session import session_scope
 from intake.settings import Settings
-from review_seed import PASSWORD, SCRIPT_TEXT, add_user, api_key, extracted_packet, seed_document, with_markup
+from review_seed import PASSWORD, add_user, api_key, extracted_packet, seed_document, with_markup
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
