@@ -53,13 +53,10 @@ class TrainingReport:
     output_dir: Path
 
 
-def train_ner(output_dir: Path | str, n_examples: int, seed: int, iterations: int,
-              corpus: list[AnnotatedText] | None = None) -> TrainingReport:
-    """Trains on `corpus`, or on n_examples of synthetic.corpus's train split, and saves to output_dir."""
+def train_ner(output_dir: Path | str, corpus: list[AnnotatedText], seed: int, iterations: int) -> TrainingReport:
+    """Trains on `corpus` (texts with labelled character spans) and saves to output_dir; the
+    caller chooses the corpus (`intake train-ner`: the generator's train split)."""
     fix_random_seed(seed)
-    if corpus is None:
-        from synthetic.corpus import annotated_texts  # the generator is only needed to train
-        corpus = annotated_texts(split="train", count=n_examples, seed=seed)
     nlp = blank_pipeline()
     ner = nlp.add_pipe("ner", config=NER_CONFIG)
     examples, dropped = _examples(nlp, corpus)

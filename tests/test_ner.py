@@ -17,8 +17,8 @@ TINY_CORPUS = [
 
 
 def test_training_is_reproducible_from_the_seed(tmp_path):
-    first = train_ner(tmp_path / "a", n_examples=len(TINY_CORPUS), seed=7, iterations=3, corpus=TINY_CORPUS)
-    train_ner(tmp_path / "b", n_examples=len(TINY_CORPUS), seed=7, iterations=3, corpus=TINY_CORPUS)
+    first = train_ner(tmp_path / "a", TINY_CORPUS, seed=7, iterations=3)
+    train_ner(tmp_path / "b", TINY_CORPUS, seed=7, iterations=3)
     assert first.examples == 4 and first.dropped_spans == 0
     assert (tmp_path / "a" / "ner" / "model").read_bytes() == (tmp_path / "b" / "ner" / "model").read_bytes()
 

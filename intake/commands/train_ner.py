@@ -18,9 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from extraction.ner_training import train_ner  # spaCy loads only for this command
+    from synthetic.corpus import annotated_texts
 
     started = time.perf_counter()
-    report = train_ner(args.out, n_examples=args.examples, seed=args.seed, iterations=args.iterations)
+    corpus = annotated_texts(split="train", count=args.examples, seed=args.seed)
+    report = train_ner(args.out, corpus, seed=args.seed, iterations=args.iterations)
     print(f"trained on {report.examples} passages ({report.dropped_spans} spans off token boundaries dropped), "
           f"final loss {report.final_loss:.1f}, {time.perf_counter() - started:.0f}s -> {report.output_dir}")
     return 0
