@@ -26,6 +26,11 @@ class _Strict(BaseModel):
 
 class PolicyInfo(_Strict):
     id: str
+    version: str = Field(min_length=1)
+    # The product(s) this policy governs, by INN generic name as extraction normalizes them.
+    products: list[str] = Field(min_length=1)
+    # The payer's document the criteria quote, relative to the policy file (kept in the repository).
+    source: str = Field(min_length=1)
     name: str
     payer: str
     applies_to: list[str] = []
@@ -143,9 +148,13 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"policy file {path}: not valid TOML ({exc})") from exc
     try:
-        return Policy.model_validate(raw)
+        policy = Policy.model_validate(raw)
     except ValidationError as exc:
         raise ConfigurationError(f"policy file {path}: {_describe(exc)}") from exc
+    if not (path.parent / policy.policy.source).is_file():
+        raise ConfigurationError(f"policy file {path}: policy.source {policy.policy.source!r} is not a file "
+                                 "next to it (the payer's document the criteria quote)")
+    return policy
 
 
 def _describe(exc: ValidationError) -> str:

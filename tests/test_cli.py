@@ -141,3 +141,18 @@ def test_a_model_named_by_the_user_is_loaded_as_the_base_pipeline(files):
     assert json.loads(run.stdout)["fields"]["birth_date"]["value"] == "1971-03-14"
     missing = intake("extract", "--scispacy-model", "en_core_sci_not_installed", files["two_pages"])
     assert missing.returncode == 2 and "en_core_sci_not_installed" in missing.stderr
+
+
+def test_policies_list_names_each_policy_with_its_codes_and_source():
+    run = intake("policies", "list")
+    assert run.returncode == 0, run.stderr
+    header, *rows = run.stdout.splitlines()
+    assert header.split("\t") == ["id", "version", "products", "codes", "source"]
+    assert "aucatzyl-2025-07\t2025-07-01\tobecabtagene autoleucel\tQ2058, C9301\t" in rows[0]
+
+
+def test_policies_list_refuses_a_broken_extra_folder_naming_the_file(tmp_path):
+    (tmp_path / "bad.toml").write_text('[policy]\nid = "x"\nunexpected = 1\n', encoding="utf-8")
+    run = intake("policies", "list", "--dir", tmp_path)
+    assert run.returncode == 2
+    assert "bad.toml" in run.stderr and "unknown key 'unexpected'" in run.stderr

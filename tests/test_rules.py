@@ -218,9 +218,13 @@ def test_strict_loader_rejects_unknown_keys(tmp_path):
 
 def test_a_second_policy_needs_no_code(tmp_path):
     path = tmp_path / "other.toml"
+    (tmp_path / "other-guideline.md").write_text("A second payer's guideline (test copy)\n", encoding="utf-8")
     path.write_text('''
 [policy]
 id = "other-1"
+version = "1"
+products = ["axicabtagene ciloleucel"]
+source = "other-guideline.md"
 name = "A second payer's CAR-T policy"
 payer = "Synthetic Health Plan"
 effective = 2026-01-01
@@ -263,3 +267,39 @@ def test_no_prior_car_t_is_met_only_above_the_policys_confidence_floor(policy):
 def test_an_all_whose_lineage_is_unstated_is_insufficient_evidence(policy):
     decision = evaluate(policy, eligible(diagnosis="ALL, lineage unspecified"))
     assert status(decision, "diagnosis_b_all") == "insufficient_evidence"
+
+
+def test_a_new_policy_is_one_file_in_an_extra_folder(tmp_path):
+    from rules.registry import PolicyRegistry
+    from rules.policy import POLICIES_DIR
+    extra = tmp_path / "policies"
+    (extra / "guidelines").mkdir(parents=True)
+    (extra / "guidelines" / "tecartus.md").write_text("Tecartus guideline (test copy)\n")
+    text = (POLICIES_DIR / "aucatzyl.toml").read_text(encoding="utf-8")
+    text = (text.replace('id = "aucatzyl-2025-07"', 'id = "tecartus-test-1"')
+                .replace('products = ["obecabtagene autoleucel"]', 'products = ["brexucabtagene autoleucel"]')
+                .replace('source = "guidelines/aucatzyl-medical-necessity-guideline.md"', 'source = "guidelines/tecartus.md"')
+                .replace('code = "Q2058"', 'code = "Q2053"').replace('replaces = ["C9301"]', 'replaces = []'))
+    (extra / "tecartus.toml").write_text(text, encoding="utf-8")
+    registry = PolicyRegistry.load(extra)
+    assert [e.id for e in registry.for_codes(["Q2053"])] == ["tecartus-test-1"]
+    assert [e.id for e in registry.for_codes(["C9301"])] == ["aucatzyl-2025-07"]
+    assert [e.id for e in registry.for_products(["Brexucabtagene autoleucel"])] == ["tecartus-test-1"]
+    assert registry.for_codes(["Q2041"]) == []
+
+
+def test_two_files_with_one_policy_id_are_refused_with_both_named(tmp_path):
+    from rules.registry import PolicyRegistry
+    from rules.policy import POLICIES_DIR
+    (tmp_path / "guidelines").mkdir()
+    (tmp_path / "guidelines" / "aucatzyl-medical-necessity-guideline.md").write_text("copy\n")
+    (tmp_path / "copy.toml").write_text((POLICIES_DIR / "aucatzyl.toml").read_text(encoding="utf-8"))
+    with pytest.raises(ConfigurationError, match="declared twice.*copy.toml"):
+        PolicyRegistry.load(tmp_path)
+
+
+def test_a_policy_whose_source_document_is_missing_is_refused(tmp_path):
+    from rules.policy import POLICIES_DIR
+    (tmp_path / "p.toml").write_text((POLICIES_DIR / "aucatzyl.toml").read_text(encoding="utf-8"))
+    with pytest.raises(ConfigurationError, match="policy.source"):
+        load_policy(tmp_path / "p.toml")
