@@ -99,7 +99,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     if generic and _ORGANIZATION.match(packet.text.text, mention.end):
         return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "part of a department's name")
-    if words_pattern(cues.unknown).search(clause):
+    if _unknown_receipt(clause, cues) and not requested:
         # "We cannot tell whether this was a CAR T-cell product": not knowing is no negation.
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated and "?" not in unit and not _INTERROGATIVE.match(unit):
@@ -120,7 +120,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
                 not generic or _CAR_WORDS.search(packet.text.text[mention.start:mention.end])):
             return placed(Placement.RECEIVED, 0.85, "ticked in the form's list of prior therapies")
         return placed(Placement.FORM_CHOICE, 1.0, "a choice in a form's product list")
-    if words_pattern(cues.unknown).search(unit):
+    if _unknown_receipt(unit, cues) and not requested:
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated:
         return _negated(packet, mention, end, cues, placed)
@@ -154,6 +154,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if implied and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
     if dated or (not generic and mention.historical):
+        if words_pattern(cues.discussed).search(clause):
+            # "03/10/2026 CAR-T consult at Yale": a dated encounter about the therapy, not a dose of it.
+            return placed(Placement.DISCUSSED, 0.8, "a dated consult, referral or teaching about it")
         return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
     if not generic and _history_row(packet, mention, cues):
         return placed(Placement.RECEIVED, WEAK, "a treatment-history row with a date and an outcome")
@@ -178,6 +181,17 @@ def _PRODUCTS_NAMED(packet: Packet, start: int, end: int) -> set[str]:
 def _unnamed(packet: Packet) -> set[str]:
     """Labels of mentions that name no product ("CAR-T", "cellular therapy")."""
     return {packet.terminology.generic_car_t.label, packet.terminology.unspecified_cell_therapy.label}
+
+
+# What a "we do not know" must be about to leave prior therapy open: something given in the past.
+_PAST = re.compile(r"\b(prior|previous(ly)?|outside|records?|history|hx|received|given|infused|infusions?|was|were|"
+                   r"had|enrolled|trial|study)\b", re.IGNORECASE)
+
+
+def _unknown_receipt(text: str, cues) -> bool:
+    """'Unclear whether it was CAR-T', 'prior cell therapy unknown, records pending' - not 'timing
+    unclear' or 'unclear whether she will tolerate it', which say nothing of the past."""
+    return bool(words_pattern(cues.unknown).search(text)) and bool(_PAST.search(text)) and not _FUTURE.search(text)
 
 
 def _administration_denied(clause: str, at: int, length: int, cues) -> bool:

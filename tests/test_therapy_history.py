@@ -204,3 +204,22 @@ def test_the_forms_no_is_read_whichever_side_its_box_stands(nlp, question):
 def test_a_yes_box_after_its_word_is_a_yes(nlp):
     pages = [ORDER + ["Prior CAR-T therapy   Yes [[x]]   No [[ ]]"], ["Progress Note", "Relapsed B-ALL."]]
     assert extract_fields(build_packet(*pages), nlp)["prior_car_t"].value is True
+
+
+@pytest.mark.parametrize("line", [
+    "Timing of obe-cel infusion is unclear pending bed availability.",
+    "It is unclear whether she will tolerate CAR-T given her frailty.",
+])
+def test_not_knowing_the_future_leaves_a_plain_no_standing(nlp, line):
+    assert prior(nlp, "No prior CAR-T.", line)["prior_car_t"].value is False
+
+
+def test_not_knowing_a_past_cell_therapy_leaves_it_open(nlp):
+    fields = prior(nlp, "He received an investigational cell therapy in Mexico; unclear whether it was CAR-T.")
+    assert fields["prior_car_t"].value is None
+
+
+@pytest.mark.parametrize("row", ["03/10/2026 CAR-T consult at Yale (Dr. Ames)",
+                                 "03/10/2026 CAR-T teaching session with caregiver"])
+def test_a_dated_consult_or_teaching_about_car_t_is_no_dose_of_it(nlp, row):
+    assert prior(nlp, "She is CAR-T naive.", "Treatment history:", row)["prior_car_t"].value is False
