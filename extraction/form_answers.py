@@ -16,8 +16,15 @@ _MARK = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX]\s*\)|[☒☑■✓✔])"
 _EMPTY = r"(?:\[\s*\]|\(\s*\)|[☐□])"
 _MARK_BEFORE = re.compile(rf"{_MARK}\s*(?P<answer>yes|no|n/?a)\b", re.IGNORECASE)
 _MARK_AFTER = re.compile(rf"\b(?P<answer>yes|no|n/?a)\s*:?\s*{_MARK}", re.IGNORECASE)
-_PLAIN = re.compile(r"[:?]\s*(?P<answer>yes|no|none|n/?a)\b(?!\s*(?:/|\[|\(|[☐□☒☑]))", re.IGNORECASE)
+_PLAIN = re.compile(r"[:?|]\s*(?P<answer>yes|no|none|n/?a|never|nil|denies|negative|y|n)\b(?!\s*(?:/|\[|\(|[☐□☒☑]))",
+                    re.IGNORECASE)
+# "Previous CAR-T therapy          No": a table row's answer alone at the end of the line, a word or
+# two after the label (never after a verb: "... and has had no" is prose cut by a line break).
+_TRAILING = re.compile(r"^\W*(?:(?!(?:has|had|have|was|were|is|are|and|with|but)\b)[A-Za-z\-()/]+\s+){0,2}?"
+                       r"(?P<answer>yes|no|none|never|nil)\W*$", re.IGNORECASE)
 _LEADING_MARK = re.compile(rf"^\s*(?P<mark>{_MARK}|{_EMPTY})")
+
+_NO_WORDS = ("no", "n", "none", "never", "nil", "denies", "negative")
 
 # Reliability of each kind of answer when the reading itself is clean (checkbox confidence
 # and OCR word confidence scale these down).
@@ -94,12 +101,12 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
     patterns = [(_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY)]
     # "? Yes [ ] No [v]" with its boxes drawn: the printed "Yes" is a choice, not the answer.
     if not any(c.start >= after - 1 for c in packet.checkboxes_on_line(after)):
-        patterns.append((_PLAIN, PLAIN_ANSWER_RELIABILITY))
+        patterns += [(_PLAIN, PLAIN_ANSWER_RELIABILITY), (_TRAILING, PLAIN_ANSWER_RELIABILITY)]
     for pattern, reliability in patterns:
         match = pattern.search(tail)
         if match:
             word = match.group("answer").lower()
-            value = True if word == "yes" else False if word in ("no", "none") else None
+            value = True if word in ("yes", "y") else False if word in _NO_WORDS else None
             start, end = after + match.start(), after + match.end()
             return Answer(value, reliability * _ocr_factor(packet.confidence(start, end)), start, end)
     return None

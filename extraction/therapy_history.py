@@ -20,6 +20,7 @@ from extraction.models import FieldValue
 from extraction.statements import words_pattern
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
+_NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
 _CAR_WORDS = re.compile(r"CAR|chimeric", re.IGNORECASE)
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
 _INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?"
@@ -30,7 +31,7 @@ _RELATIVE_SUBJECT = re.compile(
     r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b[^.;]{0,40}\b(received|was treated with"
     r"|was given|got|underwent|had)\b[^.;]{0,30}$", re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
-_PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|hx|received|tried|failed|ever|before|"
+_PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|hx|received|tried|failed|ever|never|before|"
                          r"infusions|to date)\b", re.IGNORECASE)
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
@@ -93,6 +94,8 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     clause_before = clause[:mention.start - start - clause_start]
     if packet.is_reference(mention.start):
         return placed(Placement.REFERENCE, 1.0, "inside attached reference text")
+    if _NAIVE.search(packet.text.text[mention.start:mention.end]):
+        return placed(Placement.NEGATED, 0.9, "named as naive to it")
     if packet.text.page_at(mention.start) in packet.foreign_pages:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
     if mention.family or mention.section == "family_history" or _RELATIVE_SUBJECT.search(clause_before):

@@ -223,3 +223,14 @@ def test_not_knowing_a_past_cell_therapy_leaves_it_open(nlp):
                                  "03/10/2026 CAR-T teaching session with caregiver"])
 def test_a_dated_consult_or_teaching_about_car_t_is_no_dose_of_it(nlp, row):
     assert prior(nlp, "She is CAR-T naive.", "Treatment history:", row)["prior_car_t"].value is False
+
+
+@pytest.mark.parametrize("row", ["Prior CAR-T: N", "Previous CAR-T therapy          No", "CAR-T: never",
+                                 "She is CAR-T-naive.", "Previous CAR-T: Denies"])
+def test_short_answers_to_a_prior_car_t_label_say_no(nlp, row):
+    assert prior(nlp, row)["prior_car_t"].value is False
+
+
+def test_a_line_ending_in_no_after_a_verb_is_prose_not_an_answer(nlp):
+    fields = prior(nlp, "He received tisagenlecleucel in 2023 and has had no", "complications since.")
+    assert fields["prior_car_t"].value is True
