@@ -162,8 +162,12 @@ class MisspelledProducts:
         return doc
 
     def _closest(self, word: str) -> str | None:
+        """The nearest name within its allowed edits ("abecabtagene": obe-, one edit; not axi-, two)."""
+        best: tuple[int, str] | None = None
         for name, generic in self.names.items():
             allowed = next(edits for length, edits in _MISSPELLING_EDITS if len(name) >= length)
-            if abs(len(name) - len(word)) <= allowed and edit_distance(word, name, allowed) <= allowed:
-                return generic
-        return None
+            if abs(len(name) - len(word)) <= allowed:
+                distance = edit_distance(word, name, allowed)
+                if distance <= allowed and (best is None or distance < best[0]):
+                    best = (distance, generic)
+        return best[1] if best else None

@@ -62,12 +62,18 @@ def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
     packet = _read_packet(text, nlp(text.text), _terminology(terminology_dir))
     dates = find_dates(text.text)
     request = request_date(packet, dates)
-    birth = date_field("birth_date", packet, dates, _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON)
     name = patient_name_field(packet)
     page_births = {page: date_field("birth_date", packet, [d for d in dates if text.page_at(d.start) == page],
                                     _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON).value
                    for page in {text.page_at(d.start) for d in dates}}
-    packet.foreign_pages = foreign_pages(packet, name.value, birth.value, page_births)
+    # The request's patient is the one on the first page that names a birth date; a page further on
+    # with another one is the candidate for a misfiled page, whatever its print quality.
+    first_birth = next((page_births[page] for page in sorted(page_births) if page_births[page]), None)
+    packet.foreign_pages = foreign_pages(packet, name.value, first_birth, page_births)
+    own_dates = [d for d in dates if text.page_at(d.start) not in packet.foreign_pages]
+    birth = date_field("birth_date", packet, own_dates, _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON)
+    if packet.foreign_pages:
+        name = patient_name_field(packet)  # read again without the other patient's pages
     fields = [
         name,
         member_id_field(packet),

@@ -8,7 +8,7 @@ from extraction.fields_support import Packet, absent, combine, disagreement, fie
 from extraction.models import FieldValue
 
 _NAME_LABEL = re.compile(
-    r"\b(?:patient(?:'s)?\s+name|patient|member\s+name|pt\.?\s+name|name\s+of\s+patient|re)\s*[:#]\s*",
+    r"\b(?:patient(?:'s)?\s+name|patient|member\s+name|pt\.?\s+name|name\s+of\s+patient|re)\s*(?:[:#]|;(?=\s*[A-Z]))\s*",
     re.IGNORECASE)
 _BARE_NAME_LABEL = re.compile(r"(?:^|\s)name\s*:\s*", re.IGNORECASE)
 _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|facility|practice|donor|plan|drug|"
@@ -33,6 +33,8 @@ def patient_name_field(packet: Packet) -> FieldValue:
                 continue
             labelled_ends.add(label.end())
             line_start, line_end = packet.text.line_bounds(label.start())
+            if packet.text.page_at(label.start()) in packet.foreign_pages:
+                continue
             if packet.is_reference(label.start()) or _NOT_PATIENT.search(text[line_start:label.start() + 1]
                                                                          + label.group(0)):
                 continue
@@ -43,7 +45,8 @@ def patient_name_field(packet: Packet) -> FieldValue:
                       reliability(packet.text, match.start(), match.end(), base))
     labelled = set(candidates)
     for m in packet.mentions:
-        if m.label == "PATIENT_NAME" and not packet.is_reference(m.start):
+        if (m.label == "PATIENT_NAME" and not packet.is_reference(m.start)
+                and packet.text.page_at(m.start) not in packet.foreign_pages):
             name = _clean_name(text[m.start:m.end])
             # The model only supports a labelled name, or stands in when no form label exists.
             if name and (not labelled or name.lower() in labelled):
@@ -143,7 +146,8 @@ def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
         return absent(name, None)
     candidates = _merge_misreadings(candidates)
     scores = {key: combine([c for _, _, c in spans]) for key, spans in candidates.items()}
-    best = max(scores, key=scores.get)
+    # Equal support: the value read first wins (the request's own pages come first; a misfiled page later).
+    best = max(scores, key=lambda k: (round(scores[k], 3), -min(start for start, _, _ in candidates[k])))
     field = field_from(name, spelled[best], candidates[best], packet.text, scores[best])
     if len(scores) > 1:
         field.confidence = round(disagreement(scores[best], max(s for k, s in scores.items() if k != best)), 4)

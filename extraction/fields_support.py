@@ -194,7 +194,8 @@ def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pa
     if not candidates:
         return absent(name, None)
     scores = {value: combine([c for _, _, c in spans]) for value, spans in candidates.items()}
-    best = max(scores, key=scores.get)
+    # Equal support: the value read first wins (the request's own pages come first; a misfiled page later).
+    best = max(scores, key=lambda v: (round(scores[v], 3), -min(start for start, _, _ in candidates[v])))
     field = field_from(name, best, candidates[best], packet.text, scores[best])
     if len(scores) > 1:
         runner_up = max(s for v, s in scores.items() if v != best)

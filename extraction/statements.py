@@ -65,8 +65,11 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
         offset = line_end + 1
         stripped = line.strip()
         # OCR often leaves a stray ":" or ";" at a line's end: a lower-case next line still continues it.
+        # A line that goes on in lower case (past OCR specks: '"+ treated with') continues the sentence.
+        first_letter = re.search(r"[A-Za-z]", stripped)
         ends_sentence = _LINE_ENDS_SENTENCE.search(previous_line) and not (
-            previous_line.rstrip()[-1:] in ":;" and stripped[:1].islower())
+            (previous_line.rstrip()[-1:] in ":;" or not re.search(r"[A-Za-z0-9)%]\W?$", previous_line.rstrip()))
+            and first_letter is not None and first_letter.group(0).islower())
         breaks = (not stripped or stripped == "\f" or start is None or ends_sentence
                   or len(previous_line.strip()) < SHORT_LINE
                   or _ITEM_START.match(line) or line_start in box_starts

@@ -40,8 +40,8 @@ _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Ce
 _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
                             r"first\s+(\w+\s+){0,2}$", re.IGNORECASE)
 # A negator right before an administration cue: "was never treated with", "has not been given".
-_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b(\s+(been|yet|ever|previously|already|\w))*\s*$",
-                             re.IGNORECASE)  # a one-letter word between: OCR's stray marks
+_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b(\s+(been|yet|ever|previously|already|\w|[^\w\s]{1,3}))*\s*$",
+                             re.IGNORECASE)  # a one-letter word or a speck between: OCR's stray marks
 _FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*)\b",
                      re.IGNORECASE)
 _NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
@@ -161,7 +161,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
             # "03/10/2026 CAR-T consult at Yale": a dated encounter about the therapy, not a dose of it.
             return placed(Placement.DISCUSSED, 0.8, "a dated consult, referral or teaching about it")
         return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
-    if not generic and _history_row(packet, mention, cues):
+    if not generic and _history_row(packet, mention, cues) and not words_pattern(cues.discussed).search(clause):
         return placed(Placement.RECEIVED, WEAK, "a treatment-history row with a date and an outcome")
     if words_pattern(cues.discussed).search(unit):
         return placed(Placement.DISCUSSED, 0.8, "discussed (its label, trade-offs or place among the options)")
