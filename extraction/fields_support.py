@@ -21,8 +21,9 @@ ABSENT_CONFIDENCE = 0.7
 _AGREEMENT_WEIGHT = 0.6  # sources in a packet are correlated (copied forward): agreement adds little
 
 
-# "F. Coverage criteria (mark one box per line)": a section of the request form, not attached text.
-_FORM_SECTION = re.compile(r"^\W*([A-Z]|\d{1,2}|section\s+\w+|part\s+\w+)[.):]\s|\b(mark|check|tick|circle|complete|"
+# "F. Coverage criteria (mark one box per line)", "3. Patient handout (2 pp)": a section of the request
+# form or an item of a cover sheet's contents list, not attached text.
+_FORM_SECTION = re.compile(r"^\W*([A-Z]|\d{1,2}|section\s+\w+|part\s+\w+)[.):]+\s|\b(mark|check|tick|circle|complete|"
                            r"answer)\b[^.]{0,30}\b(box|boxes|one|each|all|below|line|yes|no)\b", re.IGNORECASE)
 
 
@@ -63,12 +64,16 @@ class Packet:
     def __post_init__(self) -> None:
         self._unit_starts = [start for start, _ in self.units]
         body = self.text.text
-        offset = 0
+        offset, page, line_on_page = 0, None, 0
         for line in body.split("\n"):
             lowered = line.lower()
-            if (len(line.split()) <= 12 and any(w in lowered for w in self.terminology.reference_title_words)
+            line_page = self.text.page_at(offset)
+            line_on_page = line_on_page + 1 if line_page == page else 0
+            page = line_page
+            if (len(line.split()) <= 14 and any(w in lowered for w in self.terminology.reference_title_words)
                     and not _FORM_SECTION.search(line)):
-                self.reference_titles.append(offset)
+                # A sheet's own title sits above its subtitle: near the top, the whole page is the sheet.
+                self.reference_titles.append(self.text.page_start(page) if line_on_page <= 3 else offset)
             offset += len(line) + 1
 
     def is_reference(self, offset: int) -> bool:

@@ -84,6 +84,10 @@ class PacketText:
             labels.extend(_label_checkboxes(page, line_ranges, "".join(parts)))
         return cls("".join(parts), spans, labels, page_starts)
 
+    def page_start(self, page: int) -> int:
+        """Offset where page `page` begins (0 when unknown)."""
+        return next((start for start, number in self.page_starts if number == page), 0)
+
     def page_at(self, offset: int) -> int:
         index = max(bisect.bisect_right(self._page_offsets, offset) - 1, 0)
         return self.page_starts[index][1] if self.page_starts else 1

@@ -20,6 +20,7 @@ from extraction.models import FieldValue
 from extraction.statements import words_pattern
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
+_SECOND_PERSON = re.compile(r"\byour\b", re.IGNORECASE)
 _NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
 _CAR_WORDS = re.compile(r"CAR|chimeric", re.IGNORECASE)
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
@@ -94,6 +95,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     clause_before = clause[:mention.start - start - clause_start]
     if packet.is_reference(mention.start):
         return placed(Placement.REFERENCE, 1.0, "inside attached reference text")
+    if generic and _SECOND_PERSON.search(unit):
+        # "Going home after your CAR T-cell therapy": written to a patient, an education sheet.
+        return placed(Placement.REFERENCE, 0.8, "written to the patient (education text)")
     if _NAIVE.search(packet.text.text[mention.start:mention.end]):
         return placed(Placement.NEGATED, 0.9, "named as naive to it")
     if packet.text.page_at(mention.start) in packet.foreign_pages:
@@ -148,7 +152,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if mention.hypothetical and not (administered and not requested
                                      and _just_before(administered, clause, mention.start - start - clause_start)):
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 0.8, "planned, requested or considered")
-    if requested and not (mention.historical and administered):
+    if requested and not (mention.historical and administered and not _FUTURE.search(clause)):
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
