@@ -234,3 +234,24 @@ def test_short_answers_to_a_prior_car_t_label_say_no(nlp, row):
 def test_a_line_ending_in_no_after_a_verb_is_prose_not_an_answer(nlp):
     fields = prior(nlp, "He received tisagenlecleucel in 2023 and has had no", "complications since.")
     assert fields["prior_car_t"].value is True
+
+
+def test_the_requested_product_to_be_infused_is_a_plan(nlp):
+    fields = prior(nlp, "Never received CAR-T.", "Obe-cel to be infused after her 18th birthday.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_a_handout_titled_at_the_top_of_its_page_is_reference_text(nlp):
+    handout = ["Going Home After CAR T-Cell Therapy",
+               "A guide for patients and caregivers",
+               "Call us for a fever after CAR T-cell therapy with Kymriah, Tecartus or Aucatzyl."]
+    assert prior(nlp, "She is CAR-T naive.", extra=handout)["prior_car_t"].value is False
+
+
+def test_a_misfiled_page_of_another_patient_names_neither_the_patient_nor_a_prior_therapy(nlp):
+    misfiled = ["Post-CAR-T follow-up visit", "Patient: FENNIMORE, Lloyd G.  DOB 02/11/1952",
+                "74M with DLBCL s/p tisagenlecleucel (Kymriah) 11/18/2025, now Day +163."]
+    fields = prior(nlp, "No prior CAR-T.", extra=misfiled)
+    assert fields["prior_car_t"].value is False
+    assert fields["patient_name"].value == "Rosa M. Delgado"
+    assert fields["birth_date"].value == "1971-04-02"
