@@ -146,8 +146,7 @@ def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
         return absent(name, None)
     candidates = _merge_misreadings(candidates)
     scores = {key: combine([c for _, _, c in spans]) for key, spans in candidates.items()}
-    # Equal support: the value read first wins (the request's own pages come first; a misfiled page later).
-    best = max(scores, key=lambda k: (round(scores[k], 3), -min(start for start, _, _ in candidates[k])))
+    best = max(scores, key=scores.get)  # equal support: the merge's order (most read, then longest) decides
     field = field_from(name, spelled[best], candidates[best], packet.text, scores[best])
     if len(scores) > 1:
         field.confidence = round(disagreement(scores[best], max(s for k, s in scores.items() if k != best)), 4)
