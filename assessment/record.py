@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from extraction.models import RECOMMENDATIONS, CriterionResult, ExtractionResult, FieldValue, Recommendation
+from extraction.models import RECOMMENDATIONS, CriterionResult, FieldValue, Recommendation
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,6 @@ class AssessmentRecord:
     page_details: list[PageSummary] = field(default_factory=list)
     seconds: float = 0.0
     calibration: str | None = None
-
-    @classmethod
-    def from_result(cls, result: ExtractionResult) -> "AssessmentRecord":
-        return cls.from_dict(result.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "AssessmentRecord":

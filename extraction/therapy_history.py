@@ -190,6 +190,8 @@ def _unnamed(packet: Packet) -> set[str]:
     return {packet.terminology.generic_car_t.label, packet.terminology.unspecified_cell_therapy.label}
 
 
+# Said of what is still to happen ("whether she will tolerate it"); "records pending" is about the past.
+_WILL = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to)\b", re.IGNORECASE)
 # What a "we do not know" must be about to leave prior therapy open: something given in the past.
 _PAST = re.compile(r"\b(prior|previous(ly)?|outside|records?|history|hx|received|given|infused|infusions?|was|were|"
                    r"had|enrolled|trial|study)\b", re.IGNORECASE)
@@ -198,7 +200,7 @@ _PAST = re.compile(r"\b(prior|previous(ly)?|outside|records?|history|hx|received
 def _unknown_receipt(text: str, cues) -> bool:
     """'Unclear whether it was CAR-T', 'prior cell therapy unknown, records pending' - not 'timing
     unclear' or 'unclear whether she will tolerate it', which say nothing of the past."""
-    return bool(words_pattern(cues.unknown).search(text)) and bool(_PAST.search(text)) and not _FUTURE.search(text)
+    return bool(words_pattern(cues.unknown).search(text)) and bool(_PAST.search(text)) and not _WILL.search(text)
 
 
 def _administration_denied(clause: str, at: int, length: int, cues) -> bool:

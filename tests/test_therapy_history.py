@@ -255,3 +255,7 @@ def test_a_misfiled_page_of_another_patient_names_neither_the_patient_nor_a_prio
     assert fields["prior_car_t"].value is False
     assert fields["patient_name"].value == "Rosa M. Delgado"
     assert fields["birth_date"].value == "1971-04-02"
+
+
+def test_an_outside_cell_therapy_with_its_records_pending_stays_open(nlp):
+    assert prior(nlp, "Outside cellular therapy in 2024; records pending.")["prior_car_t"].value is None

@@ -120,8 +120,15 @@ class Document(Base):
 
     @property
     def assessment(self) -> AssessmentRecord | None:
-        """The stored result, typed; None until the packet has been analyzed."""
-        return AssessmentRecord.from_dict(self.result) if self.result else None
+        """The stored result, typed; None until the packet has been analyzed. Parsed once per loaded
+        result (a page view or queue row asks several times); a new result is parsed again."""
+        if not self.result:
+            return None
+        cached = self.__dict__.get("_assessment")
+        if cached is None or cached[0] is not self.result:
+            cached = (self.result, AssessmentRecord.from_dict(self.result))
+            self.__dict__["_assessment"] = cached
+        return cached[1]
 
 
 class DocumentPage(Base):
