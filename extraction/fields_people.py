@@ -171,6 +171,8 @@ _NOT_A_NAME = re.compile(r"\b(request|authori[sz]ation|information|therapy|cellu
                          r"hospital|center|report|note|summary|oncology|hematology|health|plan)\b", re.IGNORECASE)
 _CLINICIAN = re.compile(r"\b(MD|M\.D|DO|NP|PA-C|APRN|RN|PharmD|NPI)\b")
 _SAME_NAME_WORD = 0.7  # similarity at which two name words are one name read twice
+_OTHER_BIRTH = 2  # differing characters that make a labelled birth date another patient's
+_OTHER_BIRTH_SAME_NAME = 3
 
 
 def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
@@ -178,18 +180,30 @@ def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
     """Pages about another patient (misfiled): a labelled date of birth that is not a misreading
     of the packet's, or a labelled patient name sharing no word with the packet's, on a page that
     does not also carry the packet's date of birth. Their history is not this patient's."""
+    names = _page_name_agreement(packet, name) if name else {}
     foreign = set()
     for page, page_birth in page_births.items():
-        if birth_date and page_birth and sum(a != b for a, b in zip(page_birth, birth_date)) >= 2:
+        if not (birth_date and page_birth):
+            continue
+        # OCR turns two digits of a faxed date at times (08/19/1953 -> 09/19/1983); on a page whose
+        # labelled patient is the packet's, only a date further off makes it another patient's.
+        differing = sum(a != b for a, b in zip(page_birth, birth_date))
+        if differing >= (_OTHER_BIRTH_SAME_NAME if names.get(page) else _OTHER_BIRTH):
             foreign.add(page)
-    if not name:
-        return foreign
+    for page, same in names.items():
+        if not same and not (birth_date and page_births.get(page) == birth_date):
+            foreign.add(page)
+    return foreign
+
+
+def _page_name_agreement(packet: Packet, name: str) -> dict[int, bool]:
+    """Per page with a labelled patient name: whether that name is the packet's patient (any name
+    word read alike); True wins when a page labels several names."""
     words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", name)]
     text = packet.text.text
+    agreement: dict[int, bool] = {}
     for label in _PAGE_NAME_LABEL.finditer(text):
         page = packet.text.page_at(label.start())
-        if page in foreign or page_births.get(page) == birth_date and birth_date:
-            continue
         _, line_end = packet.text.line_bounds(label.start())
         match = _NAME.search(text, label.end(), line_end)
         other = _clean_name(match.group("name")) if match else None
@@ -198,7 +212,9 @@ def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
                 or _CLINICIAN.search(line) or _NOT_PATIENT.search(line)):
             continue
         other_words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", other)]
-        if other_words and not any(difflib.SequenceMatcher(None, a, b).ratio() >= _SAME_NAME_WORD
-                                   for a in words for b in other_words):
-            foreign.add(page)
-    return foreign
+        if not other_words:
+            continue
+        same = any(difflib.SequenceMatcher(None, a, b).ratio() >= _SAME_NAME_WORD
+                   for a in words for b in other_words)
+        agreement[page] = agreement.get(page, False) or same
+    return agreement

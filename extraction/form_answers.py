@@ -22,6 +22,11 @@ _PLAIN = re.compile(r"[:?|]\s*(?P<answer>yes|no|none|n/?a|never|nil|denies|negat
 # two after the label (never after a verb: "... and has had no" is prose cut by a line break).
 _TRAILING = re.compile(r"^\W*(?:(?!(?:has|had|have|was|were|is|are|and|with|but)\b)[A-Za-z\-()/]+\s+){0,2}?"
                        r"(?P<answer>yes|no|none|never|nil)\W*$", re.IGNORECASE)
+# A numbered or lettered item ("5.", "5c)", "b."): a question of its own, never the answers of the one above.
+_NEW_ITEM = re.compile(r"[^\w\n]{0,2}[ \t]*(?:\d{1,2}[a-z]?|[a-z])[.,)][ \t]")
+_BOX_GLYPHS = 4  # what OCR makes of a checkbox drawn before its label ("O1", "[J", "M1")
+# A line that carries on the one above: it opens with a parenthesis or a lower-case word.
+_CONTINUATION = re.compile(r"[^\w\n(]{0,2}[ \t]*(?:\(|[a-z]{2,}\b)")
 _LEADING_MARK = re.compile(rf"^\s*(?P<mark>{_MARK}|{_EMPTY})")
 
 _NO_WORDS = ("no", "n", "none", "never", "nil", "denies", "negative")
@@ -53,11 +58,20 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
     boxes = [c for c in packet.checkboxes_on_line(after) if c.start >= after - 1 and _yes_no(c) is not None]
     if boxes:
         return _from_checkboxes(packet, boxes)
+    # "[ ] Yes  [v] No  [ ] N/A   3. Has the patient ever been treated with ...?": the line opens
+    # with its answer boxes.
+    leading = sorted((c for c in packet.checkboxes_on_line(after) if c.start < after - 1 and _yes_no(c) is not None),
+                     key=lambda c: c.start)
+    if leading and len(packet.text[line_start:leading[0].start].strip()) <= _BOX_GLYPHS:
+        return _from_checkboxes(packet, leading)
     same_line = _typed_answer(packet, after, line_end)
     if same_line is not None:
         return same_line
-    if next_line and is_question(packet, after) and line_end + 1 < len(packet.text):
-        # The choices often sit on the line under the question.
+    if (next_line and line_end + 1 < len(packet.text) and not _NEW_ITEM.match(packet.text, line_end + 1)
+            and (is_question(packet, after) or _CONTINUATION.match(packet.text, line_end + 1))):
+        # The choices often sit on the line under the question, or at the end of its wrapped
+        # second line ("5c. Member has previously received a CAR-T product / (commercial or
+        # investigational)   Yes  No").
         boxes = [c for c in packet.checkboxes_on_line(line_end + 1) if _yes_no(c) is not None]
         if not boxes:
             next_end = packet.line_bounds(line_end + 1)[1]
@@ -72,19 +86,29 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
     if re.search(_MARK, packet.text[start:end]):
         return None
     # A choice with its own checkbox is answered by the box, not by a circle.
-    words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(answer_word(w.word.text))
+    words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(_choice(w.word.text))
              and packet.checkbox_for(w.start, w.end) is None]
-    values = {answer_word(w.word.text).lower() == "yes" for w in words
-              if answer_word(w.word.text).lower() in ("yes", "no")}
-    circled = [w for w in words if w.word.circled]
+    values = {_choice(w.word.text).lower() == "yes" for w in words
+              if _choice(w.word.text).lower() in ("yes", "no")}
+    circled = [w for w in words if w.word.circled or _RING_REMNANT.fullmatch(w.word.text)]
     if values != {True, False} and not circled:
         return None
     confidence = CIRCLED_RELIABILITY * _ocr_factor(min(w.word.confidence for w in words))
     if len(circled) == 1:
-        word = answer_word(circled[0].word.text).lower()
+        word = _choice(circled[0].word.text).lower()
         value = True if word == "yes" else False if word == "no" else None
         return Answer(value, confidence, circled[0].start, circled[0].end)
     return Answer(None, confidence, words[0].start, words[-1].end)
+
+
+# A circle drawn round a printed choice that OCR read as type: "(Yes)", "CYes", "(No".
+_RING_REMNANT = re.compile(r"[(\[{]\s*(?:yes|no|Yes|No|YES|NO)\s*[)\]}]?|[CcO(](?:Yes|No|YES|NO)\)?")
+
+
+def _choice(text: str) -> str:
+    """The choice word of a token, ring remnants removed ("CYes" -> "Yes")."""
+    remnant = _RING_REMNANT.fullmatch(text)
+    return re.sub(r"^[CcO]", "", answer_word(text)) if remnant else answer_word(text)
 
 
 def is_question(packet: PacketText, offset: int) -> bool:

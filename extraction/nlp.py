@@ -176,12 +176,20 @@ def wrapped_statement_pattern(statement: str, tokenizer) -> list[dict]:
     return pattern
 
 
+_LETTER_HYPHEN = re.compile(r"([A-Za-z])-(?=[A-Za-z])")
+
+
 def ocr_spellings(term: str) -> list[str]:
-    """The term plus its OCR misreadings of 0 and 1 ("CTLO19", "bb2l21") for terms with digits."""
+    """The term plus its OCR misreadings of 0 and 1 ("CTLO19", "bb2l21") for terms with digits, and
+    of a one-letter prefix's hyphen, which faxes break apart ("T- -lymphoblastic", "T- ALL")."""
     spellings = [""]
     for char in term:
         options = _OCR_CONFUSIONS.get(char, char)
         spellings = [s + o for s in spellings for o in options][:_MAX_SPELLINGS]
+    prefix = _LETTER_HYPHEN.match(term)
+    if prefix:
+        rest = term[prefix.end():]
+        spellings += [f"{prefix.group(1)}- {rest}", f"{prefix.group(1)}- -{rest}"]
     return spellings
 
 

@@ -34,9 +34,11 @@ _RELATIVE_SUBJECT = re.compile(
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
 _PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|hx|received|tried|failed|ever|never|before|"
                          r"infusions|to date)\b", re.IGNORECASE)
+_BARE_AFTER = re.compile(r"after\b", re.IGNORECASE)  # "after CAR-T", not "relapsed after CAR-T"
+_FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-z])[.)]\s")
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
-                           r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b")
+                           r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b", re.IGNORECASE)
 # "This would be her first CAR-T therapy": a first one means none before.
 _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
                             r"first\s+(\w+\s+){0,2}$", re.IGNORECASE)
@@ -50,6 +52,7 @@ STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / on
 UNPLACED_CONFIDENCE = 0.5
 UNPLACED_DOUBT = 0.6  # a "no" that a product named without context leaves open
 UNKNOWN_CONFIDENCE = 0.6
+SILENT_HISTORY_CONFIDENCE = 0.75  # no CAR-T in a documented treatment history, nothing said outright
 
 
 class Placement(str, Enum):
@@ -113,7 +116,12 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return _negated(packet, mention, end, cues, placed)
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
             or form_answers.yes_no_answer(packet.text, mention.end) is not None
-            or form_answers.is_question(packet.text, mention.end)):
+            or form_answers.is_question(packet.text, mention.end)
+            or form_answers.trailing_mark(packet.text, start, end) is not None
+            # "5c. Member has previously received a CAR-T product   Yes  No": a numbered form item
+            # about any CAR-T, answered (or not) beside it, even where OCR lost the answer.
+            or (generic and _FORM_ITEM.match(unit) and _PRIOR_LIST.search(unit)
+                and not _YEAR_OR_DATE.search(unit))):
         if _PRIOR_LIST.search(unit):
             return placed(Placement.QUESTION, 1.0, "a form question about past therapy")
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 1.0,
@@ -134,10 +142,16 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     # The collection's fate is often told a sentence or two around it (a memo's title, its last line).
     before_start = packet.unit_around(max(0, start - 2))[0]
     after_end = end
-    for _ in range(3):
+    for _ in range(5):
         after_end = packet.unit_around(min(len(packet.text.text) - 1, after_end + 1))[1]
     following = packet.text.text[before_start:after_end + 1]
-    if words_pattern(cues.collected).search(unit) and words_pattern(cues.not_infused).search(following):
+    # "Enrolled on a study of a CAR T-cell product. Leukapheresis on January 14, but the product
+    # failed release; she never received an infusion": enrolment is no infusion. An infusion stated in
+    # the mention's own clause ("leukapheresis 12/2023, KTE-X19 infused 02/06/2024") stands.
+    infused_here = (words_pattern(cues.infused).search(clause)
+                    and not words_pattern(cues.not_infused).search(clause))
+    if (not infused_here and words_pattern(cues.collected).search(following)
+            and words_pattern(cues.not_infused).search(following)):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
     administered = words_pattern(cues.administered).search(clause)
     at = mention.start - start - clause_start
@@ -156,8 +170,17 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
+    if not generic and _history_row(packet, mention, cues) and not words_pattern(cues.discussed).search(clause):
+        # A dated row with its response ("03/2016 CTL019 (protocol) CR, MRD neg") is an administration
+        # as plainly as a sentence saying so.
+        return placed(Placement.RECEIVED, STRONG, "a treatment-history row with a date and an outcome")
     # "allo-HCT to be revisited after CAR-T response": an outcome still to come implies nothing given.
     implied = None if _FUTURE.search(clause) else words_pattern(cues.implied).search(clause)
+    if (implied and mention.section == "assessment_and_plan" and not dated
+            and _BARE_AFTER.match(implied.group(0))):
+        # "- Allo-HCT consultation after CAR-T response assessment": a plan's next step, after the
+        # therapy being requested.
+        return placed(Placement.HYPOTHETICAL, 0.7, "a step planned after the therapy")
     if implied and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
     if dated or (not generic and mention.historical):
@@ -165,8 +188,6 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
             # "03/10/2026 CAR-T consult at Yale": a dated encounter about the therapy, not a dose of it.
             return placed(Placement.DISCUSSED, 0.8, "a dated consult, referral or teaching about it")
         return placed(Placement.RECEIVED, WEAK, "dated history entry" if dated else "past-tense cue")
-    if not generic and _history_row(packet, mention, cues) and not words_pattern(cues.discussed).search(clause):
-        return placed(Placement.RECEIVED, WEAK, "a treatment-history row with a date and an outcome")
     if words_pattern(cues.discussed).search(unit):
         return placed(Placement.DISCUSSED, 0.8, "discussed (its label, trade-offs or place among the options)")
     return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
@@ -278,7 +299,7 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     def answer_spans(answers) -> list[tuple[int, int, float]]:
         return [(a.start, a.end, a.confidence) for a in answers]
 
-    if strong or (received and not (negated or form_no)) or form_yes:
+    if strong or (received and not (negated or form_no or unknown)) or form_yes:
         # Notes beat the form: a stated administration stands against a form's "No".
         yes = spans(received) + answer_spans(form_yes)
         confidence = combine([c for _, _, c in yes])
@@ -320,7 +341,34 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         field = field_from("prior_car_t", None, spans(unplaced[:3]), text, UNPLACED_CONFIDENCE)
         field.note = "a CAR-T product is named without saying whether the patient received it"
         return [field, products_field]
+    if any(p.placement is Placement.QUESTION for p in placed) or any(
+            p.placement is Placement.UNPLACED and p.mention.normalized != packet.terminology.unspecified_cell_therapy.label
+            and "department" not in " ".join(p.reasons) for p in placed):
+        # The form asks and nothing answers, or a CAR-T is named that nothing places: not silence.
+        return [absent("prior_car_t", None), products_field]
+    history = _documented_history(packet)
+    if history:
+        # Silence about CAR-T where the packet lays out what the patient was treated with: CAR-T
+        # named only as the request, a plan, someone else's or reference text. Served below a
+        # stated "no" so that a reviewer's look is cheap to ask for.
+        field = field_from("prior_car_t", False, history, text, SILENT_HISTORY_CONFIDENCE)
+        field.note = "no CAR-T in the documented treatment history; nothing states it either way"
+        return [field, products_field]
     return [absent("prior_car_t", None), products_field]
+
+
+def _documented_history(packet: Packet) -> list[tuple[int, int, float]]:
+    """Where the packet documents the patient's past treatment (a treatment-history heading, or
+    regimens named outside reference text): evidence that a CAR-T would have been written there."""
+    text = packet.text.text
+    cues = packet.terminology.therapy_cues
+    labels = [m for m in words_pattern(cues.history_labels).finditer(text) if not packet.is_reference(m.start())
+              and packet.text.page_at(m.start()) not in packet.foreign_pages]
+    regimens = [m for m in words_pattern(cues.regimens).finditer(text) if not packet.is_reference(m.start())
+                and packet.text.page_at(m.start()) not in packet.foreign_pages]
+    if not labels and len({m.group(0).lower() for m in regimens}) < 2:
+        return []
+    return [(m.start(), m.end(), SILENT_HISTORY_CONFIDENCE) for m in (labels + regimens)[:3]]
 
 
 def _form_answers(packet: Packet, questions: list[PlacedMention]) -> list[form_answers.Answer]:

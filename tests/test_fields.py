@@ -371,3 +371,38 @@ def test_form_no_with_a_product_named_in_the_notes_out_of_context_needs_a_review
     # The requested product and unnamed CAR-T talk do not count as such a mention.
     plain = extract_fields(build_packet(FORM, note("Aucatzyl CAR-T cell therapy discussed with the family.")), nlp)
     assert plain["prior_car_t"].value is False
+
+
+def test_yes_no_boxes_opening_the_line_answer_its_question_not_the_next_ones(nlp):
+    form = ["CELLULAR THERAPY REQUEST", "Patient: Rosa M. Delgado  DOB: 04/02/1971",
+            "[[ ]] Yes  [[x]] No  [[ ]] N/A   3. Has the patient ever been treated with a CAR-T cell product?",
+            "[[x]] Yes  [[ ]] No  [[ ]] N/A   4. Is the prescriber affiliated with the treating program?"]
+    assert extract_fields(build_packet(form), nlp)["prior_car_t"].value is False
+
+
+def test_a_question_never_borrows_the_answer_of_the_numbered_item_under_it(nlp):
+    form = ["CELLULAR THERAPY REQUEST", "Patient: Rosa M. Delgado  DOB: 04/02/1971",
+            "4. Has the member ever received a chimeric antigen receptor (CAR) T-cell",
+            "product, including on a clinical trial?",
+            "5. Will the product be given at a qualified treatment center?  ((Yes))  No"]
+    assert extract_fields(build_packet(form), nlp)["prior_car_t"].value is not True
+
+
+@pytest.mark.parametrize("answer", ["(Yes)  No", "CYes )  No"])
+def test_a_circle_ocr_read_as_brackets_is_the_chosen_answer(nlp, answer):
+    form = ["CELLULAR THERAPY REQUEST", "Patient: Rosa M. Delgado  DOB: 04/02/1971", "Setting: outpatient",
+            f"Q6. I have evaluated the member; outpatient infusion is clinically appropriate. {answer}"]
+    assert extract_fields(build_packet(form), nlp)["outpatient_appropriate_attested"].value is True
+
+
+@pytest.mark.parametrize("text", ["Marrow established T- -lymphoblastic leukemia (cortical phenotype).",
+                                  "Assessment: first relapse of T- ALL."])
+def test_a_lineage_prefix_broken_by_the_fax_still_names_the_lineage(nlp, text):
+    assert extract_fields(build_packet(["Consult note", text]), nlp)["diagnosis"].value == "T-cell ALL"
+
+
+def test_a_misread_birth_date_on_a_page_naming_the_patient_keeps_the_page(nlp):
+    cover = ["PRIOR AUTHORIZATION REQUEST", "Member name: Lorraine M. Beaudoin   DOB: 8/19/53"]
+    visit = ["OFFICE VISIT", "PATIENT: BEAUDOIN, LORRAINE M   DOB: 09/19/1983", "No CAR-T to date."]
+    fields = extract_fields(build_packet(cover, visit), nlp)
+    assert fields["prior_car_t"].value is False

@@ -160,9 +160,14 @@ def test_a_products_dated_row_with_an_outcome_is_history(nlp):
     assert fields["prior_car_t"].value is True
 
 
-def test_a_dated_row_against_a_plain_no_goes_to_the_reviewer(nlp):
+def test_a_dated_row_with_its_outcome_outweighs_a_plain_no_but_says_they_disagree(nlp):
+    # "03/2016 CTL019 (protocol) CR, MRD neg": a treatment table's row is an administration stated,
+    # and the notes' history beats a "no" elsewhere; the disagreement is shown and costs confidence.
+    alone = prior(nlp, "Treatment history:", "Kymriah 2024 - CR, relapsed 6 months later.")
     fields = prior(nlp, "No prior CAR-T.", "Treatment history:", "Kymriah 2024 - CR, relapsed 6 months later.")
-    assert fields["prior_car_t"].value is None
+    assert fields["prior_car_t"].value is True
+    assert "disagree" in fields["prior_car_t"].note
+    assert fields["prior_car_t"].confidence < alone["prior_car_t"].confidence
 
 
 def test_an_outside_cell_infusion_of_unstated_kind_leaves_prior_car_t_unknown(nlp):
@@ -259,3 +264,62 @@ def test_a_misfiled_page_of_another_patient_names_neither_the_patient_nor_a_prio
 
 def test_an_outside_cell_therapy_with_its_records_pending_stays_open(nlp):
     assert prior(nlp, "Outside cellular therapy in 2024; records pending.")["prior_car_t"].value is None
+
+
+@pytest.mark.parametrize("sentence", [
+    "He has never been collected for or received a CAR-T product.",
+    "She has never been referred for or treated with CAR-T therapy.",
+])
+def test_a_negation_over_two_coordinated_verbs_negates(nlp, sentence):
+    assert prior(nlp, sentence)["prior_car_t"].value is False
+
+
+def test_enrolment_whose_collection_failed_in_the_next_sentences_is_no_infusion(nlp):
+    fields = prior(nlp, "In January 2026 she enrolled on a study of an investigational CD19/CD22 CAR T-cell product.",
+                   "Leukapheresis was performed on January 14, but the product did not reach its release",
+                   "specification; she never received any infusion and came off the study.",
+                   "She has not received any CAR-T product.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_an_infusion_in_the_mentions_own_clause_outweighs_a_failed_collection_nearby(nlp):
+    fields = prior(nlp, "Enrolled on a phase 2 CD19 CAR-T protocol: leukapheresis 12/2023, KTE-X19 infused 02/06/2024.",
+                   "A second collection in 2025 failed manufacturing and was never infused.")
+    assert fields["prior_car_t"].value is True
+
+
+def test_silence_in_a_documented_treatment_history_is_no_prior_car_t_served_below_a_stated_no(nlp):
+    silent = prior(nlp, "Prior therapies: hyper-CVAD; blinatumomab x2 cycles; inotuzumab.",
+                   "Plan: proceed with obe-cel.")
+    stated = prior(nlp, "Prior therapies: hyper-CVAD; blinatumomab x2 cycles; inotuzumab.",
+                   "She has not received CAR-T.")
+    assert silent["prior_car_t"].value is False
+    assert "documented treatment history" in silent["prior_car_t"].note
+    assert silent["prior_car_t"].confidence < stated["prior_car_t"].confidence
+
+
+@pytest.mark.parametrize("open_line", [
+    "4. Has the patient ever received CAR-T therapy?  [[ ]] Yes  [[ ]] No",  # asked, left blank
+    "Relapsed B-ALL, post allo-HCT, post CAR-T (trial).",  # named, not placed
+])
+def test_silence_does_not_cover_a_blank_question_or_an_unplaced_car_t(nlp, open_line):
+    fields = prior(nlp, "Prior therapies: hyper-CVAD; blinatumomab; inotuzumab.", open_line)
+    assert fields["prior_car_t"].value is not False
+
+
+def test_a_plan_step_after_the_requested_therapy_implies_nothing_given(nlp):
+    fields = prior(nlp, "She has never had CAR-T.", "Assessment and Plan:",
+                   "- Allogeneic HCT consultation after CAR-T response assessment.")
+    assert fields["prior_car_t"].value is False
+
+
+def test_not_knowing_leaves_a_weak_history_open(nlp):
+    fields = prior(nlp, 'The outside letter says only "s/p investigational cell therapy 02/2023 with CR3".',
+                   "Until we see the records we cannot say whether he has had CAR-T before.")
+    assert fields["prior_car_t"].value is None
+
+
+def test_a_numbered_form_item_about_any_car_t_is_a_question_not_history(nlp):
+    fields = prior(nlp, "5c. Member has previously received a CAR-T product", "(commercial or investigational)  Yes  ((No))",
+                   "Pt is CAR-T naive.")
+    assert fields["prior_car_t"].value is False

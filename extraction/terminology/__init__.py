@@ -46,12 +46,15 @@ class TherapyHistoryCues:
     """Words that place a cellular-therapy mention (therapy_history.toml)."""
     administered: tuple[str, ...]
     implied: tuple[str, ...]
+    infused: tuple[str, ...]
     collected: tuple[str, ...]
     not_infused: tuple[str, ...]
     unknown: tuple[str, ...]
     scoped_negation: tuple[str, ...]
     outcome: tuple[str, ...]
     discussed: tuple[str, ...]
+    history_labels: tuple[str, ...]
+    regimens: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
     context = _read(directory / "context.toml", {"modifier", "drop_default_literals"})
     history = _read(directory / "therapy_history.toml",
-                    {"administered", "implied", "collected", "not_infused", "unknown", "scoped_negation",
-                     "outcome", "discussed"})
+                    {"administered", "implied", "infused", "collected", "not_infused", "unknown", "scoped_negation",
+                     "outcome", "discussed", "history_labels", "regimens"})
 
     product_sets = tuple(_term_set(t, "generic", "terms", "product") for t in _tables(products, "product"))
     requested = _string(products, "requested_product", "car_t_products.toml")
@@ -114,8 +117,9 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
                            for t in _tables(statements, "attestation")),
         statement_concepts=tuple(_concept(t) for t in _tables(statements, "concept")),
         therapy_cues=TherapyHistoryCues(*(tuple(_strings(history, key, "therapy_history.toml")) for key in
-                                          ("administered", "implied", "collected", "not_infused", "unknown",
-                                           "scoped_negation", "outcome", "discussed"))),
+                                          ("administered", "implied", "infused", "collected", "not_infused", "unknown",
+                                           "scoped_negation", "outcome", "discussed", "history_labels",
+                                           "regimens"))),
         sections=section_sets,
         reference_categories=reference,
         reference_title_words=tuple(w.lower() for w in _strings(sections, "reference_title_words", "sections.toml")),
