@@ -16,11 +16,12 @@ from extraction.models import FieldValue
 GAP = r"[\s.,;:'’]+"
 LABEL_REACH = 40  # characters between a label and its date
 
-_DAY_ONE = rf"(day{GAP}?(1|one|l|I)|\bD{GAP}?1)\b"
+# The day the cells go in: Day 1 (split-dose products) or Day 0 (the cell-therapy convention).
+_DAY_ONE = rf"(day{GAP}?(1|one|l|I|0|zero|O)|\bD{GAP}?[10])\b"
 # Words between a treatment label and its date: "Day 1 on or about", "Day 1 = ", "infusion target".
 _TREATMENT_FILLER = (r"(?:\s*(?:[:;=()~,.\-|_]|\bon\b|\bor\b|\babout\b|\bfor\b|\bof\b|\bis\b|\bat\b|\bapprox\w*"
                      r"|\btentative\w*|\bplanned\b|\bscheduled\b|\bbooked\b|\bset\b|\btarget\b|\bcurrently\b"
-                     r"|\bnow\b|\bexpected\b|\bwill\b|\bbe\b|\bday\s?(1|one|l|I)\b|\bD1\b))*\s*$")
+                     r"|\bnow\b|\bexpected\b|\bwill\b|\bbe\b|\bday\s?(1|one|l|I|0|zero)\b|\bD[10]\b))*\s*$")
 _TREATMENT_LABEL = re.compile(
     rf"((planned|anticipated|scheduled|expected|proposed|target|tentative|requested|desired){GAP}(infusion|treatment|admission|administration"
     rf"|start|{_DAY_ONE})({GAP}(date|{_DAY_ONE}))?|(infusion|treatment|administration|start){GAP}(date|{_DAY_ONE})"

@@ -93,6 +93,8 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
     circled = [w for w in words if w.word.circled or _RING_REMNANT.fullmatch(w.word.text)]
     if values != {True, False} and not circled:
         return None
+    if not circled and any(c.start >= words[0].start - 1 for c in packet.checkboxes_on_line(words[0].start)):
+        return None  # "Yes [x]  No [ ]": boxes drawn after the words answer, not circles
     confidence = CIRCLED_RELIABILITY * _ocr_factor(min(w.word.confidence for w in words))
     if len(circled) == 1:
         word = _choice(circled[0].word.text).lower()
@@ -262,6 +264,15 @@ def _words_before_boxes(packet: PacketText, after: int) -> Answer | None:
 
 def checked_labels(packet: PacketText) -> list[CheckboxLabel]:
     return [c for c in packet.checkbox_labels if c.checkbox.checked]
+
+
+def yes_no_boxes_within(packet: PacketText, start: int, end: int) -> Answer | None:
+    """"6. Does the member meet and  [#] Yes  [ ] No / understand the ... requirements?": a Yes and
+    a No box anywhere inside a wrapped question answer it."""
+    boxes = [c for c in packet.checkbox_labels if start <= c.start < end and _yes_no(c) is not None]
+    if {_yes_no(c) for c in boxes} != {True, False}:
+        return None
+    return _from_checkboxes(packet, boxes)
 
 
 def _from_checkboxes(packet: PacketText, boxes: list[CheckboxLabel]) -> Answer:

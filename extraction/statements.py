@@ -22,7 +22,7 @@ MAX_UNIT = 400  # characters: a statement longer than this is a paragraph, cut a
 SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form row, a statement's last line)
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
-_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-hA-H][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
+_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
                          r"|[A-Z]{1,2}\d{1,2}[a-z]?[.):]\s)")
 # A line ending this way leaves its sentence open: the next line continues it even after a box row.
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",
@@ -34,6 +34,7 @@ _SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]
 _LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
 # Said of the assertion itself, a few words before its key word: it is not being made.
 _NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
+_JUDGED = re.compile(r"(clinically\s+|medically\s+)?(appropriate|safe|suitable|reasonable|acceptable)", re.IGNORECASE)
 _DEFERRED = re.compile(r"\b(will|would|to be|once|until|pending|not yet|yet to|after (the|a|her|his)|being arranged"
                        r"|scheduled|plan(ned)? to|expect(ed)? to|should|if|whether|must|required|requires"
                        r"|only when|when the)\b", re.IGNORECASE)
@@ -55,7 +56,8 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
     box_starts = {label.line_start for label in text.checkbox_labels
                   if label.label and label.start - label.line_start <= 2}
     # A form row with boxes is an item of its own; it ends with its line unless the next line
-    # continues its sentence in lower case (a wrapped statement).
+    # continues its sentence in lower case (a wrapped statement), and a row with boxes opens its
+    # own unit the same way (a row whose item letter OCR lost: "|, Patient meets ... [x]").
     box_rows = {label.line_start for label in text.checkbox_labels}
     start = None
     previous_end, previous_line, previous_start = 0, "", -1
@@ -71,9 +73,13 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
             (previous_line.rstrip()[-1:] in ":;" or not re.search(r"[A-Za-z0-9)%]\W?$", previous_line.rstrip()))
             and first_letter is not None and first_letter.group(0).islower())
         breaks = (not stripped or stripped == "\f" or start is None or ends_sentence
-                  or len(previous_line.strip()) < SHORT_LINE
+                  or (len(previous_line.strip()) < SHORT_LINE
+                      # a narrow column's wrapped statement goes on in lower case ("...is clinically / appropriate.")
+                      and not (stripped[:1].islower() and not _LINE_ENDS_SENTENCE.search(previous_line)))
                   or _ITEM_START.match(line) or line_start in box_starts
-                  or (previous_start in box_rows and not stripped[:1].islower() and not _OPEN_END.search(previous_line)) or line_end - start > MAX_UNIT)
+                  or ((previous_start in box_rows or line_start in box_rows) and not stripped[:1].islower()
+                      and not _OPEN_END.search(previous_line))
+                  or line_end - start > MAX_UNIT)
         if breaks and start is not None:
             units.extend(_cut(text.text, start, previous_end, box_rows))
             start = None
@@ -150,7 +156,8 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     """The answer a statement unit gives: its box or Yes/No, or the prose itself unless negated,
     conditional or deferred before its key word (then None: no attestation either way)."""
     answer = (form_answers.printed_choices(text, start, end) or form_answers.trailing_mark(text, start, end)
-              or form_answers.statement_mark(text, start, end))
+              or form_answers.statement_mark(text, start, end)
+              or form_answers.yes_no_boxes_within(text, start, end))
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")
@@ -158,6 +165,9 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
         return None  # a form question whose answer could not be read asserts nothing
     before = text.text[start:keyword]
     clause = re.split(r"[;:]|\s-\s|\bbut\b", before)[-1]
+    if _JUDGED.match(text.text, keyword):
+        # "I consider outpatient administration to be clinically appropriate": a judgement made.
+        clause = re.sub(r"\bto\s+be\s*$", "", clause)
     if _NEGATION.search(before) or _DEFERRED.search(clause):
         return None  # a statement not (yet) made is no attestation either way
     confidence = PROSE_RELIABILITY * ocr_factor(text.confidence(start, end))

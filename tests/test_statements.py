@@ -212,3 +212,44 @@ def test_a_form_section_titled_coverage_criteria_is_the_form_not_attached_text(n
         "Signature: Hana Reed DO   Date: 05/12/2026",
     ]), nlp)
     assert fields["request_date"].value == "2026-05-12"
+
+
+def test_a_statement_wrapped_in_a_narrow_column_keeps_its_yes_box_on_its_first_line(nlp):
+    appropriate, safety = attestations(
+        nlp,
+        "M. The prescriber has assessed the member and determined  Yes [[x]]  No [[ ]]",
+        "   that outpatient administration is clinically",
+        "   appropriate.",
+        "N. The member meets and understands the requirements of  Yes [[ ]]  No [[x]]",
+        "   safety and monitoring after the infusion.")
+    assert (appropriate, safety) == (True, False)
+
+
+def test_a_wrapped_question_with_its_yes_no_boxes_mid_way(nlp):
+    appropriate, safety = attestations(
+        nlp,
+        "5. (Outpatient only) Has the prescriber assessed the  [[x]] Yes  [[ ]] No",
+        "   member and determined that outpatient administration",
+        "   is clinically appropriate?",
+        "6. (Outpatient only) Does the member meet and  [[x]] Yes  [[ ]] No",
+        "   understand the safety and monitoring requirements",
+        "   after infusion?",
+        "7. Is this request urgent?  [[ ]] Yes  [[x]] No")
+    assert (appropriate, safety) == (True, True)
+
+
+def test_an_item_whose_letter_ocr_lost_is_still_its_own_row(nlp):
+    appropriate, _ = attestations(
+        nlp,
+        "H. Prescriber has assessed the patient and determined that  [[x]]  [[ ]]  [[ ]]",
+        "outpatient administration is clinically appropriate",
+        "|, Patient meets and understands post-infusion safety and  [[x]]  [[ ]]  [[ ]]",
+        "monitoring requirements (proximity, caregiver, no driving)",
+        "J. Step therapy / formulary alternative tried  [[ ]]  [[ ]]  [[x]]")
+    assert appropriate is True
+
+
+def test_a_judgement_that_it_is_appropriate_is_made_not_deferred(nlp):
+    appropriate, _ = attestations(nlp, "Having assessed her, I consider outpatient administration of Aucatzyl",
+                                  "to be clinically appropriate, with daily visits for two weeks.")
+    assert appropriate is True
