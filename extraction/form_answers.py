@@ -145,6 +145,9 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
         box = label.checkbox
         confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.confidence) * _ocr_factor(
             packet.confidence(label.start, label.end))
+        columns = _column_row(packet, label, confidence)
+        if columns is not None:
+            return columns
         return Answer(box.checked, confidence, label.start, label.end)
     line_start, _ = packet.line_bounds(start)
     mark = _LEADING_MARK.match(packet.text[line_start:start])
@@ -153,6 +156,24 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
         return Answer(checked, TYPED_MARK_RELIABILITY * _ocr_factor(packet.confidence(line_start, end)),
                       line_start, end)
     return yes_no_answer(packet, end)
+
+
+def _column_row(packet: PacketText, label: CheckboxLabel, confidence: float) -> Answer | None:
+    """"[v] [ ] [ ]  The member meets ...": Yes / No / N/A cells in front of a statement, under their
+    column heads; the statement's own box is only the last cell. None when the line has one box."""
+    row = sorted((c for c in packet.checkbox_labels if c.line_start == label.line_start
+                  and c.checkbox.bbox.x0 <= label.checkbox.bbox.x0 and (c is label or _unlabelled(c))),
+                 key=lambda c: c.checkbox.bbox.x0)
+    if len(row) < 2:
+        return None
+    heads = _column_heads(packet, label.line_start)
+    if heads is None:
+        return None
+    checked = [c for c in row if c.checkbox.checked]
+    values = {_nearest_head(heads, c) for c in checked}
+    if len(values) != 1:
+        return Answer(None, confidence, row[0].start, label.end)
+    return Answer(values.pop(), confidence, checked[0].start, checked[0].end)
 
 
 def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
@@ -189,11 +210,14 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
 
 
 def _unlabelled(cell: CheckboxLabel) -> bool:
-    """No label, or only what OCR made of the box's own ink ("O°", "oO", "Bl")."""
-    return not re.search(r"[A-Za-z]{3,}", cell.label) and _yes_no(cell) is None
+    """No label, or only what OCR made of the box's own ink ("O°", "oO", "Bl", "iil")."""
+    label = cell.label.strip()
+    ink = not re.search(r"[A-Za-z]{3,}", label) or (len(label) <= 3 and label.lower() not in ("n/a", "yes"))
+    return ink and _yes_no(cell) is None
 
 
 _HEAD_REACH = 12  # lines above a row where its table's column heads may stand
+_HEAD_WORDS = {"y", "n", "yn", "yes", "no", "na", "n/a"}
 
 
 def _line_heads(packet: PacketText, line_start: int, line_end: int) -> list[tuple[float, bool | None]] | None:
@@ -207,13 +231,22 @@ def _heads(packet: PacketText, line_start: int, line_end: int, page: int,
     """Yes / No (/ N/A) words and their x-centres; `glued` also takes a box's ink stuck to the word
     ("Noly" for "No" and a tick)."""
     heads = []
-    for span in (w for w in packet.words_in(line_start, line_end) if w.page == page):
+    spans = [w for w in packet.words_in(line_start, line_end) if w.page == page]
+    # "Y  N  NA" (OCR: "YN. NA") heading its columns: single letters only on a line of heads alone.
+    letters = bool(spans) and all(answer_word(w.word.text).lower() in _HEAD_WORDS for w in spans)
+    for span in spans:
         word = answer_word(span.word.text).lower()
         if glued:
             word = re.sub(r"^(yes|no)[a-z]{1,2}$", r"\1", word)
+        x0, x1 = span.word.bbox.x0, span.word.bbox.x1
+        if letters and word == "yn":
+            heads += [(x0 + (x1 - x0) / 4, True), (x1 - (x1 - x0) / 4, False)]
+            continue
+        if letters and word in ("y", "n"):
+            word = "yes" if word == "y" else "no"
         value = True if word == "yes" else False if word == "no" else None if word in ("na", "n/a") else "-"
         if value != "-":
-            heads.append(((span.word.bbox.x0 + span.word.bbox.x1) / 2, value))
+            heads.append(((x0 + x1) / 2, value))
     return heads
 
 

@@ -253,3 +253,26 @@ def test_a_judgement_that_it_is_appropriate_is_made_not_deferred(nlp):
     appropriate, _ = attestations(nlp, "Having assessed her, I consider outpatient administration of Aucatzyl",
                                   "to be clinically appropriate, with daily visits for two weeks.")
     assert appropriate is True
+
+
+def test_yes_no_na_cells_before_each_statement_under_y_n_heads(nlp):
+    appropriate, safety = attestations(
+        nlp,
+        "6  CLINICAL QUESTIONS  (mark Y, N or NA before each statement)",
+        "Y     N     NA",
+        "[[x]] [[ ]] [[ ]]  g. In my clinical judgment it is safe and appropriate to give this infusion",
+        "                  in the outpatient setting.",
+        "[[ ]] [[x]] [[ ]]  h. Patient and caregiver understand and agree to the post-infusion",
+        "                  monitoring plan (24-hour caregiver, stay within 2 hours).")
+    assert (appropriate, safety) == (True, False)
+
+
+def test_a_filled_cell_whose_ink_ocr_read_as_letters_is_still_the_answer(nlp):
+    appropriate, safety = attestations(
+        nlp,
+        " " * 70 + "Yes       No    N/A",
+        "7. If outpatient: has the prescriber assessed the patient and".ljust(70) + "[[x]] iil [[ ]] [[ ]]",
+        "determined outpatient administration is clinically appropriate?",
+        "8. If outpatient: does the patient meet and understand the".ljust(70) + "[[x]] iil [[ ]] [[ ]]",
+        "post-infusion safety and monitoring requirements?")
+    assert (appropriate, safety) == (True, True)
