@@ -52,6 +52,7 @@ NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silen
 UNSPECIFIED_LINEAGE = "ALL, lineage unspecified"
 ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
 _LINEAGE_WORD = re.compile(r"(\b[BT]\b|\b[BT]-|\bpre|\bpro|precursor|lineage)", re.IGNORECASE)
+_SUPPOSED = re.compile(r"\b(if|whether|unless|should (it|this) (be|prove))\b", re.IGNORECASE)
 _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
 _INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
@@ -132,7 +133,8 @@ def _terminology(directory: str):
 
 def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     mentions = [m for m in packet.about_patient("DIAGNOSIS")
-                if not (m.negated or m.hypothetical) and not _indication_or_question(packet, m)]
+                if not (m.negated or m.hypothetical or _conditional(packet, m))
+                and not _indication_or_question(packet, m)]
     codes = list(icd10_codes(packet.text.text, packet.is_reference))
     malignant = [c for c in codes if _HEMATOLOGIC_MALIGNANCY.match(c[0])]
     codes = malignant or codes  # the request's diagnosis, not the problem list's comorbidities
@@ -173,6 +175,12 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     field = field_from("diagnosis", best, [(m.start, m.end, confidence) for m in chosen[:3]], packet.text)
     field.confidence, field.note = round(confidence, 4), note
     return [field, code_field]
+
+
+def _conditional(packet: Packet, mention) -> bool:
+    """"If this is CD19-positive B-cell ALL, ...": a diagnosis supposed, not stated."""
+    start, _ = packet.unit_around(mention.start)
+    return bool(_SUPPOSED.search(packet.text.text[start:mention.start][-60:]))
 
 
 def _lineage_unsettled(packet: Packet) -> tuple[int, int] | None:

@@ -276,3 +276,10 @@ def test_a_filled_cell_whose_ink_ocr_read_as_letters_is_still_the_answer(nlp):
         "8. If outpatient: does the patient meet and understand the".ljust(70) + "[[x]] iil [[ ]] [[ ]]",
         "post-infusion safety and monitoring requirements?")
     assert (appropriate, safety) == (True, True)
+
+
+def test_a_supposed_lineage_leaves_the_lineage_open(nlp):
+    fields = extract_fields(build_packet([
+        "Clinic note", "Relapsed acute lymphoblastic leukemia, lineage not yet established; flow pending.",
+        "- Await immunophenotype. If this is CD19-positive B-cell ALL, proceed with obe-cel."]), nlp)
+    assert fields["diagnosis"].value == "ALL, lineage unspecified"
