@@ -10,6 +10,7 @@ from intake.queue import JobQueue, connect
 from intake.routers import documents, health, metrics, reviews
 from intake.settings import Settings
 from intake.storage import BlobStore
+from rules.registry import PolicyRegistry
 from intake.web.install import install_web
 
 
@@ -30,6 +31,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
     app.state.store = BlobStore(settings.blob_dir)
     app.state.queue = JobQueue(connect(settings.redis_url), settings)
+    # Policy ids an upload may name (checked before the bytes are kept); a bad policy file stops here.
+    app.state.policy_ids = frozenset(PolicyRegistry.load(*settings.policy_dirs)
+                                     .with_file(settings.assessment_config().policy_path).ids())
     install_error_handlers(app)
     app.include_router(documents.router)
     app.include_router(health.router)

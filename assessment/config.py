@@ -29,7 +29,8 @@ class AssessmentConfig:
     page_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     scispacy_model: str | None = None  # an installed scispaCy package name, if any
     ner_model: Path | None = field(default_factory=lambda: _repo_file_or_none(REPO_NER_MODEL))
-    policy_path: Path = DEFAULT_POLICY_PATH
+    policy_path: Path = DEFAULT_POLICY_PATH  # the default: judges packets that name no governed code
+    policy_dirs: tuple[Path, ...] = ()  # folders of policy TOML files besides the packaged ones
     calibration_path: Path | None = field(
         default_factory=lambda: _repo_file_or_none(DEFAULT_CALIBRATION_PATH))
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from assessment.config import AssessmentConfig
+from assessment.policy_choice import choose_policy
 from extraction.documents import SourceDocument, open_document
 from extraction.fields import extract_fields
 from extraction.models import ExtractionResult, FieldValue, Page
@@ -22,6 +23,7 @@ from extraction.pages import PageReading, read_page, read_pages
 from quality.calibration import load_calibration
 from rules.evaluator import evaluate
 from rules.policy import load_policy
+from rules.registry import PolicyRegistry
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 class Assessor:
     def __init__(self, config: AssessmentConfig | None = None) -> None:
         self.config = config or AssessmentConfig()
-        self.policy = load_policy(self.config.policy_path)
+        self.default_policy = load_policy(self.config.policy_path)
+        self.policies = PolicyRegistry.load(*self.config.policy_dirs).with_file(self.config.policy_path)
         self.calibration = (load_calibration(self.config.calibration_path)
                             if self.config.calibration_path else None)
         self.engine = TesseractEngine(lang=self.config.ocr_lang,
@@ -57,23 +60,40 @@ class Assessor:
             return read_pages(doc, self.engine, max_workers=self.config.page_workers,
                               cleanup=self.config.ocr_cleanup)
 
-    def analyze(self, pages: list[Page], source: str) -> ExtractionResult:
-        """Fields -> criteria -> recommendation. `seconds` is reading plus analysis time."""
+    def analyze(self, pages: list[Page], source: str, policy_id: str | None = None,
+                chosen_by: str = "upload") -> ExtractionResult:
+        """Fields -> policy -> criteria -> recommendation. `policy_id` (an upload's or a reviewer's
+        choice) overrides the choice from the packet's codes; an unknown id raises UnknownPolicy.
+        `seconds` is reading plus analysis time."""
         started = time.perf_counter()
-        fields = self._calibrated(extract_fields(pages, self.nlp))
-        decision = evaluate(self.policy, fields)
+        default_products = frozenset(self.default_policy.policy.products)
+        fields = self._calibrated(extract_fields(pages, self.nlp, default_products))
+        requested_codes = fields["hcpcs_codes"].value if "hcpcs_codes" in fields else None
+        choice = choose_policy(self.policies, list(requested_codes or []), policy_id, chosen_by,
+                               self.default_policy.policy.id)
+        if choice.policy is not None and frozenset(choice.policy.policy.products) != default_products:
+            # Another product is requested: its own mentions are the request, not prior therapy.
+            fields = self._calibrated(extract_fields(pages, self.nlp, frozenset(choice.policy.policy.products)))
+        notices = [choice.notice] if choice.notice else []
+        if choice.policy is None:
+            criteria, recommendation = [], "needs_more_information"
+        else:
+            decision = evaluate(choice.policy, fields)
+            criteria, recommendation = decision.criteria, decision.recommendation
+            notices += decision.notices
         seconds = sum(p.seconds for p in pages) + time.perf_counter() - started
         log.info("analyzed packet: policy=%s pages=%d recommendation=%s seconds=%.2f",
-                 decision.policy_id, len(pages), decision.recommendation, seconds)
+                 choice.applied.id if choice.applied else None, len(pages), recommendation, seconds)
         return ExtractionResult(
-            source=source, pages=pages, fields=fields, criteria=decision.criteria,
-            recommendation=decision.recommendation, policy_id=decision.policy_id,
-            seconds=seconds, notices=decision.notices,
+            source=source, pages=pages, fields=fields, criteria=criteria,
+            recommendation=recommendation, policy=choice.applied,
+            seconds=seconds, notices=notices,
             calibration=self.config.calibration_path.name if self.calibration else None,
         )
 
-    def extract(self, data: bytes, source: str) -> ExtractionResult:
-        return self.analyze([reading.page for reading in self.read_pages(data)], source)
+    def extract(self, data: bytes, source: str, policy_id: str | None = None,
+                chosen_by: str = "upload") -> ExtractionResult:
+        return self.analyze([reading.page for reading in self.read_pages(data)], source, policy_id, chosen_by)
 
     def use_calibration(self, path: Path | None) -> None:
         """Switch to another calibration map (a newer version) without rebuilding the pipeline."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from extraction.models import RECOMMENDATIONS, CriterionResult, FieldValue, Recommendation
+from extraction.models import RECOMMENDATIONS, AppliedPolicy, CriterionResult, FieldValue, Recommendation
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class AssessmentRecord:
     fields: dict[str, FieldValue]
     criteria: list[CriterionResult]
     recommendation: Recommendation
-    policy: str
+    policy: AppliedPolicy | None
     notices: list[str] = field(default_factory=list)
     page_details: list[PageSummary] = field(default_factory=list)
     seconds: float = 0.0
@@ -49,7 +49,7 @@ class AssessmentRecord:
             source=d["source"], pages=d["pages"],
             fields={name: FieldValue.from_dict(name, found) for name, found in d["fields"].items()},
             criteria=[CriterionResult.from_dict(c) for c in d["criteria"]],
-            recommendation=d["recommendation"], policy=d["policy"], notices=list(d.get("notices", [])),
+            recommendation=d["recommendation"], policy=AppliedPolicy.from_dict(d["policy"]), notices=list(d.get("notices", [])),
             page_details=[PageSummary(**p) for p in d.get("page_details", [])], seconds=d.get("seconds", 0.0),
             calibration=d.get("calibration"))
 
@@ -58,7 +58,7 @@ class AssessmentRecord:
             "source": self.source, "pages": self.pages,
             "fields": {name: fv.to_dict() for name, fv in self.fields.items()},
             "criteria": [c.to_dict() for c in self.criteria],
-            "recommendation": self.recommendation, "policy": self.policy, "notices": list(self.notices),
+            "recommendation": self.recommendation, "policy": self.policy.to_dict() if self.policy else None, "notices": list(self.notices),
             "page_details": [asdict(p) for p in self.page_details], "seconds": self.seconds,
             "calibration": self.calibration,
         }

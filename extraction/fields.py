@@ -57,10 +57,16 @@ _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
 _INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
 
-def extract_fields(pages: list[Page], nlp: Language) -> dict[str, FieldValue]:
+def extract_fields(pages: list[Page], nlp: Language,
+                   requested_products: frozenset[str] | None = None) -> dict[str, FieldValue]:
+    """Every field of the packet. `requested_products` (generic names) are what the packet asks
+    for; unset, the terminology's default request (car_t_products.toml `requested_product`)."""
     text = PacketText.from_pages(pages)
     terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
-    packet = _read_packet(text, nlp(text.text), _terminology(terminology_dir))
+    terminology = _terminology(terminology_dir)
+    packet = _read_packet(text, nlp(text.text), terminology)
+    packet.requested_products = (frozenset(p.lower() for p in requested_products) if requested_products
+                                 else frozenset({terminology.requested_product}))
     dates = find_dates(text.text)
     request = request_date(packet, dates)
     name = patient_name_field(packet)

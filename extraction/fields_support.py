@@ -59,6 +59,9 @@ class Packet:
     units: list[tuple[int, int]]  # statement units (sentence, form item, table row), cut once per packet
     reference_titles: list[int] = field(default_factory=list)  # offsets of reference title lines
     foreign_pages: set[int] = field(default_factory=set)  # pages about another patient (misfiled)
+    # Generic names of the product(s) this packet asks for: named in its plan sentences, they are the
+    # request, not history. The caller says which (the policy judging the packet governs them).
+    requested_products: frozenset[str] = frozenset()
     _unit_starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:

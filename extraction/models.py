@@ -163,6 +163,26 @@ class CriterionResult:
                    [Evidence.from_dict(e) for e in d["evidence"]], d["guideline_text"])
 
 
+@dataclass(frozen=True)
+class AppliedPolicy:
+    """Which rulebook a packet was judged by, and why that one (a label; the rules live in rules/)."""
+    id: str
+    version: str
+    name: str
+    chosen_by: str  # "upload", "reviewer", "hcpcs Q2058", "default (no governed code read)"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "name": self.name, "chosen_by": self.chosen_by}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | str | None) -> "AppliedPolicy | None":
+        if d is None:
+            return None
+        if isinstance(d, str):  # results stored before the policy was recorded as an object
+            return cls(id=d, version="", name="", chosen_by="")
+        return cls(id=d["id"], version=d["version"], name=d["name"], chosen_by=d["chosen_by"])
+
+
 @dataclass
 class ExtractionResult:
     source: str
@@ -170,7 +190,7 @@ class ExtractionResult:
     fields: dict[str, FieldValue]
     criteria: list[CriterionResult]
     recommendation: Recommendation
-    policy_id: str = ""
+    policy: AppliedPolicy | None = None  # None: no policy could be chosen; a reviewer picks one
     seconds: float = 0.0
     notices: list[str] = field(default_factory=list)  # informational policy notes, not criteria
     calibration: str | None = None  # name of the calibration map applied to field confidences
@@ -183,7 +203,7 @@ class ExtractionResult:
             "fields": {name: fv.to_dict() for name, fv in self.fields.items()},
             "criteria": [c.to_dict() for c in self.criteria],
             "recommendation": self.recommendation,
-            "policy": self.policy_id,
+            "policy": self.policy.to_dict() if self.policy else None,
             "notices": list(self.notices),
             "page_details": [page_summary(p) for p in self.pages],
             "seconds": round(self.seconds, 3),

@@ -83,7 +83,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     cues = packet.terminology.therapy_cues
     start, end = packet.unit_around(mention.start)
     unit = packet.text.text[start:end]
-    requested = mention.normalized == packet.terminology.requested_product
+    requested = mention.normalized in packet.requested_products
     kind_unknown = mention.normalized == packet.terminology.unspecified_cell_therapy.label
     generic = kind_unknown or mention.normalized == packet.terminology.generic_car_t.label
 
@@ -283,7 +283,7 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     negated = [p for p in placed if p.placement is Placement.NEGATED]
     unknown = [p for p in placed if p.placement is Placement.UNKNOWN]
     unplaced = [p for p in placed if p.placement is Placement.UNPLACED and p.mention.normalized
-                not in unnamed | {packet.terminology.requested_product}]
+                not in unnamed | packet.requested_products]
     form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION])
     form_yes = [a for a in form if a.value is True]
     form_no = [a for a in form if a.value is False]

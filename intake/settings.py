@@ -72,6 +72,10 @@ class Settings(BaseSettings):
                                                    "English with scispaCy's tokenizer.")
     use_trained_ner: bool = Field(True, validation_alias=_env("INTAKE_USE_TRAINED_NER"),
                                   description="Add the NER packaged in models/ner to the rules.")
+    policy_dirs: list[Path] = Field(default_factory=list, validation_alias=_env("INTAKE_POLICY_DIRS"),
+                                    description="Folders of policy TOML files besides the packaged ones "
+                                                "(JSON list). Each packet is judged by the policy governing "
+                                                "its requested HCPCS code, or the one named at upload.")
     calibration_dir: Path | None = Field(None, validation_alias=_env("INTAKE_CALIBRATION_DIR"),
                                          description="Versions written by `intake calibrate`; the newest is "
                                                      "applied to new results. unset -> <data_dir>/calibration")
@@ -119,5 +123,5 @@ class Settings(BaseSettings):
         # One page per job: parallelism comes from workers, not from threads inside a job.
         config = AssessmentConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
                                   page_workers=1, calibration_path=self.calibration_path(),
-                                  scispacy_model=self.scispacy_model)
+                                  scispacy_model=self.scispacy_model, policy_dirs=tuple(self.policy_dirs))
         return config if self.use_trained_ner else dataclasses.replace(config, ner_model=None)

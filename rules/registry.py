@@ -47,6 +47,19 @@ class PolicyRegistry:
                 entries[entry.id] = entry
         return cls(tuple(entries.values()))
 
+    def ids(self) -> list[str]:
+        return [entry.id for entry in self.entries]
+
+    def with_file(self, path: Path) -> "PolicyRegistry":
+        """This registry plus one policy file outside its folders (a configured default)."""
+        entry = RegisteredPolicy(load_policy(path), Path(path))
+        if entry.id in self.ids():
+            if self.get(entry.id).path.resolve() != Path(path).resolve():
+                raise ConfigurationError(f"policy id {entry.id!r} is declared twice: "
+                                         f"{self.get(entry.id).path} and {path}")
+            return self
+        return PolicyRegistry(self.entries + (entry,))
+
     def get(self, policy_id: str) -> RegisteredPolicy:
         for entry in self.entries:
             if entry.id == policy_id:

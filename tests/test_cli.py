@@ -61,7 +61,8 @@ def test_good_file_follows_the_output_contract(mixed_run, files):
     assert result["pages"] == 1
     assert result["recommendation"] in {"meets_criteria", "does_not_meet_criteria",
                                         "needs_more_information"}
-    assert result["policy"] == "aucatzyl-2025-07"
+    assert result["policy"]["id"] == "aucatzyl-2025-07" and result["policy"]["version"]
+    assert result["policy"]["chosen_by"]  # the packet's code, or the default when it names none
     for name, field in result["fields"].items():
         assert set(field) >= {"value", "confidence", "evidence"}, name
         assert 0.0 <= field["confidence"] <= 1.0

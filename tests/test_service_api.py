@@ -76,6 +76,19 @@ def test_upload_is_processed_to_ready_for_review_with_contract_results(service, 
     assert received[0]["status_url"].endswith(f"/v1/documents/{doc_id}")
 
 
+def test_the_policy_named_at_upload_judges_the_packet_and_an_unknown_one_is_refused(service):
+    refused = service.upload(tagged_pdf("unknown-policy"), policy="no-such-policy")
+    assert refused.status_code == 400
+    assert "unknown policy" in refused.json()["error"]["message"]
+    response = service.upload(tagged_pdf("named-policy"), policy="aucatzyl-2025-07")
+    assert response.status_code == 202
+    doc_id = response.json()["id"]
+    assert service.wait_final([doc_id], timeout=120) == {doc_id: "ready_for_review"}
+    with service.client() as client:
+        result = client.get(response.json()["status_url"]).json()["result"]
+    assert result["policy"]["id"] == "aucatzyl-2025-07" and result["policy"]["chosen_by"] == "upload"
+
+
 def test_idempotent_retries_return_the_first_document(service):
     data = tagged_pdf("idempotency")
     first = service.upload(data, headers={"Idempotency-Key": "gw-42"})

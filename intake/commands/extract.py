@@ -26,7 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per file per line")
     parser.add_argument("--cleanup", action="store_true",
                         help="deskew, despeckle and remove lines before OCR")
-    parser.add_argument("--policy", type=Path, help="policy TOML (default: the Aucatzyl policy)")
+    parser.add_argument("--policy", metavar="ID_OR_FILE",
+                        help="judge every file by this policy (a registered id or a TOML file); by default "
+                             "each packet's requested HCPCS code chooses it")
+    parser.add_argument("--policy-dir", type=Path, action="append", default=[], metavar="DIR",
+                        help="an extra folder of policy TOML files (repeatable)")
     parser.add_argument("--max-pages", type=int, help="reject documents with more pages")
     parser.add_argument("--max-bytes", type=int, help="reject files larger than this")
     parser.add_argument("--scispacy-model", metavar="NAME_OR_PATH",
@@ -43,10 +47,18 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValueError) as exc:
         print(f"intake extract: configuration error: {exc}", file=sys.stderr)
         return 2
+    requested = None
+    if args.policy:
+        requested = (assessor.default_policy.policy.id if Path(args.policy).is_file() else args.policy)
+        if requested not in assessor.policies.ids():
+            print(f"intake extract: unknown policy {args.policy!r}; known: {', '.join(assessor.policies.ids())}",
+                  file=sys.stderr)
+            return 2
     failed = 0
     for path in args.files:
         try:
-            result = assessor.extract(read_file(path), source=str(path))
+            result = assessor.extract(read_file(path), source=str(path), policy_id=requested,
+                                      chosen_by="command line")
         except IntakeError as exc:
             failed += 1
             print(f"intake extract: {path}: {exc.code}: {exc.message}", file=sys.stderr)
@@ -73,8 +85,10 @@ def config_from_args(args: argparse.Namespace) -> AssessmentConfig:
               (("max_pages", args.max_pages), ("max_bytes", args.max_bytes)) if value is not None}
     if limits:
         config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, **limits))
-    if args.policy:
-        config = dataclasses.replace(config, policy_path=args.policy)
+    if args.policy and Path(args.policy).is_file():
+        config = dataclasses.replace(config, policy_path=Path(args.policy))
+    if args.policy_dir:
+        config = dataclasses.replace(config, policy_dirs=tuple(args.policy_dir))
     if args.scispacy_model:
         config = dataclasses.replace(config, scispacy_model=args.scispacy_model)
     if args.no_ner:
@@ -98,5 +112,7 @@ def summary(result: ExtractionResult) -> str:
     if failed_pages:
         lines.append(f"  unreadable pages: {failed_pages}")
     lines += [f"  {c.id}: {c.status} ({c.confidence:.2f}) {c.explanation}" for c in result.criteria]
+    if result.policy:
+        lines.append(f"  policy: {result.policy.id} version {result.policy.version} ({result.policy.chosen_by})")
     lines += [f"  notice: {n}" for n in result.notices]
     return "\n".join(lines)

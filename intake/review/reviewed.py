@@ -38,7 +38,7 @@ def reviewed_result(db: Session, document: Document) -> dict[str, Any]:
     return {
         "document_id": document.id,
         "status": document.status,
-        "policy": assessment.policy if assessment else None,
+        "policy": assessment.policy.to_dict() if assessment and assessment.policy else None,
         "recommendation": assessment.recommendation if assessment else None,
         "determination": None if determination is None else {
             "outcome": determination.outcome, "note": determination.note,

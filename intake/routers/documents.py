@@ -48,6 +48,9 @@ _UPLOAD_BODY = {
                 "fax_from": {"type": "string", "maxLength": 64, "description": "Sender fax number."},
                 "callback_url": {"type": "string", "format": "uri",
                                  "description": "POSTed {id, status, status_url} when processing ends."},
+                "policy": {"type": "string", "maxLength": 100,
+                           "description": "Id of the policy to judge the packet by (`intake policies list`). "
+                                          "Unset: the policy governing the HCPCS code the packet requests."},
             }}}},
     }
 }
@@ -82,7 +85,11 @@ async def upload_document(
             return JSONResponse(_accepted(request, first), status_code=200)
     upload = await receive_upload(request.headers.get("content-type", ""), request.headers.get("content-length"),
                                   request.stream(), state.store, state.settings.max_bytes)
-    fields = _metadata(upload)
+    try:
+        fields = _metadata(upload, state.policy_ids)
+    except MalformedUpload:
+        await run_in_threadpool(_forget_unreferenced_blob, state, upload.sha256)
+        raise
     try:
         media_type = sniff_media_type(upload.head)
         page_count = await run_in_threadpool(_validate, state, upload.sha256)
@@ -99,8 +106,8 @@ async def upload_document(
     return _accepted(request, doc)
 
 
-def _metadata(upload: Upload) -> dict[str, str | None]:
-    limits = {"source": 200, "fax_from": 64, "callback_url": 2000}
+def _metadata(upload: Upload, policy_ids: frozenset[str]) -> dict[str, str | None]:
+    limits = {"source": 200, "fax_from": 64, "callback_url": 2000, "policy": 100}
     unknown = set(upload.fields) - set(limits)
     if unknown:
         raise MalformedUpload(f"unknown form fields: {', '.join(sorted(unknown))}")
@@ -113,6 +120,8 @@ def _metadata(upload: Upload) -> dict[str, str | None]:
     url = out["callback_url"]
     if url is not None and not url.startswith(("http://", "https://")):
         raise MalformedUpload("callback_url must be an http(s) URL")
+    if out["policy"] is not None and out["policy"] not in policy_ids:
+        raise MalformedUpload(f"unknown policy {out['policy']!r}; known: {', '.join(sorted(policy_ids))}")
     return out
 
 
@@ -155,6 +164,7 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
             doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=media_type,
                            page_count=None, status=DocumentStatus.RECEIVED, source=fields["source"], fax_from=fields["fax_from"],
                            callback_url=fields["callback_url"], idempotency_key=idempotency_key,
+                           policy_requested=fields["policy"],
                            api_key_id=api_key_id, expedited=False, attempts=0)
             s.add(doc)
             s.flush()
