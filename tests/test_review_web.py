@@ -208,3 +208,10 @@ def test_openapi_lists_the_review_endpoint_not_the_html_pages(app):
     assert "/v1/documents/{document_id}/review" in paths
     assert not any(p == "/review" or p.startswith(("/review/packets", "/login", "/logout", "/admin"))
                    for p in paths)
+
+
+def test_the_packet_page_names_the_policy_that_judged_it(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    html = client.get(f"/review/packets/{seeded['hostile']}").text
+    assert 'class="policy"' in html and "aucatzyl-2025-07, version 2025-07-01" in html
