@@ -138,12 +138,13 @@ def finish_document(document_id: str) -> None:
                 s, document_id, owner, ctx.settings.lease_seconds, (DocumentStatus.PROCESSING,)):
             return log_event(log, "duplicate_delivery", document_id=document_id, step="finish")
         source, policy_requested = doc.source or document_id, doc.policy_requested
+        chosen_by = doc.policy_requested_by or "upload"
         pages = [page_from_dict(r) for r in s.scalars(
             select(DocumentPage.result).where(DocumentPage.document_id == document_id)
             .order_by(DocumentPage.number))]
     started = time.perf_counter()
     ctx.assessor.use_calibration(ctx.settings.calibration_path())  # a newly fitted version applies at once
-    result = _document_step(ctx, document_id, owner, "finish", lambda: ctx.assessor.analyze(pages, source, policy_requested))
+    result = _document_step(ctx, document_id, owner, "finish", lambda: ctx.assessor.analyze(pages, source, policy_requested, chosen_by))
     if result is None:
         return
     with session_scope(ctx.sessions) as s:

@@ -215,3 +215,25 @@ def test_the_packet_page_names_the_policy_that_judged_it(app, seeded):
     sign_in(client)
     html = client.get(f"/review/packets/{seeded['hostile']}").text
     assert 'class="policy"' in html and "aucatzyl-2025-07, version 2025-07-01" in html
+
+
+def test_a_reviewer_sends_the_packet_back_to_analysis_under_another_policy(app, seeded):
+    from intake.db.models import Document
+    from intake.db.review_models import AuditEntry
+    from sqlalchemy import select
+    client = TestClient(app)
+    sign_in(client)
+    path = f"/review/packets/{seeded['plain']}"
+    refused = client.post(f"{path}/policy", data={"policy": "no-such-policy", "csrf_token": csrf_of(client, path)})
+    assert refused.status_code == 422 and "unknown policy" in refused.text
+    moved = client.post(f"{path}/policy", data={"policy": "aucatzyl-2025-07", "reason": "code misread",
+                                                "csrf_token": csrf_of(client, path)}, follow_redirects=False)
+    assert moved.status_code == 303
+    with session_scope(app.state.sessions) as db:
+        document = db.get(Document, seeded["plain"])
+        assert document.status == "processing" and document.analysis_requested_at is not None
+        assert (document.policy_requested, document.policy_requested_by) == ("aucatzyl-2025-07", "reviewer")
+        actions = [e.action for e in db.scalars(select(AuditEntry).where(AuditEntry.document_id == document.id))]
+        assert "policy_chosen" in actions
+    again = client.post(f"{path}/policy", data={"policy": "aucatzyl-2025-07", "csrf_token": csrf_of(client, path)})
+    assert again.status_code == 422  # no longer ready for review: nothing to re-evaluate twice

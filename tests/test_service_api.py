@@ -89,6 +89,26 @@ def test_the_policy_named_at_upload_judges_the_packet_and_an_unknown_one_is_refu
     assert result["policy"]["id"] == "aucatzyl-2025-07" and result["policy"]["chosen_by"] == "upload"
 
 
+def test_a_policy_chosen_by_a_reviewer_reanalyzes_the_stored_pages(service):
+    from intake.db.models import Document, Event
+    from intake.db.session import session_scope
+    from intake.review.reassess import request_policy
+    from sqlalchemy import func, select
+    response = service.upload(tagged_pdf("reviewer-policy", pages=2))
+    doc_id = response.json()["id"]
+    assert service.wait_final([doc_id], timeout=120) == {doc_id: "ready_for_review"}
+    with session_scope(service.sessions) as db:
+        request_policy(db, db.get(Document, doc_id), "aucatzyl-2025-07", {"aucatzyl-2025-07"}, "rita", None)
+    # No job is queued here: the reconciler finds the requested analysis and queues it.
+    assert service.wait_final([doc_id], timeout=120) == {doc_id: "ready_for_review"}
+    with service.client() as client:
+        result = client.get(response.json()["status_url"]).json()["result"]
+    assert result["policy"]["chosen_by"] == "reviewer"
+    with session_scope(service.sessions) as db:
+        pages_read = db.scalar(select(func.count()).where(Event.document_id == doc_id, Event.kind == "page_done"))
+    assert pages_read == 2  # the pages were not read again
+
+
 def test_idempotent_retries_return_the_first_document(service):
     data = tagged_pdf("idempotency")
     first = service.upload(data, headers={"Idempotency-Key": "gw-42"})

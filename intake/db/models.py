@@ -100,6 +100,7 @@ class Document(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     callback_url: Mapped[str | None] = mapped_column(String(2000))
     policy_requested: Mapped[str | None] = mapped_column(String(100))  # upload's or reviewer's choice
+    policy_requested_by: Mapped[str | None] = mapped_column(String(20))  # "upload" | "reviewer"
     api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
     expedited: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,7 +30,7 @@ def _require_open(document: Document) -> None:
                             "only packets ready for review can be changed")
 
 
-def _clean_reason(reason: str | None, required: bool) -> str | None:
+def clean_reason(reason: str | None, required: bool) -> str | None:
     text = (reason or "").strip()
     if len(text) > MAX_REASON_LENGTH:
         raise ReviewRefused(f"reason longer than {MAX_REASON_LENGTH} characters")
@@ -99,7 +99,7 @@ def correct_field(db: Session, document: Document, name: str, raw_value: str,
     extracted = _extracted_field(document, name)
     value = parse_value(field_kind(name, extracted.value), raw_value)
     return _record(db, document, "field", name, extracted.value, extracted.confidence,
-                   value, "corrected", _clean_reason(reason, required=False), reviewer)
+                   value, "corrected", clean_reason(reason, required=False), reviewer)
 
 
 def confirm_criterion(db: Session, document: Document, criterion_id: str,
@@ -118,7 +118,7 @@ def override_criterion(db: Session, document: Document, criterion_id: str, statu
         raise ReviewRefused(f"status must be one of {', '.join(CRITERION_STATUSES)}")
     return _record(db, document, "criterion", criterion_id, extracted.status,
                    extracted.confidence, status, "overridden",
-                   _clean_reason(reason, required=True), reviewer)
+                   clean_reason(reason, required=True), reviewer)
 
 
 def record_determination(db: Session, document: Document, outcome: str, note: str | None,
@@ -129,7 +129,7 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
     if outcome not in DETERMINATIONS:
         raise ReviewRefused("choose meets criteria, request more information or refer to the "
                             "medical director")
-    note = _clean_reason(note, required=False)
+    note = clean_reason(note, required=False)
     now = utcnow()
     moved = db.execute(update(Document)
                        .where(Document.id == document.id, Document.status == REVIEWABLE_STATUS)

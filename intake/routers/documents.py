@@ -165,6 +165,7 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
                            page_count=None, status=DocumentStatus.RECEIVED, source=fields["source"], fax_from=fields["fax_from"],
                            callback_url=fields["callback_url"], idempotency_key=idempotency_key,
                            policy_requested=fields["policy"],
+                           policy_requested_by="upload" if fields["policy"] else None,
                            api_key_id=api_key_id, expedited=False, attempts=0)
             s.add(doc)
             s.flush()

@@ -5,14 +5,17 @@ action re-renders the page with the message next to the item, status 422.
 """
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.db.models import Document, DocumentPage, utcnow
 from intake.db.session import get_session
-from intake.review import audit, decisions
+from intake.review import audit, decisions, reassess
 from intake.review.accounts import SignedIn
 from intake.review.packet import build_packet_view
 from intake.review.values import InvalidValue
@@ -21,6 +24,7 @@ from intake.web.context import app_settings, blob_store, decision_clock
 from intake.web.templating import render
 
 router = APIRouter(prefix="/review/packets", include_in_schema=False)  # HTML pages, not API
+log = logging.getLogger("intake.web")
 
 
 def _document(db: Session, document_id: str) -> Document:
@@ -35,7 +39,8 @@ def _packet_page(request: Request, db: Session, document: Document, user: Signed
     settings = app_settings(request)
     view = build_packet_view(db, document, decision_clock(settings), utcnow(),
                              settings.review_low_confidence)
-    return render(request, "packet.html", user, status_code=status_code, view=view, error=error)
+    return render(request, "packet.html", user, status_code=status_code, view=view, error=error,
+                  policy_ids=sorted(request.app.state.policy_ids))
 
 
 def _back_to(document_id: str, anchor: str) -> Response:
@@ -128,3 +133,20 @@ def determination(request: Request, document_id: str, outcome: str = Form(""), n
         return _refused(request, db, document_id, user, "determination", exc)
     db.commit()
     return _back_to(document.id, "determination")
+
+
+@router.post("/{document_id}/policy")
+def choose_policy(request: Request, document_id: str, policy: str = Form(""), reason: str = Form(""),
+                  user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
+    """Judge the packet by another policy: back to analysis from its stored pages."""
+    document = _document(db, document_id)
+    try:
+        reassess.request_policy(db, document, policy, request.app.state.policy_ids, user.name, reason)
+    except decisions.ReviewRefused as exc:
+        return _refused(request, db, document_id, user, "policy", exc)
+    db.commit()
+    try:
+        request.app.state.queue.enqueue_finish(document.id)
+    except RedisError:
+        log.warning("finish job not queued; the reconciler will queue it")  # the row says what to do
+    return _back_to(document.id, "policy")

@@ -16,8 +16,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("documents") as table:
         table.add_column(sa.Column("policy_requested", sa.String(100)))
+        table.add_column(sa.Column("policy_requested_by", sa.String(20)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as table:
+        table.drop_column("policy_requested_by")
         table.drop_column("policy_requested")
