@@ -51,4 +51,4 @@ def choose_policy(registry: PolicyRegistry, codes: list[str], requested: str | N
 
 def _chosen(policy: Policy, chosen_by: str, notice: str | None) -> PolicyChoice:
     info = policy.policy
-    return PolicyChoice(policy, AppliedPolicy(info.id, info.version, info.name, chosen_by), notice)
+    return PolicyChoice(policy, AppliedPolicy(info.id, info.version, info.name, chosen_by, info.basis), notice)

@@ -17,6 +17,7 @@ from extraction import form_answers
 from extraction.codes import hcpcs_codes, icd10_codes
 from extraction.dates import find_dates
 from extraction.fields_dates import GAP, LABEL_REACH, request_date, treatment_date
+from extraction.fields_disease import disease_status_field
 from extraction.fields_people import foreign_pages, member_id_field, patient_name_field
 from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field,
                                        disagreement, field_from, reliability)
@@ -32,7 +33,7 @@ from extraction.text import PacketText
 FIELD_NAMES = (
     "patient_name", "member_id", "birth_date", "treatment_date", "request_date", "diagnosis",
     "diagnosis_icd10", "prior_car_t", "prior_car_t_products", "setting", "outpatient_appropriate_attested",
-    "safety_monitoring_attested", "hcpcs_codes", "expedited",
+    "safety_monitoring_attested", "hcpcs_codes", "expedited", "disease_status",
 )
 
 # Words of a label may be split by fax specks as well as spaces ("Planned Infusion. Date:").
@@ -92,6 +93,7 @@ def extract_fields(pages: list[Page], nlp: Language,
         *_setting_and_attestations(packet),
         _hcpcs_field(packet),
         _expedited_field(packet),
+        disease_status_field(packet),
     ]
     return {f.name: f for f in fields}
 
@@ -301,8 +303,18 @@ def _attestation_field(name: str, label: str, votes: list[StatementVote], packet
 
 def _hcpcs_field(packet: Packet) -> FieldValue:
     found: dict[str, list[tuple[int, int, float]]] = {}
-    for code, start, end in hcpcs_codes(packet.text.text, packet.terminology.hcpcs):
+    occurrences = list(hcpcs_codes(packet.text.text, packet.terminology.hcpcs))
+    per_line: dict[int, set[str]] = {}
+    for code, start, _ in occurrences:
+        per_line.setdefault(packet.text.line_bounds(start)[0], set()).add(code)
+    for code, start, end in occurrences:
         if packet.is_reference(start) or (code not in packet.terminology.hcpcs and not code.startswith("Q20")):
+            continue
+        # A form's product menu offers codes; only the ticked one is requested. A menu whose boxes
+        # OCR lost (two codes on a line, no box) requests none of them.
+        box = packet.text.checkbox_for(start, end)
+        if (box is not None and not box.checkbox.checked) or (
+                box is None and len(per_line[packet.text.line_bounds(start)[0]]) >= 2):
             continue
         base = 0.95 if code in packet.terminology.hcpcs else 0.8
         found.setdefault(code, []).append((start, end, reliability(packet.text, start, end, base)))

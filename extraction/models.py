@@ -170,9 +170,11 @@ class AppliedPolicy:
     version: str
     name: str
     chosen_by: str  # "upload", "reviewer", "hcpcs Q2058", "default (no governed code read)"
+    basis: str = ""  # "payer guideline" or "FDA-approved indication"
 
     def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "version": self.version, "name": self.name, "chosen_by": self.chosen_by}
+        return {"id": self.id, "version": self.version, "name": self.name, "chosen_by": self.chosen_by,
+                "basis": self.basis}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | str | None) -> "AppliedPolicy | None":
@@ -180,7 +182,8 @@ class AppliedPolicy:
             return None
         if isinstance(d, str):  # results stored before the policy was recorded as an object
             return cls(id=d, version="", name="", chosen_by="")
-        return cls(id=d["id"], version=d["version"], name=d["name"], chosen_by=d["chosen_by"])
+        return cls(id=d["id"], version=d["version"], name=d["name"], chosen_by=d["chosen_by"],
+                   basis=d.get("basis", ""))
 
 
 @dataclass

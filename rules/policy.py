@@ -1,7 +1,7 @@
 """A payer policy as data: a TOML file under rules/policies/, read by a strict loader.
 
-A new payer policy is a new TOML file, not new code: each criterion names one check from the
-fixed vocabulary below (`value_in`, `is_true`, `is_false`, `age_at_least`) and the extracted
+A new payer policy is a new TOML file, not new code: each criterion names one check from
+rules/checks.py (`value_in`, `is_true`, `is_false`, `age_at_least`, `age_at_most`) and the extracted
 fields it reads. Unknown keys, unknown checks and missing parameters are ConfigurationErrors
 naming the file and the key, because a silently ignored typo in a policy changes decisions.
 """
@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from extraction.errors import ConfigurationError
+from rules.checks import Criterion, Strict
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 DEFAULT_POLICY_PATH = POLICIES_DIR / "aucatzyl.toml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict
 
 
 class PolicyInfo(_Strict):
@@ -32,6 +32,9 @@ class PolicyInfo(_Strict):
     # The payer's document the criteria quote, relative to the policy file (kept in the repository).
     source: str = Field(min_length=1)
     name: str
+    # What the criteria quote: a payer's guideline, or (said plainly to the reviewer) a product's
+    # FDA-approved indication standing in for a guideline the project does not have.
+    basis: Literal["payer guideline", "FDA-approved indication"] = "payer guideline"
     payer: str
     applies_to: list[str] = []
     effective: dt.date
@@ -39,63 +42,6 @@ class PolicyInfo(_Strict):
     fda_indication: str = ""
     coverage_statement: str = ""
     setting_note: str = ""
-
-
-class AppliesWhen(_Strict):
-    """The criterion is applicable only when `field` equals `equals` (e.g. setting == outpatient)."""
-    field: str
-    equals: str | bool
-
-
-class _CriterionBase(_Strict):
-    id: str
-    guideline_text: str = Field(min_length=1)
-    applies_when: AppliesWhen | None = None
-    limitation: str | None = None  # id of the limitation this criterion enforces
-    # "met" needs at least this (calibrated) confidence; below it a reviewer decides
-    # (insufficient_evidence). For criteria where a wrong "met" lets an unsafe request through.
-    met_min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-
-
-class _SingleFieldCriterion(_CriterionBase):
-    field: str
-
-    @property
-    def fields(self) -> list[str]:
-        return [self.field]
-
-
-class ValueInCriterion(_SingleFieldCriterion):
-    check: Literal["value_in"]
-    values: list[str] = Field(min_length=1)
-    # Values that leave the question open (an ALL whose lineage no page states): insufficient, not unmet.
-    undetermined_values: list[str] = Field(default_factory=list)
-
-
-class IsTrueCriterion(_SingleFieldCriterion):
-    check: Literal["is_true"]
-
-
-class IsFalseCriterion(_SingleFieldCriterion):
-    check: Literal["is_false"]
-
-
-class AgeAtLeastCriterion(_CriterionBase):
-    """Age in completed years of `birth_field` on the first present date of `on_fields`."""
-    check: Literal["age_at_least"]
-    years: int = Field(ge=0)
-    birth_field: str
-    on_fields: list[str] = Field(min_length=1)
-
-    @property
-    def fields(self) -> list[str]:
-        return [self.birth_field, *self.on_fields]
-
-
-Criterion = Annotated[
-    Union[ValueInCriterion, IsTrueCriterion, IsFalseCriterion, AgeAtLeastCriterion],
-    Field(discriminator="check"),
-]
 
 
 class Limitation(_Strict):

@@ -61,7 +61,7 @@ def test_request_form_fields(nlp):
         "diagnosis": "B-cell precursor ALL", "diagnosis_icd10": ["C91.02"],
         "prior_car_t": False, "prior_car_t_products": [], "setting": "outpatient",
         "outpatient_appropriate_attested": True, "safety_monitoring_attested": False,
-        "hcpcs_codes": ["Q2058"], "expedited": True,
+        "hcpcs_codes": ["Q2058"], "expedited": True, "disease_status": None,  # the form does not say
     }
     birth = fields["birth_date"].evidence[0]
     assert birth.page == 1 and "03/14/1985" in birth.text and birth.bbox is not None
@@ -406,3 +406,12 @@ def test_a_misread_birth_date_on_a_page_naming_the_patient_keeps_the_page(nlp):
     visit = ["OFFICE VISIT", "PATIENT: BEAUDOIN, LORRAINE M   DOB: 09/19/1983", "No CAR-T to date."]
     fields = extract_fields(build_packet(cover, visit), nlp)
     assert fields["prior_car_t"].value is False
+
+
+def test_a_product_menu_requests_only_its_ticked_code(nlp):
+    form = ["CELLULAR THERAPY REQUEST", "Patient: Rosa M. Delgado  DOB: 04/02/1971",
+            "Product requested:",
+            "[[ ]] Kymriah (tisagenlecleucel) Q2042   [[ ]] Tecartus (brexucabtagene autoleucel) Q2053",
+            "[[x]] Aucatzyl (obecabtagene autoleucel) Q2058   [[ ]] Other:",
+            "Yescarta Q2041  Breyanzi Q2054  Abecma Q2055  (codes for reference)"]
+    assert extract_fields(build_packet(form), nlp)["hcpcs_codes"].value == ["Q2058"]

@@ -36,7 +36,7 @@ def _policy_folder(tmp_path, policy_id: str, code: str, product: str):
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("policies")
-    return {"tecartus": _policy_folder(tmp, "tecartus-test-1", "Q2053", "brexucabtagene autoleucel"),
+    return {"yescarta": _policy_folder(tmp, "yescarta-test-1", "Q2041", "axicabtagene ciloleucel"),
             "twin": _policy_folder(tmp, "aucatzyl-twin-1", "Q2058", "obecabtagene autoleucel")}
 
 
@@ -47,7 +47,7 @@ def _assessor(*folders) -> Assessor:
 
 @pytest.fixture(scope="module")
 def assessor(folders):
-    return _assessor(folders["tecartus"])
+    return _assessor(folders["yescarta"])
 
 
 def _request(code_line: str):
@@ -55,12 +55,12 @@ def _request(code_line: str):
 
 
 def test_the_requested_code_chooses_the_policy_and_the_result_records_it(assessor):
-    result = assessor.analyze(_request("Product: Tecartus (brexucabtagene autoleucel)  HCPCS Q2053"), "p")
-    assert (result.policy.id, result.policy.chosen_by) == ("tecartus-test-1", "hcpcs Q2053")
+    result = assessor.analyze(_request("Product: Yescarta (axicabtagene ciloleucel)  HCPCS Q2041"), "p")
+    assert (result.policy.id, result.policy.chosen_by) == ("yescarta-test-1", "hcpcs Q2041")
     assert result.policy.version and result.criteria
     stored = result.to_dict()["policy"]
-    assert stored == {"id": "tecartus-test-1", "version": result.policy.version, "name": result.policy.name,
-                      "chosen_by": "hcpcs Q2053"}
+    assert stored == {"id": "yescarta-test-1", "version": result.policy.version, "name": result.policy.name,
+                      "chosen_by": "hcpcs Q2041", "basis": "payer guideline"}
     assert AssessmentRecord.from_dict(result.to_dict()).policy == result.policy  # round trip
 
 
@@ -77,14 +77,14 @@ def test_a_packet_naming_no_governed_code_gets_the_default_and_says_so(assessor)
 
 
 def test_the_policy_named_at_upload_wins_over_the_code(assessor):
-    result = assessor.analyze(_request("HCPCS Q2058"), "p", policy_id="tecartus-test-1")
-    assert (result.policy.id, result.policy.chosen_by) == ("tecartus-test-1", "upload")
+    result = assessor.analyze(_request("HCPCS Q2058"), "p", policy_id="yescarta-test-1")
+    assert (result.policy.id, result.policy.chosen_by) == ("yescarta-test-1", "upload")
     with pytest.raises(UnknownPolicy, match="known: "):
         assessor.analyze(_request("HCPCS Q2058"), "p", policy_id="no-such-policy")
 
 
 def test_codes_matching_two_policies_are_left_to_a_reviewer(folders):
-    result = _assessor(folders["tecartus"], folders["twin"]).analyze(_request("HCPCS Q2058"), "p")
+    result = _assessor(folders["yescarta"], folders["twin"]).analyze(_request("HCPCS Q2058"), "p")
     assert result.policy is None and result.criteria == []
     assert result.recommendation == "needs_more_information"
     assert any("a reviewer picks one" in n and "aucatzyl-twin-1" in n for n in result.notices)
@@ -100,9 +100,9 @@ def test_a_result_stored_before_policies_were_objects_still_reads():
 def test_a_request_for_another_product_never_reads_that_product_as_prior_therapy(assessor):
     pages = build_packet(["Progress note", "Patient: Rosa M. Delgado  DOB: 04/02/1971",
                           "Diagnosis: relapsed B-cell precursor ALL (C91.02).",
-                          "Tecartus (brexucabtagene autoleucel) infusion on 11/02/2026, Day 0. HCPCS Q2053.",
+                          "Yescarta (axicabtagene ciloleucel) infusion on 11/02/2026, Day 0. HCPCS Q2041.",
                           "No prior CAR-T."])
     result = assessor.analyze(pages, "p")
-    assert result.policy.id == "tecartus-test-1"
+    assert result.policy.id == "yescarta-test-1"
     assert result.fields["prior_car_t"].value is False
     assert next(c for c in result.criteria if c.id == "no_prior_car_t").status == "met"

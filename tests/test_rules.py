@@ -274,18 +274,20 @@ def test_a_new_policy_is_one_file_in_an_extra_folder(tmp_path):
     from rules.policy import POLICIES_DIR
     extra = tmp_path / "policies"
     (extra / "guidelines").mkdir(parents=True)
-    (extra / "guidelines" / "tecartus.md").write_text("Tecartus guideline (test copy)\n")
+    (extra / "guidelines" / "yescarta.md").write_text("Yescarta guideline (test copy)\n")
     text = (POLICIES_DIR / "aucatzyl.toml").read_text(encoding="utf-8")
-    text = (text.replace('id = "aucatzyl-2025-07"', 'id = "tecartus-test-1"')
-                .replace('products = ["obecabtagene autoleucel"]', 'products = ["brexucabtagene autoleucel"]')
-                .replace('source = "guidelines/aucatzyl-medical-necessity-guideline.md"', 'source = "guidelines/tecartus.md"')
-                .replace('code = "Q2058"', 'code = "Q2053"').replace('replaces = ["C9301"]', 'replaces = []'))
-    (extra / "tecartus.toml").write_text(text, encoding="utf-8")
+    text = (text.replace('id = "aucatzyl-2025-07"', 'id = "yescarta-test-1"')
+                .replace('products = ["obecabtagene autoleucel"]', 'products = ["axicabtagene ciloleucel"]')
+                .replace('source = "guidelines/aucatzyl-medical-necessity-guideline.md"', 'source = "guidelines/yescarta.md"')
+                .replace('code = "Q2058"', 'code = "Q2041"').replace('replaces = ["C9301"]', 'replaces = []'))
+    (extra / "yescarta.toml").write_text(text, encoding="utf-8")
     registry = PolicyRegistry.load(extra)
-    assert [e.id for e in registry.for_codes(["Q2053"])] == ["tecartus-test-1"]
+    assert [e.id for e in registry.for_codes(["Q2041"])] == ["yescarta-test-1"]
     assert [e.id for e in registry.for_codes(["C9301"])] == ["aucatzyl-2025-07"]
-    assert [e.id for e in registry.for_products(["Brexucabtagene autoleucel"])] == ["tecartus-test-1"]
-    assert registry.for_codes(["Q2041"]) == []
+    assert [e.id for e in registry.for_products(["Axicabtagene ciloleucel"])] == ["yescarta-test-1"]
+    assert registry.for_codes(["Q2055"]) == []  # no policy governs Abecma
+    assert [e.id for e in registry.for_codes(["Q2042"])] == ["kymriah-fda-2017-08"]
+    assert [e.id for e in registry.for_codes(["Q2053"])] == ["tecartus-fda-2021-10"]
 
 
 def test_two_files_with_one_policy_id_are_refused_with_both_named(tmp_path):
