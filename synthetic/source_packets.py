@@ -43,6 +43,10 @@ STATUSES = {"met", "not_met", "insufficient_evidence", "not_applicable"}
 RECOMMENDATIONS = {"meets_criteria", "does_not_meet_criteria", "needs_more_information"}
 HEADER_KEYS = {"render", "seed", "skew", "noise", "rotate", "fax_header", "truth"}
 TRUTH_KEYS = {"recommendation", "tags", "why", "fields", "criteria"}
+OPTIONAL_TRUTH_KEYS = {"policy"}  # the policy judging the packet (default: the Aucatzyl policy's id)
+DEFAULT_POLICY = "aucatzyl-2025-07"
+OPTIONAL_FIELD_KEYS = {"disease_status": {"refractory", "first relapse", "second or later relapse",
+                                          "relapsed or refractory, not specified", "null"}}
 FONTS = {"helvetica": "Helvetica", "times": "Times-Roman", "courier": "Courier"}
 BOLD = {"Helvetica": "Helvetica-Bold", "Times-Roman": "Times-Bold", "Courier": "Courier-Bold"}
 HAND_FONT = "Courier-Oblique"
@@ -72,6 +76,7 @@ class SourcePacket:
         return {
             "file": file, "split": split, "media_type": MEDIA_TYPES[self.suffix], "pages": len(self.pages),
             "rotated_pages": {str(k): v for k, v in self.header.get("rotate", {}).items()},
+            "policy": truth.get("policy", DEFAULT_POLICY),
             "fields": fields, "criteria": dict(truth["criteria"]), "recommendation": truth["recommendation"],
             "tags": list(truth["tags"]) + [self.header["render"].replace("-", "_")], "why": truth["why"],
         }
@@ -116,13 +121,20 @@ def _check_header(path: Path, header: dict[str, Any]) -> None:
     truth = header.get("truth")
     if not isinstance(truth, dict):
         fail("[truth] is missing")
-    if set(truth) != TRUTH_KEYS:
-        fail(f"[truth] needs exactly {sorted(TRUTH_KEYS)}; has {sorted(truth)}")
-    if set(truth["fields"]) != set(FIELD_KEYS):
-        missing, extra = set(FIELD_KEYS) - set(truth["fields"]), set(truth["fields"]) - set(FIELD_KEYS)
+    if not TRUTH_KEYS <= set(truth) <= TRUTH_KEYS | OPTIONAL_TRUTH_KEYS:
+        fail(f"[truth] needs {sorted(TRUTH_KEYS)} (and may name a policy); has {sorted(truth)}")
+    fields = set(truth["fields"]) - set(OPTIONAL_FIELD_KEYS)
+    if fields != set(FIELD_KEYS):
+        missing, extra = set(FIELD_KEYS) - fields, fields - set(FIELD_KEYS)
         fail(f"[truth.fields] missing {sorted(missing)}, unknown {sorted(extra)}")
-    if set(truth["criteria"]) != set(CRITERIA) or not set(truth["criteria"].values()) <= STATUSES:
-        fail(f"[truth.criteria] needs {list(CRITERIA)} with values {sorted(STATUSES)}")
+    for key, allowed in OPTIONAL_FIELD_KEYS.items():
+        if key in truth["fields"] and truth["fields"][key] not in allowed:
+            fail(f"[truth.fields] {key} must be one of {sorted(allowed)}")
+    criteria = policy_criteria(truth.get("policy", DEFAULT_POLICY))
+    if criteria is None:
+        fail(f"[truth] policy {truth.get('policy')!r} is not a packaged policy")
+    if set(truth["criteria"]) != set(criteria) or not set(truth["criteria"].values()) <= STATUSES:
+        fail(f"[truth.criteria] needs {list(criteria)} with values {sorted(STATUSES)}")
     if truth["recommendation"] not in RECOMMENDATIONS:
         fail(f"recommendation must be one of {sorted(RECOMMENDATIONS)}")
     statuses = set(truth["criteria"].values())
@@ -130,6 +142,17 @@ def _check_header(path: Path, header: dict[str, Any]) -> None:
                if "insufficient_evidence" in statuses else "meets_criteria")
     if derived != truth["recommendation"]:
         fail(f"recommendation {truth['recommendation']} does not follow from the criteria ({derived})")
+
+
+def policy_criteria(policy_id: str) -> tuple[str, ...] | None:
+    """Criterion ids of a packaged policy, in file order; None for an unknown id."""
+    if policy_id == DEFAULT_POLICY:
+        return CRITERIA
+    from rules.registry import PolicyRegistry
+    try:
+        return tuple(c.id for c in PolicyRegistry.load().get(policy_id).policy.criteria)
+    except KeyError:
+        return None
 
 
 class _PageWriter:

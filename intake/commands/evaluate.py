@@ -140,6 +140,7 @@ def _run_packet(path: str) -> dict[str, Any]:
                 "fields": {n: (fv.value, fv.confidence) for n, fv in result.fields.items()},
                 "criteria": {c.id: c.status for c in result.criteria},
                 "recommendation": result.recommendation,
+                "policy": result.policy.id if result.policy else None,
                 "seconds": read_seconds + time.perf_counter() - analyze_started,
             }
     except IntakeError as exc:
@@ -197,6 +198,10 @@ def figures(rows: list[dict], outcomes: list[dict], variant: str, bins: int) -> 
         "ece_per_field": calibration["ece_per_field"],
         "reliability": calibration["reliability"],
         "prior_car_t_but_no_prior_car_t_met": prior_car_t_met,
+        # Rows naming the policy that should judge them (corpus sources always do).
+        "policy_accuracy": metrics.Ratio(
+            sum(p.get("policy") == r["policy"] for p, r in zip(predictions, rows) if "policy" in r),
+            sum("policy" in r for r in rows)).to_dict(),
         "failed_pages": sum(o.get("failed_pages", 0) for o in outcomes),
         "failures": [{"file": r["file"], "error": o["error"]}
                      for r, o in zip(rows, outcomes) if "error" in o],
@@ -229,7 +234,9 @@ def _summary(figures_: dict[str, Any], variant: str) -> str:
     ece = "-" if figures_["ece"] is None else f"{figures_['ece']:.3f}"
     return (f"{variant}: packets {figures_['packets']}, criteria {criteria.hits}/{criteria.total}, "
             f"recommendation {rec['hits']}/{rec['total']}, ECE {ece}, "
-            f"prior CAR-T but met {len(figures_['prior_car_t_but_no_prior_car_t_met'])}")
+            f"prior CAR-T but met {len(figures_['prior_car_t_but_no_prior_car_t_met'])}"
+            + (f", policy {figures_['policy_accuracy']['hits']}/{figures_['policy_accuracy']['total']}"
+               if figures_["policy_accuracy"]["total"] else ""))
 
 
 def render(report: dict[str, Any], variants: list[str]) -> str:
