@@ -12,24 +12,41 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assessment.record import AssessmentRecord
+from extraction.models import FieldValue
 from intake.db.models import Document, DocumentPage
 from intake.db.review_models import Determination, ReviewerDecision
 from intake.settings import Settings
 from quality.calibration import load_calibration
 from quality.operations import DocumentTiming, operations_report
-from quality.reviews import ReviewLabel, label_from_decision, latest_only, review_report
+from quality.reviews import (EvidenceSource, ReviewedDecision, ReviewLabel, label_from_decision, latest_only,
+                             review_report)
 
 
 def load_review_labels(db: Session) -> list[ReviewLabel]:
     """The newest decision per document and field/criterion, with the document's stored result."""
     decisions = latest_only(
-        {"document_id": d.document_id, "kind": d.kind, "name": d.name, "extracted_value": d.extracted_value,
-         "extracted_confidence": d.extracted_confidence, "final_value": d.final_value,
-         "action": d.action, "at": d.at}
+        ReviewedDecision(d.document_id, d.kind, d.name, d.extracted_value, d.extracted_confidence,
+                         d.final_value, d.action, d.at)
         for d in db.scalars(select(ReviewerDecision).order_by(ReviewerDecision.id)))
-    ids = sorted({d["document_id"] for d in decisions})
+    ids = sorted({d.document_id for d in decisions})
     results = dict(db.execute(select(Document.id, Document.result).where(Document.id.in_(ids))).all()) if ids else {}
-    return [label_from_decision(d, results.get(d["document_id"]) or {}) for d in decisions]
+    records = {doc_id: AssessmentRecord.from_dict(result) for doc_id, result in results.items() if result}
+    return [label_from_decision(d, _evidence_source(records.get(d.document_id), d)) for d in decisions]
+
+
+def _evidence_source(record: AssessmentRecord | None, decision: ReviewedDecision) -> EvidenceSource:
+    if record is None:
+        return EvidenceSource(raw_confidence=None)
+    item = record.fields.get(decision.name) if decision.kind == "field" else record.criterion(decision.name)
+    if item is None:
+        return EvidenceSource(raw_confidence=None)
+    raw = item.raw_confidence if isinstance(item, FieldValue) else None  # criteria are not calibrated
+    page = (next((p for p in record.page_details if p.page == item.evidence[0].page), None)
+            if item.evidence else None)
+    if page is None:
+        return EvidenceSource(raw_confidence=raw)
+    return EvidenceSource(raw_confidence=raw, page_method=page.method, page_mean_confidence=page.mean_confidence)
 
 
 def load_determination_pairs(db: Session) -> list[tuple[str, str]]:

@@ -48,35 +48,42 @@ class ReviewLabel:
         return metrics.values_equal(self.extracted, self.final)
 
 
-def label_from_decision(decision: Mapping[str, Any], result: Mapping[str, Any]) -> ReviewLabel:
-    """decision: a reviewer_decisions row as a mapping; result: the document's stored
-    extraction result (the `ExtractionResult.to_dict` contract)."""
-    kind, name = decision["kind"], decision["name"]
-    if kind == "field":
-        extracted = (result.get("fields") or {}).get(name) or {}
-    else:
-        extracted = next((c for c in result.get("criteria") or [] if c.get("id") == name), {})
-    evidence = extracted.get("evidence") or []
-    page = _page_detail(result, evidence[0]["page"]) if evidence else None
-    method = page.get("method", NO_EVIDENCE) if page else NO_EVIDENCE
-    confidence = decision.get("extracted_confidence")
+@dataclass(frozen=True)
+class ReviewedDecision:
+    """One reviewer decision on a field or criterion, as stored."""
+    document_id: str
+    kind: str  # "field" or "criterion"
+    name: str
+    extracted_value: Any
+    extracted_confidence: float | None
+    final_value: Any
+    action: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EvidenceSource:
+    """Where the decided item's first evidence came from, read off the document's stored result."""
+    raw_confidence: float | None  # the item's confidence before any calibration map
+    page_method: str = NO_EVIDENCE  # text_layer, ocr, failed, or "none" without evidence
+    page_mean_confidence: float | None = None
+
+
+def label_from_decision(decision: ReviewedDecision, source: EvidenceSource) -> ReviewLabel:
     return ReviewLabel(
-        document_id=decision["document_id"], kind=kind, name=name,
-        extracted=decision["extracted_value"], final=decision["final_value"], action=decision["action"],
-        confidence=confidence, raw_confidence=extracted.get("raw_confidence", confidence),
-        reviewed_on=decision["at"].date(), page_method=method,
-        ocr_confidence=page.get("mean_confidence") if page and method == "ocr" else None)
+        document_id=decision.document_id, kind=decision.kind, name=decision.name,
+        extracted=decision.extracted_value, final=decision.final_value, action=decision.action,
+        confidence=decision.extracted_confidence,
+        raw_confidence=source.raw_confidence if source.raw_confidence is not None else decision.extracted_confidence,
+        reviewed_on=decision.at.date(), page_method=source.page_method,
+        ocr_confidence=source.page_mean_confidence if source.page_method == "ocr" else None)
 
 
-def _page_detail(result: Mapping[str, Any], number: int) -> Mapping[str, Any] | None:
-    return next((p for p in result.get("page_details") or [] if p.get("page") == number), None)
-
-
-def latest_only(decisions: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def latest_only(decisions: Iterable[ReviewedDecision]) -> list[ReviewedDecision]:
     """The newest decision per (document, kind, name); `decisions` in the order they were made."""
-    newest: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    newest: dict[tuple[str, str, str], ReviewedDecision] = {}
     for decision in decisions:
-        newest[(decision["document_id"], decision["kind"], decision["name"])] = decision
+        newest[(decision.document_id, decision.kind, decision.name)] = decision
     return list(newest.values())
 
 
