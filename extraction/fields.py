@@ -306,15 +306,16 @@ def _hcpcs_field(packet: Packet) -> FieldValue:
     occurrences = list(hcpcs_codes(packet.text.text, packet.terminology.hcpcs))
     per_line: dict[int, set[str]] = {}
     for code, start, _ in occurrences:
-        per_line.setdefault(packet.text.line_bounds(start)[0], set()).add(code)
+        if code.startswith("Q20"):  # CAR-T product codes; "Q2058, J9999" is one product and a catch-all
+            per_line.setdefault(packet.text.line_bounds(start)[0], set()).add(code)
     for code, start, end in occurrences:
         if packet.is_reference(start) or (code not in packet.terminology.hcpcs and not code.startswith("Q20")):
             continue
         # A form's product menu offers codes; only the ticked one is requested. A menu whose boxes
-        # OCR lost (two codes on a line, no box) requests none of them.
+        # OCR lost (two product codes on a line, no box) requests none of them.
         box = packet.text.checkbox_for(start, end)
         if (box is not None and not box.checkbox.checked) or (
-                box is None and len(per_line[packet.text.line_bounds(start)[0]]) >= 2):
+                box is None and len(per_line.get(packet.text.line_bounds(start)[0], ())) >= 2):
             continue
         base = 0.95 if code in packet.terminology.hcpcs else 0.8
         found.setdefault(code, []).append((start, end, reliability(packet.text, start, end, base)))
