@@ -237,3 +237,16 @@ def test_a_reviewer_sends_the_packet_back_to_analysis_under_another_policy(app, 
         assert "policy_chosen" in actions
     again = client.post(f"{path}/policy", data={"policy": "aucatzyl-2025-07", "csrf_token": csrf_of(client, path)})
     assert again.status_code == 422  # no longer ready for review: nothing to re-evaluate twice
+
+
+def test_page_images_and_the_review_api_are_audited_reads(app, seeded):
+    from intake.db.review_models import AuditEntry
+    from sqlalchemy import select
+    client = TestClient(app)
+    sign_in(client)
+    assert client.get(f"/review/packets/{seeded['plain']}/pages/1/image").status_code == 200
+    assert client.get(f"/v1/documents/{seeded['plain']}/review").status_code == 200
+    with session_scope(app.state.sessions) as db:
+        reads = [(e.actor, e.action, e.target) for e in db.scalars(
+            select(AuditEntry).where(AuditEntry.document_id == seeded["plain"]))]
+    assert ("rita", "page_image_viewed", "page 1") in reads and ("rita", "review_read", None) in reads

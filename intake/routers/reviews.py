@@ -14,6 +14,7 @@ from intake.auth import api_key_header, require_api_key
 from intake.db.models import Document
 from intake.db.session import get_session
 from intake.http_errors import ApiError, error_responses
+from intake.review import audit
 from intake.review.accounts import SignedIn
 from intake.review.reviewed import reviewed_result
 from intake.web.auth import optional_user
@@ -32,4 +33,7 @@ def document_review(request: Request, document_id: str, key: str | None = Securi
     document = db.get(Document, document_id)
     if document is None or (caller_key_id is not None and document.api_key_id != caller_key_id):
         raise ApiError(404, "not_found", "no such document for this caller")
+    reader = user.name if user is not None else f"api key {caller_key_id}"
+    audit.append(db, document.id, reader, "review_read")  # a PHI read, like every packet view
+    db.commit()
     return reviewed_result(db, document)

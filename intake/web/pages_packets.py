@@ -65,12 +65,14 @@ def packet_page(request: Request, document_id: str, user: SignedIn = Depends(pag
 
 @router.get("/{document_id}/pages/{number}/image")
 def page_image(request: Request, document_id: str, number: int,
-               _user: SignedIn = Depends(resource_user), db: Session = Depends(get_session)) -> Response:
+               user: SignedIn = Depends(resource_user), db: Session = Depends(get_session)) -> Response:
     sha256 = db.scalar(select(DocumentPage.image_sha256).where(
         DocumentPage.document_id == document_id, DocumentPage.number == number))
     store = blob_store(request)
     if not sha256 or not store.exists(sha256):
         raise HTTPException(status_code=404, detail="no image for this page")
+    audit.append(db, document_id, user.name, "page_image_viewed", target=f"page {number}")  # a PHI read
+    db.commit()
     return Response(store.get(sha256), media_type="image/png",
                     headers={"Cache-Control": "private, no-store"})
 
