@@ -11,12 +11,11 @@ reviewer; they are part of the result and must never be logged.
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from extraction.models import CriterionResult, CriterionStatus, FieldValue, Recommendation
+from extraction.models import CriterionResult, Recommendation
 from rules.checks import AppliesWhen, Fields, Outcome, age_on, as_date, first_date, fold, present
 from rules.policy import BillingCode, Policy
 
