@@ -3,6 +3,7 @@ document), a damaged page degrades without failing its packet, and the workers k
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -81,3 +82,17 @@ def test_damaged_page_degrades_and_workers_keep_serving(service, tmp_path):
         details = client.get(damaged.json()["status_url"]).json()["result"]["page_details"]
     assert [p["method"] for p in details] == ["ocr", "failed"]
     assert details[-1]["error"] == "corrupt_document"
+
+
+def test_nul_characters_are_refused_not_a_server_error(service):
+    before = _document_count(service)
+    response = service.upload(tagged_pdf("nul-field"), fax_from="+1555\x000100")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_upload"
+    assert _document_count(service) == before
+    with service.client() as client:
+        path = client.get("/v1/documents/abc%00def")
+        assert path.status_code == 400 and path.json()["error"]["code"] == "malformed_request"
+        login_page = client.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page.text).group(1)
+        sign_in = client.post("/login", data={"name": "rita\x00", "password": "x", "csrf_token": csrf, "next": "/review"})
+        assert sign_in.status_code == 401

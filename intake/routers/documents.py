@@ -114,6 +114,8 @@ def _metadata(upload: Upload, policy_ids: frozenset[str]) -> dict[str, str | Non
     out: dict[str, str | None] = {}
     for name, limit in limits.items():
         value = (upload.fields.get(name) or "").strip() or None
+        if value is not None and "\x00" in value:
+            raise MalformedUpload(f"{name} holds a NUL character")
         if value is not None and len(value) > limit:
             raise MalformedUpload(f"{name} is longer than {limit} characters")
         out[name] = value

@@ -46,6 +46,9 @@ def login(request: Request, name: str = Form(""), password: str = Form(""),
           db: Session = Depends(get_session)) -> Response:
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_form(request, next, "The sign-in form expired; please try again.", name, 403)
+    if "\x00" in name or "\x00" in password:
+        # No account has one, and the database cannot be asked: the answer to a wrong password.
+        return _login_form(request, next, "Unknown user name or wrong password.", name.replace("\x00", ""), 401)
     settings = app_settings(request)
     limits = SignInLimits(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lockout_minutes))
     try:
