@@ -1,7 +1,8 @@
 """One synthetic request: who, what, and which hard cases it carries, with its ground truth.
 
 Hard cases are assigned round-robin (plus random extras) so each appears several times even in
-a small set; the truth fields are decided here, before any page is written.
+a small set: `choose_features` for the original set (no --policy), synthetic/policy_plan.py for a
+policy's own set. The truth fields are decided here, before any page is written.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from synthetic import people
 from synthetic.people import Person, Provider
 from synthetic.phrasings import Diagnosis, Phrasings, Vocabulary
+from synthetic.policy_profile import STATUS_TAGS, UNSPECIFIED_LINEAGE, PolicyProfile, RequestedProduct
 
 # Ordered so that every pairing choose_features makes, (j, 5j + 2 mod 8), is compatible.
 DISQUALIFYING = ("birthday_edge_not_met", "t_all", "prior_trial", "prior_history",
@@ -22,9 +24,14 @@ NEUTRAL = ("plan_hypothetical", "birthday_edge_met", "family_other_person", "oth
            "label_page", "treatment_date_missing", "negation", "attestation_absent")
 HARD_CASES = DISQUALIFYING + NEUTRAL
 EXCLUSIVE = [{"negation", "prior_history", "prior_trial"},
-             {"birthday_edge_met", "birthday_edge_not_met", "minor", "treatment_date_missing"},
-             {"t_all", "other_diagnosis"}, {"unchecked_box", "attestation_absent"},
-             {"prior_trial", "form_note_disagreement"}, {"negation", "form_note_disagreement"}]
+             {"birthday_edge_met", "birthday_edge_not_met", "minor", "over_age_limit", "treatment_date_missing"},
+             {"t_all", "other_diagnosis", "lineage_unspecified"}, {"unchecked_box", "attestation_absent"},
+             {"prior_trial", "form_note_disagreement"}, {"negation", "form_note_disagreement"},
+             set(STATUS_TAGS.values())]
+# A patient who received CAR-T relapsed after it (the note says so): not a first relapse, not silent
+# on relapse; and a CD19 CAR-T was given for a leukemia whose lineage was known.
+EXCLUSIVE += [{prior, other} for prior in ("prior_history", "prior_trial", "form_note_disagreement")
+              for other in (STATUS_TAGS["first relapse"], STATUS_TAGS[None], "lineage_unspecified")]
 ABBREVIATIONS = {"B-ALL", "pre-B ALL", "Ph+ B-ALL", "Ph-like B-ALL", "BCP-ALL", "T-ALL", "AML", "CLL", "DLBCL", "MCL", "MM"}
 
 
@@ -34,6 +41,18 @@ class Mention:
     generic: str
     text: str
     form: str  # generic, brand, generic_brand, code, short
+
+
+def compatible(chosen: set[str], candidate: str) -> bool:
+    """No group of mutually exclusive hard cases holds both the candidate and one already chosen."""
+    return all(not (group & chosen and candidate in group) for group in EXCLUSIVE)
+
+
+@dataclass(frozen=True)
+class DiseaseCourse:
+    """What the notes say of the leukemia's course, for a policy that reads the disease status: the
+    status they state (extraction/fields_disease.py's values), or None when no page states one."""
+    status: str | None
 
 
 @dataclass
@@ -63,11 +82,14 @@ class Case:
     form_prior_answer: str  # yes / no
     label_products: list[Mention]
     features: set[str]
+    requested: RequestedProduct
     style: dict[str, Any] = field(default_factory=dict)
+    disease_course: DiseaseCourse | None = None  # None: the policy does not read it (notes as ever)
 
     def truth_fields(self) -> dict[str, Any]:
         outpatient = self.setting == "outpatient" and self.attestation_present
-        return {
+        status = {"disease_status": self.disease_course.status} if self.disease_course else {}
+        return status | {
             "patient_name": self.patient.name,
             "member_id": self.member_id,
             "birth_date": self.patient.birth_date.isoformat(),
@@ -111,42 +133,36 @@ def product_mention(rng: random.Random, vocab: Vocabulary, generic: str) -> Ment
 
 
 def choose_features(rng: random.Random, index: int, offset: int) -> set[str]:
-    """Half the packets carry one or two disqualifying hard cases, all carry neutral ones, round-robin,
-    so every hard case lands in several packets of a small set and clean approvals still exist."""
+    """The original set's hard cases (the default policy, Aucatzyl, without --policy): half the packets
+    carry one or two disqualifying hard cases, all carry neutral ones, round-robin, so every hard case
+    lands in several packets of a small set and clean approvals still exist."""
     slot = index + offset
     chosen: set[str] = set()
     if slot % 2 == 0:
         j = slot // 2
         chosen.add(DISQUALIFYING[j % 8])
         partner = DISQUALIFYING[(5 * j + 2) % 8]  # varies, so no two hard cases always travel together
-        if all(not (group & chosen and partner in group) for group in EXCLUSIVE):
+        if compatible(chosen, partner):
             chosen.add(partner)
     wanted = 2 if slot % 3 == 0 else 1
     for k in range(len(NEUTRAL)):
         extra = NEUTRAL[(slot // 2 + k * 4 + k // 2) % len(NEUTRAL)]
-        if len(chosen - set(DISQUALIFYING)) < wanted and all(
-                not (group & chosen and extra in group) for group in EXCLUSIVE):
+        if len(chosen - set(DISQUALIFYING)) < wanted and compatible(chosen, extra):
             chosen.add(extra)
     if "form_note_disagreement" in chosen:
         chosen.add("prior_history")
     return chosen
 
 
-def draw_case(rng: random.Random, split: str, index: int, offset: int,
+def draw_case(rng: random.Random, split: str, index: int, features: set[str], profile: PolicyProfile,
               phrasings: Phrasings, vocab: Vocabulary) -> Case:
-    features = choose_features(rng, index, offset)
+    """A request for `profile`'s product carrying `features` (hard cases), drawn from `rng`."""
+    features = set(features)
     if not {"prior_history", "prior_trial"} & features and rng.random() < 0.4:
         features.add("negation")  # many real notes state "no prior CAR-T" unprompted
     request_date = dt.date(2025, 7, 1) + dt.timedelta(days=rng.randint(0, 500))
     treatment_date = request_date + dt.timedelta(days=rng.randint(10, 45))
-    if "birthday_edge_met" in features:
-        birth = people.add_years(treatment_date, -18)
-    elif "birthday_edge_not_met" in features:
-        birth = people.add_years(treatment_date + dt.timedelta(days=1), -18)
-    elif "minor" in features:
-        birth = people.adult_birth_date(rng, treatment_date, 16, 17)
-    else:
-        birth = people.adult_birth_date(rng, treatment_date, 19, 79)
+    birth = profile.ages.birth_date(rng, features, treatment_date)
     if birth.month == 2 and birth.day == 29:
         birth = birth.replace(day=28)
     if "treatment_date_missing" in features:
@@ -156,6 +172,8 @@ def draw_case(rng: random.Random, split: str, index: int, offset: int,
         diagnosis = vocab.diagnoses["T-cell ALL"]
     elif "other_diagnosis" in features:
         diagnosis = vocab.diagnoses[rng.choice([n for n in vocab.diagnoses if "ALL" not in n])]
+    elif "lineage_unspecified" in features:
+        diagnosis = vocab.diagnoses[UNSPECIFIED_LINEAGE]
     else:
         diagnosis = vocab.diagnoses["B-cell precursor ALL"]
     icd10 = [rng.choice(diagnosis.icd10)]
@@ -163,9 +181,11 @@ def draw_case(rng: random.Random, split: str, index: int, offset: int,
     prior_kind = "product" if "prior_history" in features else ("trial" if "prior_trial" in features else "none")
     prior = None
     if prior_kind == "product":
-        candidates = diagnosis.products or ["tisagenlecleucel", "axicabtagene ciloleucel"]
+        # Never the requested product itself: a second infusion of one product is another story.
+        usual = [p for p in diagnosis.products if p != profile.product.generic]
+        candidates = usual or [p for p in ("tisagenlecleucel", "axicabtagene ciloleucel") if p != profile.product.generic]
         prior = product_mention(rng, vocab, rng.choice(candidates))
-    plan = product_mention(rng, vocab, "obecabtagene autoleucel") if "plan_hypothetical" in features else None
+    plan = product_mention(rng, vocab, profile.product.generic) if "plan_hypothetical" in features else None
     family = None
     if "family_other_person" in features:
         relative = people.person(rng, phrasings, people.adult_birth_date(rng, request_date, 30, 75),
@@ -188,7 +208,7 @@ def draw_case(rng: random.Random, split: str, index: int, offset: int,
     elif setting == "inpatient":
         attest_checked = (False, False)
     expedited = rng.random() < 0.3
-    hcpcs = ["Q2058"] + ([rng.choice(vocab.extra_hcpcs)] if rng.random() < 0.25 else [])
+    hcpcs = [profile.product.hcpcs] + ([rng.choice(profile.extra_hcpcs)] if rng.random() < 0.25 else [])
     label_products = [product_mention(rng, vocab, g) for g in rng.sample(sorted(vocab.products), 2)] \
         if "label_page" in features else []
     style = {
@@ -209,5 +229,11 @@ def draw_case(rng: random.Random, split: str, index: int, offset: int,
         attest_checked=attest_checked, expedited=expedited,
         cover_stamp=rng.choice(["URGENT", "EXPEDITED", None]) if expedited else None, hcpcs=hcpcs,
         form_prior_answer="no" if prior_kind == "none" or "form_note_disagreement" in features else "yes",
-        label_products=label_products, features=features, style=style,
+        label_products=label_products, features=features, requested=profile.product, style=style,
+        disease_course=DiseaseCourse(stated_status(features)) if profile.disease_status else None,
     )
+
+
+def stated_status(features: set[str]) -> str | None:
+    """The disease status a packet's hard cases say its notes state (None: none stated)."""
+    return next((status for status, tag in STATUS_TAGS.items() if tag in features), None)

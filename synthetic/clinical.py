@@ -1,18 +1,34 @@
 """Clinical pages of a packet: consult/progress note, pathology/flow report, treatment history,
-and an attached label/policy excerpt whose product names are not the patient's therapy."""
+and an attached label/policy excerpt whose product names are not the patient's therapy (it ends with
+the requested product's indication, which is not the patient's disease status either)."""
 from __future__ import annotations
 
 import datetime as dt
 import random
 
+from extraction.fields_disease import FIRST_RELAPSE, LATER_RELAPSE, REFRACTORY, UNSPECIFIED
 from synthetic.case import Case
 from synthetic.layout import Composer, PageDraft, Segment, fill
 from synthetic.people import age_on, format_date, signed_name
-from synthetic.phrasings import Phrasings
+from synthetic.phrasings import Phrasings, Templates
 
 GENERIC_CART = ("CAR-T", "CAR T-cell therapy", "CAR-T cell therapy")
 TRIAL_PRODUCTS = ("investigational CD19 CAR-T", "CD19 CAR-T", "CD19-directed CAR T-cell product")
 RESPONSES = ("CR, MRD positive", "partial response", "refractory", "CR1, relapsed after 14 months", "no response", "CR2")
+# Treatment-history responses of a packet whose notes state a disease status: none states a further one.
+STATUS_RESPONSES = {
+    REFRACTORY: ("no response", "refractory", "persistent disease"),
+    FIRST_RELAPSE: ("CR, MRD negative", "CR, MRD positive", "CR1, relapsed after 14 months"),
+    LATER_RELAPSE: ("CR1, relapsed after 14 months", "CR2", "CR, MRD positive"),
+    UNSPECIFIED: ("CR, MRD positive", "partial response"),
+    None: ("CR, MRD positive", "partial response"),
+}
+
+
+def _status_sentences(t: Templates, status: str | None) -> list[str]:
+    return {REFRACTORY: t.status_refractory, FIRST_RELAPSE: t.status_first_relapse,
+            LATER_RELAPSE: t.status_later_relapse, UNSPECIFIED: t.status_unspecified,
+            None: t.status_unstated}[status]
 
 
 def _values(rng: random.Random, case: Case) -> dict[str, Segment]:
@@ -49,7 +65,9 @@ def note_pages(rng: random.Random, case: Case, ph: Phrasings) -> list[PageDraft]
     c = Composer("clinical_note", case.style["font"], case.style["size"])
     _header(c, rng, case, rng.choice(t.note_titles))
     v = _values(rng, case)
-    hpi: list[Segment] = fill(rng.choice(t.intro), v) + [(" ", None)] + fill(rng.choice(t.relapse), v)
+    course = case.disease_course
+    relapse = t.relapse if course is None else _status_sentences(t, course.status)
+    hpi: list[Segment] = fill(rng.choice(t.intro), v) + [(" ", None)] + fill(rng.choice(relapse), v)
     regimens = rng.sample(case.diagnosis.regimens, min(3, len(case.diagnosis.regimens)))
     hpi += [(" Prior regimens: " + ", ".join(regimens) + ".", None)]
     if case.prior_kind == "product":
@@ -73,7 +91,7 @@ def note_pages(rng: random.Random, case: Case, ph: Phrasings) -> list[PageDraft]
         c.gap(4)
         c.text([("Social: ", None)] + fill(rng.choice(t.caregiver), cv))
     c.gap(6)
-    c.text(fill(rng.choice(t.assessment), v), bold=True)
+    c.text(fill(rng.choice(t.assessment if course is None else t.status_assessment), v), bold=True)
     plan: list[Segment] = []
     if case.plan:
         plan += fill(rng.choice(t.plan), dict(v, product=(case.plan.text, "CAR_T_PRODUCT"))) + [(" ", None)]
@@ -120,10 +138,11 @@ def history_pages(rng: random.Random, case: Case, ph: Phrasings) -> list[PageDra
         when = dt.date(case.prior_year, rng.randint(1, 12), rng.randint(1, 28))
         rows.append((when, (product, "CAR_T_PRODUCT")))
     style = rng.choice(["mdy_slash", "mon_abbr", "iso"])
+    responses = RESPONSES if case.disease_course is None else STATUS_RESPONSES[case.disease_course.status]
     for when, regimen in sorted(rows, key=lambda r: r[0]):
         c.text(fill(rng.choice(t.history_row), {
             "start": (format_date(when, style), "OTHER_DATE"), "regimen": regimen,
-            "response": (rng.choice(RESPONSES), None)}))
+            "response": (rng.choice(responses), None)}))
         c.gap(3)
     return c.pages
 
@@ -137,6 +156,6 @@ def label_pages(rng: random.Random, case: Case, ph: Phrasings) -> list[PageDraft
         for template in rng.sample(t.label_sentences, 2):
             c.text(fill(template, {"product": (mention.text, "CAR_T_PRODUCT")}))
             c.gap(4)
-    c.text([("AUCATZYL is indicated for adults with relapsed or refractory B-cell precursor acute "
-             "lymphoblastic leukemia (ALL).", None)])
+    if case.requested.indication:
+        c.text([(case.requested.indication, None)])
     return c.pages

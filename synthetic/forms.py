@@ -39,7 +39,7 @@ def cover_page(rng: random.Random, case: Case, ph: Phrasings, total_pages: int) 
         ("Fax:" if ph.form.cover_layout == "banner" else "Return fax:", [(case.provider.fax, None)]),
         (rng.choice(labels.date), [_date(case, case.request_date)]),
         (rng.choice(labels.pages), [(str(total_pages), None)]),
-        (rng.choice(labels.subject), [(rng.choice(labels.subjects), None)]),
+        (rng.choice(labels.subject), [(rng.choice(labels.subjects).format(**case.requested.subject_values()), None)]),
     ]
     for label, value in rows:
         c.gap(4)
@@ -79,7 +79,7 @@ def request_form(rng: random.Random, case: Case, ph: Phrasings, vocab: Vocabular
         (rng.choice(f.provider), signed_name(case.provider)),
         ("NPI:", [(case.provider.npi, None)]),
         ("Phone / Fax:", [(f"{case.provider.phone} / {case.provider.fax}", None)]),
-        (rng.choice(f.drug), [(rng.choice(vocab.requested_drug), None)]),
+        (rng.choice(f.drug), [(rng.choice(case.requested.form_names()), None)]),
         (rng.choice(f.hcpcs), [(", ".join(case.hcpcs), None)]),
         (rng.choice(f.treatment_date), [treatment]),
         (rng.choice(f.diagnosis), diagnosis),

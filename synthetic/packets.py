@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from synthetic import clinical, forms
-from synthetic.case import Case, draw_case
+from synthetic.case import Case, choose_features, draw_case
 from synthetic.fax import FaxDamage, pdf_to_fax
 from synthetic.layout import PageDraft
 from synthetic.phrasings import load_phrasings, load_vocabulary
+from synthetic.policy_plan import planned_features
+from synthetic.policy_profile import PolicyProfile, load_profile
 from synthetic.render import render_pdf
 from synthetic.truth import expected_criteria, recommendation
 
@@ -28,6 +30,7 @@ class Packet:
     suffix: str  # .pdf or .tif
     damage: FaxDamage | None  # None: stays a digital PDF with a text layer
     compression: str = "group4"
+    profile: PolicyProfile | None = None  # the policy of a policy's own set; None: the original set
 
     def tags(self) -> list[str]:
         tags = set(self.case.tags())
@@ -40,8 +43,10 @@ class Packet:
 
     def truth_record(self, file: str) -> dict[str, Any]:
         fields = self.case.truth_fields()
-        criteria = expected_criteria(fields)
-        return {
+        criteria = expected_criteria(fields, self.profile.policy if self.profile else None)
+        # The original set's rows name no policy (they are judged by the default one), as ever.
+        policy = {"policy": self.profile.policy_id} if self.profile else {}
+        return policy | {
             "file": file, "split": self.case.split, "media_type": MEDIA_TYPES[self.suffix],
             "pages": len(self.pages), "fields": fields, "criteria": criteria,
             "recommendation": recommendation(criteria), "tags": self.tags(),
@@ -54,10 +59,20 @@ def packet_rng(split: str, seed: int, index: int) -> random.Random:
     return random.Random(f"{split}:{seed}:{index}")
 
 
-def build_packet(split: str, seed: int, index: int) -> Packet:
-    rng = packet_rng(split, seed, index)
+def set_name(split: str, profile: PolicyProfile | None = None) -> str:
+    """The split its truth rows name and its files start with: `eval`, or `eval-kymriah` for a policy's set."""
+    return split if profile is None else f"{split}-{profile.set_name}"
+
+
+def build_packet(split: str, seed: int, index: int, profile: PolicyProfile | None = None) -> Packet:
+    """Packet `index` of a set, in `split`'s phrasings. Without a profile: the original set (the default
+    policy's product and criteria, hard cases by `choose_features`, rows naming no policy); with one:
+    that policy's set (its product, its criteria, hard cases by `planned_features`)."""
+    name = set_name(split, profile)
+    rng = packet_rng(name, seed, index)
     phrasings, vocab = load_phrasings(split), load_vocabulary()
-    case = draw_case(rng, split, index, offset=seed % 7, phrasings=phrasings, vocab=vocab)
+    features = choose_features(rng, index, seed % 7) if profile is None else planned_features(profile, index)
+    case = draw_case(rng, name, index, features, profile or load_profile(), phrasings, vocab)
     digital = (index + seed) % DIGITAL_EVERY == 3
     clinical_pages = clinical.note_pages(rng, case, phrasings)
     if case.diagnosis.name == "T-cell ALL" or (case.other_dob and case.other_dob[0] == "donor") or rng.random() < 0.6:
@@ -72,7 +87,7 @@ def build_packet(split: str, seed: int, index: int) -> Packet:
     if with_cover:
         pages = [forms.cover_page(rng, case, phrasings, len(pages) + 1)] + pages
     if digital:
-        return Packet(case, pages, ".pdf", None)
+        return Packet(case, pages, ".pdf", None, profile=profile)
     rotations: dict[int, int] = {}
     if (index + seed) % 5 == 1:
         rotations[rng.randrange(1, len(pages))] = 180
@@ -82,7 +97,7 @@ def build_packet(split: str, seed: int, index: int) -> Packet:
                        rotations=rotations, seed=rng.randrange(1 << 30))
     suffix = ".tif" if rng.random() < 0.4 else ".pdf"
     compression = "group3" if suffix == ".tif" and rng.random() < 0.3 else "group4"
-    return Packet(case, pages, suffix, damage, compression)
+    return Packet(case, pages, suffix, damage, compression, profile)
 
 
 def write_packet(packet: Packet, out_dir: Path, stem: str) -> dict[str, Any]:

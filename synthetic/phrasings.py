@@ -100,6 +100,14 @@ class Templates:
     history_row: list[str]
     label_titles: list[str]
     label_sentences: list[str]
+    # Packets for a policy that reads the disease status state it in one note sentence per status
+    # (or none: `status_unstated` says nothing of it) and close with a status-free assessment.
+    status_refractory: list[str]
+    status_first_relapse: list[str]
+    status_later_relapse: list[str]
+    status_unspecified: list[str]
+    status_unstated: list[str]
+    status_assessment: list[str]
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,6 @@ class Diagnosis:
 class Vocabulary:
     attest_outpatient: str
     attest_safety: str
-    requested_drug: list[str]
     extra_hcpcs: list[str]
     products: dict[str, Product]
     diagnoses: dict[str, Diagnosis]
@@ -174,7 +181,6 @@ class _DiagnosisData:
 class _VocabularyData:
     attest_outpatient: str
     attest_safety: str
-    requested_drug: list[str]
     extra_hcpcs: list[str]
     products: dict
     diagnoses: dict
@@ -192,7 +198,7 @@ def load_vocabulary(path: Path = HERE / "vocabulary.toml") -> Vocabulary:
             raise DataFileError(f"diagnoses.{name}.products: unknown products {unknown}")
         diagnoses[name] = Diagnosis(name, d.terms, d.icd10, d.flow,
                                     [p.replace("_", " ") for p in d.products], d.regimens)
-    return Vocabulary(raw.attest_outpatient, raw.attest_safety, raw.requested_drug, raw.extra_hcpcs,
+    return Vocabulary(raw.attest_outpatient, raw.attest_safety, raw.extra_hcpcs,
                       products, diagnoses)
 
 
