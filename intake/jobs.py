@@ -164,13 +164,20 @@ def notify_callback(document_id: str) -> None:
         return
     payload = status_payload(document_id, status, status_url(ctx.settings.public_base_url, document_id))
     try:
-        code = post_callback(url, payload, ctx.settings.callback_timeout_seconds)
+        code = post_callback(url, payload, ctx.settings.callback_timeout_seconds, ctx.settings.callback_policy())
     except CallbackFailed as exc:
-        final = not _will_retry()
-        log_event(log, "callback_failed", logging.WARNING, document_id=document_id, reason=str(exc), final=final)
+        # A refused destination or a redirect is permanent: recorded now, never retried. The
+        # reason names the kind of destination, never the URL (it may carry the caller's ids).
+        final = exc.permanent or not _will_retry()
+        log_event(log, "callback_failed", logging.WARNING, document_id=document_id, reason=exc.reason,
+                  permanent=exc.permanent, final=final)
         if not final:
             raise
+        with session_scope(ctx.sessions) as s:
+            tx.record_event(s, document_id, "callback_failed", reason=exc.reason, permanent=exc.permanent)
         return
+    with session_scope(ctx.sessions) as s:
+        tx.record_event(s, document_id, "callback_sent", code=code)
     log_event(log, "callback_sent", document_id=document_id, status=status, code=code)
 
 

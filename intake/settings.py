@@ -10,11 +10,12 @@ import dataclasses
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assessment.config import AssessmentConfig
 from extraction.limits import Limits
+from intake.callback_destinations import CallbackPolicy
 from quality.calibration import DEFAULT_CALIBRATION_PATH, newest_calibration_path
 
 
@@ -57,6 +58,12 @@ class Settings(BaseSettings):
 
     callback_timeout_seconds: float = Field(10.0, validation_alias=_env("INTAKE_CALLBACK_TIMEOUT"), gt=0)
     callback_retries: int = Field(3, validation_alias=_env("INTAKE_CALLBACK_RETRIES"), ge=0)
+    callback_allow_http: bool = Field(False, validation_alias=_env("INTAKE_CALLBACK_ALLOW_HTTP"),
+                                      description="Accept plain http callback URLs (development only).")
+    callback_allow: list[str] = Field(default_factory=list, validation_alias=_env("INTAKE_CALLBACK_ALLOW"),
+                                      description="Internal callback receivers (JSON list): CIDRs or addresses "
+                                                  "(`10.20.0.0/16`) and host names; every other destination "
+                                                  "must resolve to public addresses only.")
 
     public_base_url: str = Field("", validation_alias=_env("INTAKE_PUBLIC_BASE_URL"),
                                  description="Prefix for status_url; empty -> a path relative to the API root.")
@@ -94,6 +101,15 @@ class Settings(BaseSettings):
     sign_in_max_failures: int = Field(5, validation_alias=_env("INTAKE_SIGN_IN_MAX_FAILURES"), ge=1,
                                       description="Consecutive wrong passwords before an account locks.")
     sign_in_lockout_minutes: float = Field(15.0, validation_alias=_env("INTAKE_SIGN_IN_LOCKOUT_MINUTES"), gt=0)
+    sign_in_client_attempts: int = Field(10, validation_alias=_env("INTAKE_SIGN_IN_CLIENT_ATTEMPTS"), ge=1,
+                                         description="Sign-in attempts one client address (IPv6: its /64) may "
+                                                     "have failing or in flight per window; successes do not count.")
+    sign_in_client_window_seconds: float = Field(60.0, validation_alias=_env("INTAKE_SIGN_IN_CLIENT_WINDOW"), gt=0)
+    password_hash_threads: int = Field(1, validation_alias=_env("INTAKE_PASSWORD_HASH_THREADS"), ge=1,
+                                       description="Threads that run scrypt for sign-ins (a core and 32 MiB "
+                                                   "each while hashing): a burst never takes every core.")
+    password_hash_queue: int = Field(16, validation_alias=_env("INTAKE_PASSWORD_HASH_QUEUE"), ge=0,
+                                     description="Sign-ins that may wait for a hashing thread; more answer 429.")
 
     @property
     def database_url_resolved(self) -> str:
@@ -115,6 +131,15 @@ class Settings(BaseSettings):
         """The newest version from `intake calibrate`, else the map committed with the repo, if any."""
         newest = newest_calibration_path(self.calibration_dir_resolved)
         return newest or (DEFAULT_CALIBRATION_PATH if DEFAULT_CALIBRATION_PATH.exists() else None)
+
+    @field_validator("callback_allow")
+    @classmethod
+    def _callback_allow_entries(cls, entries: list[str]) -> list[str]:
+        CallbackPolicy.from_entries(entries)  # a typo stops the service at start, not a callback later
+        return entries
+
+    def callback_policy(self) -> CallbackPolicy:
+        return CallbackPolicy.from_entries(self.callback_allow, allow_http=self.callback_allow_http)
 
     def limits(self) -> Limits:
         return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_page_pixels=self.max_pixels)

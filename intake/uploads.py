@@ -7,8 +7,9 @@ text values with their own cap.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from extraction.errors import BadInput, TooLarge
 from intake.storage import BlobStore, BlobWriter
 
 MAX_FIELD_BYTES = 4096
+Checked = TypeVar("Checked")
 
 
 class MalformedUpload(BadInput):
@@ -94,8 +96,12 @@ class _Parts:
 
 
 async def receive_upload(content_type: str, content_length: str | None, stream: AsyncIterator[bytes],
-                         store: BlobStore, max_bytes: int) -> Upload:
-    """Read a multipart upload into the blob store; the blob is durable when this returns."""
+                         store: BlobStore, max_bytes: int,
+                         check_fields: Callable[[dict[str, str]], Checked]) -> tuple[Upload, Checked]:
+    """Read a multipart upload into the blob store; the blob is durable when this returns.
+
+    `check_fields` sees the form's other fields once the body is read and before the blob is
+    committed: whatever it raises refuses the upload with nothing stored. Its result is returned."""
     mime, params = parse_options_header(content_type)
     if mime != b"multipart/form-data" or b"boundary" not in params:
         raise MalformedUpload("send the file as multipart/form-data with a `file` part")
@@ -110,5 +116,6 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
         parser.finalize()
         if not parts.file_seen:
             raise MalformedUpload("the form has no `file` part")
+        checked = check_fields(parts.fields)
         sha256 = await run_in_threadpool(writer.commit)  # fsyncs: off the event loop
-        return Upload(sha256=sha256, size=writer.size, head=parts.head, fields=parts.fields)
+        return Upload(sha256=sha256, size=writer.size, head=parts.head, fields=parts.fields), checked

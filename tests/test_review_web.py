@@ -83,14 +83,16 @@ def test_sign_in_sets_a_hardened_session_cookie_and_logout_ends_it(app, seeded):
     assert replay.get(f"/review/packets/{seeded['plain']}/pages/1/image").status_code == 401
 
 
-def test_repeated_wrong_passwords_lock_sign_in(app):
+def test_repeated_wrong_passwords_lock_sign_in_without_saying_so(app):
     client = TestClient(app)
     for _ in range(app.state.settings.sign_in_max_failures):
         assert client.post("/login", data={"name": "rita", "password": "guess guess guess",
                                            "csrf_token": csrf_of(client, "/login")}).status_code == 401
     locked = client.post("/login", data={"name": "rita", "password": PASSWORD,
                                          "csrf_token": csrf_of(client, "/login")}, follow_redirects=False)
-    assert locked.status_code == 429 and "locked" in locked.text
+    # The right password on a locked account gets the wrong-password answer: 429 would tell an
+    # attacker that the name exists (tests/test_service_sign_in.py compares the answers in full).
+    assert locked.status_code == 401 and "wrong password" in locked.text and "locked" not in locked.text
     assert "intake_session" not in locked.cookies
 
 

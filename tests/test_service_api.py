@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 CONTRACT_KEYS = {"source", "pages", "fields", "criteria", "recommendation", "policy", "page_details", "seconds"}
 
 
-service = service_fixture("api", workers=2)
+# The callback receiver below is an internal one on loopback: allow-listed, over plain http.
+service = service_fixture("api", workers=2, INTAKE_CALLBACK_ALLOW_HTTP="true",
+                          INTAKE_CALLBACK_ALLOW='["127.0.0.1/32"]')
 
 
 class _CallbackReceiver(BaseHTTPRequestHandler):

@@ -1,7 +1,7 @@
 """Tables of the human review (sharing the service's declarative Base).
 
 review_users        reviewer accounts; only a scrypt hash of the password is stored; repeated
-                    failed sign-ins lock the account for a while
+                    failed sign-ins lock the account for a while; an administrator may disable one
 review_sessions     server-side sessions: the cookie carries a random token, the table its sha256,
                     so signing out (deleting the row) ends the session everywhere
 reviewer_decisions  one row per confirm / correct / override of a field or criterion: the
@@ -41,6 +41,7 @@ class ReviewUser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset on success
     locked_until: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]  # set by `intake users disable`: no sign-in, no session
 
 
 class ReviewSession(Base):

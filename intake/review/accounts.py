@@ -1,7 +1,8 @@
 """Reviewer accounts and server-side sessions.
 
 The session cookie carries a random token; the database keeps only its sha256, the user and a
-per-session CSRF token. Signing out deletes the row, so a copied cookie stops working at once.
+per-session CSRF token. Signing out deletes the row, so a copied cookie stops working at once;
+disabling an account or resetting its password deletes all of its rows (account_admin.py).
 """
 from __future__ import annotations
 
@@ -62,27 +63,63 @@ class SignInLimits:
     lockout: timedelta
 
 
-class SignInLocked(Exception):
+class SignInRefused(Exception):
+    """The account exists but may not sign in now. The web answer is the same as for a wrong
+    password: only this domain layer tells the cases apart."""
+
+
+class SignInLocked(SignInRefused):
     """Too many wrong passwords in a row: the account refuses sign-in until the lock ends."""
 
 
-def authenticate(db: Session, name: str, password: str, limits: SignInLimits) -> ReviewUser | None:
-    """The user if the password is right. Counts consecutive failures (the caller commits even
-    when this returns None) and raises SignInLocked while the account is locked."""
+class AccountDisabled(SignInRefused):
+    """Disabled by an administrator (`intake users disable`)."""
+
+
+@dataclass(frozen=True)
+class SignInCandidate:
+    """What a password is checked against, read before the slow check so no transaction stays
+    open during it. An unknown name gets DUMMY_HASH: the check then costs the same."""
+    user_id: int | None
+    password_hash: str
+
+
+def sign_in_candidate(db: Session, name: str) -> SignInCandidate:
     user = db.scalar(select(ReviewUser).where(ReviewUser.name == name.strip()))
-    if user is None:
-        verify_password(password, DUMMY_HASH)
+    return SignInCandidate(None, DUMMY_HASH) if user is None else SignInCandidate(user.id, user.password_hash)
+
+
+def record_sign_in(db: Session, candidate: SignInCandidate, password_ok: bool,
+                   limits: SignInLimits) -> ReviewUser | None:
+    """The outcome of a password check: the user when they may sign in, None for a wrong password
+    or unknown name (failures are counted: the caller commits either way), SignInRefused when the
+    account is locked or disabled. The row is locked while it is updated, so concurrent wrong
+    passwords all count."""
+    if candidate.user_id is None:
         return None
+    user = db.scalar(select(ReviewUser).where(ReviewUser.id == candidate.user_id).with_for_update())
+    if user is None:
+        return None
+    if user.disabled_at is not None:
+        raise AccountDisabled(user.name)
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
-        raise SignInLocked(name)
-    if verify_password(password, user.password_hash):
+        raise SignInLocked(user.name)
+    # A password reset between the check and now makes the checked hash stale: not a success.
+    if password_ok and user.password_hash == candidate.password_hash:
         user.failed_sign_ins, user.locked_until = 0, None
         return user
     user.failed_sign_ins += 1
     if user.failed_sign_ins >= limits.max_failures:
         user.failed_sign_ins, user.locked_until = 0, now + limits.lockout
     return None
+
+
+def authenticate(db: Session, name: str, password: str, limits: SignInLimits) -> ReviewUser | None:
+    """Load, check and record in one call (scripts and tests; the web route runs the check in
+    its hashing pool between the two transactions)."""
+    candidate = sign_in_candidate(db, name)
+    return record_sign_in(db, candidate, verify_password(password, candidate.password_hash), limits)
 
 
 def _token_hash(token: str) -> str:
@@ -106,7 +143,7 @@ def session_user(db: Session, token: str | None) -> SignedIn | None:
     row = db.execute(
         select(ReviewSession, ReviewUser)
         .join(ReviewUser, ReviewUser.id == ReviewSession.user_id)
-        .where(ReviewSession.token_sha256 == _token_hash(token))
+        .where(ReviewSession.token_sha256 == _token_hash(token), ReviewUser.disabled_at.is_(None))
     ).first()
     if row is None:
         return None
@@ -119,6 +156,11 @@ def session_user(db: Session, token: str | None) -> SignedIn | None:
 def end_session(db: Session, token: str | None) -> None:
     if token:
         db.execute(delete(ReviewSession).where(ReviewSession.token_sha256 == _token_hash(token)))
+
+
+def revoke_sessions(db: Session, user_id: int) -> int:
+    """Sign the user out everywhere: their cookies stop working at the next request."""
+    return db.execute(delete(ReviewSession).where(ReviewSession.user_id == user_id)).rowcount
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from extraction.documents import open_document, sniff_media_type
 from extraction.errors import BadInput
 from intake.auth import require_api_key
+from intake.callback_destinations import CallbackPolicy, DestinationRefused, parse_callback_url
 from intake.callbacks import status_url
 from intake.db import transitions as tx
 from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, DocumentStatus
@@ -46,8 +47,12 @@ _UPLOAD_BODY = {
                                         "the bytes; the file name is ignored."},
                 "source": {"type": "string", "maxLength": 200, "description": "Sending system or channel."},
                 "fax_from": {"type": "string", "maxLength": 64, "description": "Sender fax number."},
-                "callback_url": {"type": "string", "format": "uri",
-                                 "description": "POSTed {id, status, status_url} when processing ends."},
+                "callback_url": {"type": "string", "format": "uri", "maxLength": 2000,
+                                 "description": "POSTed {id, status, status_url} when processing ends. "
+                                                "https (http only where the operator allows it), no "
+                                                "user:password@; the host must resolve to public addresses "
+                                                "unless the operator allow-lists it; redirects are not "
+                                                "followed. Refused: 400 `invalid_callback_url`."},
                 "policy": {"type": "string", "maxLength": 100,
                            "description": "Id of the policy to judge the packet by (`intake policies list`). "
                                           "Unset: the policy governing the HCPCS code the packet requests."},
@@ -83,13 +88,11 @@ async def upload_document(
         first = await run_in_threadpool(_find_by_idempotency_key, state.sessions, api_key.id, idempotency_key)
         if first is not None:
             return JSONResponse(_accepted(request, first), status_code=200)
-    upload = await receive_upload(request.headers.get("content-type", ""), request.headers.get("content-length"),
-                                  request.stream(), state.store, state.settings.max_bytes)
-    try:
-        fields = _metadata(upload, state.policy_ids)
-    except MalformedUpload:
-        await run_in_threadpool(_forget_unreferenced_blob, state, upload.sha256)
-        raise
+    callback_policy = state.settings.callback_policy()
+    upload, fields = await receive_upload(
+        request.headers.get("content-type", ""), request.headers.get("content-length"), request.stream(),
+        state.store, state.settings.max_bytes,
+        check_fields=lambda raw: _metadata(raw, state.policy_ids, callback_policy))
     try:
         media_type = sniff_media_type(upload.head)
         page_count = await run_in_threadpool(_validate, state, upload.sha256)
@@ -106,22 +109,30 @@ async def upload_document(
     return _accepted(request, doc)
 
 
-def _metadata(upload: Upload, policy_ids: frozenset[str]) -> dict[str, str | None]:
+class InvalidCallbackUrl(MalformedUpload):
+    code = "invalid_callback_url"
+
+
+def _metadata(raw: dict[str, str], policy_ids: frozenset[str],
+              callback_policy: CallbackPolicy) -> dict[str, str | None]:
+    """The upload's form fields, checked before its bytes are kept (MalformedUpload: 400)."""
     limits = {"source": 200, "fax_from": 64, "callback_url": 2000, "policy": 100}
-    unknown = set(upload.fields) - set(limits)
+    unknown = set(raw) - set(limits)
     if unknown:
         raise MalformedUpload(f"unknown form fields: {', '.join(sorted(unknown))}")
     out: dict[str, str | None] = {}
     for name, limit in limits.items():
-        value = (upload.fields.get(name) or "").strip() or None
+        value = (raw.get(name) or "").strip() or None
         if value is not None and "\x00" in value:
             raise MalformedUpload(f"{name} holds a NUL character")
         if value is not None and len(value) > limit:
             raise MalformedUpload(f"{name} is longer than {limit} characters")
         out[name] = value
-    url = out["callback_url"]
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise MalformedUpload("callback_url must be an http(s) URL")
+    if out["callback_url"] is not None:
+        try:  # syntax, scheme, credentials and address literals; DNS is checked at delivery
+            parse_callback_url(out["callback_url"], callback_policy)
+        except DestinationRefused as exc:
+            raise InvalidCallbackUrl(f"callback_url: {exc.reason}") from exc
     if out["policy"] is not None and out["policy"] not in policy_ids:
         raise MalformedUpload(f"unknown policy {out['policy']!r}; known: {', '.join(sorted(policy_ids))}")
     return out

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from intake.review.password_pool import PasswordVerifier
+from intake.review.sign_in_throttle import ClientThrottle
 from intake.web import pages_auth, pages_metrics, pages_packets, pages_queue
 from intake.web.auth import SignInRequired, login_redirect_target
 
@@ -36,6 +38,11 @@ async def _ui_headers(request: Request, call_next: Callable[[Request], Awaitable
 
 
 def install_web(app: FastAPI) -> None:
+    """Needs app.state.settings. Sign-in gets its throttle and hashing pool here, one per app."""
+    settings = app.state.settings
+    app.state.sign_in_throttle = ClientThrottle(settings.sign_in_client_attempts,
+                                                settings.sign_in_client_window_seconds)
+    app.state.password_verifier = PasswordVerifier(settings.password_hash_threads, settings.password_hash_queue)
     app.include_router(pages_auth.router)
     app.include_router(pages_queue.router)
     app.include_router(pages_packets.router)

@@ -1,7 +1,9 @@
 """Sign in and sign out.
 
 The sign-in form is protected from login CSRF with a double-submit token (a random cookie the
-form must echo), since there is no session yet to hold a token.
+form must echo), since there is no session yet to hold a token. Sign-in is async: the database
+work runs in the request thread pool, the password check in the app's bounded hashing pool
+(intake.review.password_pool), after the per-client throttle (intake.review.sign_in_throttle).
 """
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from intake.db.session import get_session
-from intake.review.accounts import (SignedIn, SignInLimits, SignInLocked, authenticate, csrf_matches,
-                                   end_session, start_session)
+from intake.db.session import get_session, session_scope
+from intake.review.accounts import (MAX_NAME_LENGTH, SignedIn, SignInCandidate, SignInLimits, SignInRefused,
+                                   csrf_matches, end_session, record_sign_in, sign_in_candidate, start_session)
+from intake.review.password_pool import HashingBusy
+from intake.review.sign_in_throttle import ClientThrottle, client_key
 from intake.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, form_user, optional_user, safe_next
 from intake.web.context import app_settings
 from intake.web.templating import render
@@ -41,32 +46,60 @@ def login_page(request: Request, next: str = "/review",
 
 
 @router.post("/login")
-def login(request: Request, name: str = Form(""), password: str = Form(""),
-          csrf_token: str = Form(""), next: str = Form("/review"),
-          db: Session = Depends(get_session)) -> Response:
+async def login(request: Request, name: str = Form(""), password: str = Form(""),
+                csrf_token: str = Form(""), next: str = Form("/review")) -> Response:
+    """Unknown name, wrong password, locked or disabled account: one answer (401, the same page,
+    one scrypt check each), so the answer never tells which names exist. The only other answers
+    are about the client, whatever the name: 403 (stale form) and 429 (too many attempts)."""
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_form(request, next, "The sign-in form expired; please try again.", name, 403)
-    if "\x00" in name or "\x00" in password:
-        # No account has one, and the database cannot be asked: the answer to a wrong password.
-        return _login_form(request, next, "Unknown user name or wrong password.", name.replace("\x00", ""), 401)
-    settings = app_settings(request)
-    limits = SignInLimits(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lockout_minutes))
+    state, settings = request.app.state, app_settings(request)
+    client = client_key(request.client.host if request.client else None)
+    throttle: ClientThrottle = state.sign_in_throttle
+    if not throttle.try_acquire(client):
+        return _too_many(request, next, name, throttle.retry_after_seconds(client))
+    # No account name holds a NUL (PostgreSQL cannot even be asked) or is that long: no lookup.
+    lookup_name = "" if "\x00" in name or len(name.strip()) > MAX_NAME_LENGTH else name
+    candidate = await run_in_threadpool(_candidate, state.sessions, lookup_name)
     try:
-        user = authenticate(db, name, password, limits)
-    except SignInLocked:
-        return _login_form(request, next, "Too many failed sign-ins: this account is locked for a while.",
-                           name, 429)
-    if user is None:
-        db.commit()  # keep the failure count
-        return _login_form(request, next, "Unknown user name or wrong password.", name, 401)
+        password_ok = await state.password_verifier.verify(password, candidate.password_hash)
+    except HashingBusy:
+        throttle.forgive(client)  # our capacity, not this client's doing
+        return _too_many(request, next, name, 1)
+    limits = SignInLimits(settings.sign_in_max_failures, timedelta(minutes=settings.sign_in_lockout_minutes))
     lifetime = timedelta(hours=settings.session_hours)
-    token = start_session(db, user, lifetime)
-    db.commit()
+    token = await run_in_threadpool(_record, state.sessions, candidate, password_ok, limits, lifetime)
+    if token is None:
+        return _login_form(request, next, "Unknown user name or wrong password.", name.replace("\x00", ""), 401)
+    throttle.forgive(client)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()), httponly=True,
                         samesite="lax", secure=settings.session_cookie_secure, path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+def _too_many(request: Request, next_path: str, name: str, retry_after: int) -> Response:
+    response = _login_form(request, next_path, "Too many sign-in attempts; please wait a minute and try again.",
+                           name.replace("\x00", ""), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _candidate(sessions: sessionmaker[Session], name: str) -> SignInCandidate:
+    with session_scope(sessions) as db:
+        return sign_in_candidate(db, name)
+
+
+def _record(sessions: sessionmaker[Session], candidate: SignInCandidate, password_ok: bool,
+            limits: SignInLimits, lifetime: timedelta) -> str | None:
+    """The new session's token, or None: the failure is committed either way."""
+    with session_scope(sessions) as db:
+        try:
+            user = record_sign_in(db, candidate, password_ok, limits)
+        except SignInRefused:
+            return None
+        return start_session(db, user, lifetime) if user is not None else None
 
 
 @router.post("/logout")

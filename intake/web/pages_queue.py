@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extraction.models import RECOMMENDATIONS
 from intake.db.models import DOCUMENT_STATUSES, utcnow
-from intake.db.review_models import ReviewUser
 from intake.db.session import get_session
+from intake.review.account_admin import list_accounts
 from intake.review.accounts import SignedIn
 from intake.review.queue import DEFAULT_STATUS, QueueFilter, load_queue
 from intake.web.auth import admin_user, page_user
@@ -45,5 +44,4 @@ def queue_page(request: Request, status: str = DEFAULT_STATUS, recommendation: s
 @router.get("/admin/users")
 def users_page(request: Request, user: SignedIn = Depends(admin_user),
                db: Session = Depends(get_session)) -> Response:
-    accounts = db.scalars(select(ReviewUser).order_by(ReviewUser.name)).all()
-    return render(request, "users.html", user, accounts=accounts)
+    return render(request, "users.html", user, accounts=list_accounts(db))

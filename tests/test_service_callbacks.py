@@ -1,0 +1,123 @@
+"""Callback destinations through the real service (SQLite and PostgreSQL): refused URLs answer
+400 at upload and leave no document and no blob; at delivery a destination that resolves to a
+refused address, or a receiver that redirects, is a recorded permanent failure (no retry, no
+URL in the log); an allow-listed internal receiver gets its callback."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from callback_receivers import receiver
+from intake.callback_destinations import CallbackPolicy, address_refusal
+from intake.db.models import Document, Event
+from intake.db.session import session_scope
+from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
+                             tagged_pdf)
+
+pytestmark = pytest.mark.slow
+
+INTERNAL = "127.0.0.2"  # the one allow-listed receiver address; 127.0.0.1 stays refused
+MARKER = "mrn-8675309"  # stands for an identifier a caller put in its URL: never logged
+
+service = service_fixture("callbacks", workers=1, INTAKE_CALLBACK_ALLOW_HTTP="true",
+                          INTAKE_CALLBACK_ALLOW=json.dumps([f"{INTERNAL}/32"]))
+
+
+@pytest.fixture
+def internal_receiver():
+    with receiver(INTERNAL) as server:
+        yield server
+
+
+@pytest.fixture
+def loopback_receiver():
+    with receiver("127.0.0.1") as server:
+        yield server
+
+
+def _blob_files(service) -> list[Path]:
+    return sorted(p for p in (Path(service.env["INTAKE_DATA_DIR"]) / "blobs").rglob("*") if p.is_file())
+
+
+def _document_count(service) -> int:
+    with session_scope(service.sessions) as s:
+        return s.scalar(select(func.count()).select_from(Document))
+
+
+def _callback_events(service, doc_id: str, timeout: float = 60) -> list[tuple[str, dict]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(service.sessions) as s:
+            events = s.execute(select(Event.kind, Event.detail).where(
+                Event.document_id == doc_id, Event.kind.in_(("callback_sent", "callback_failed")))).all()
+        if events or time.monotonic() > deadline:
+            return [(kind, detail) for kind, detail in events]
+        time.sleep(0.3)
+
+
+def _processed_with_callback(service, url: str, tag: str) -> str:
+    response = service.upload(tagged_pdf(tag), callback_url=url)
+    assert response.status_code == 202, response.text
+    doc_id = response.json()["id"]
+    assert service.wait_final([doc_id], timeout=120) == {doc_id: "ready_for_review"}
+    return doc_id
+
+
+REFUSED_URLS = ["http://2130706433:6379/", "http://0x7f.1/", "http://017700000001/", "http://127.0.0.1/",
+                "http://[::ffff:127.0.0.1]/", "http://localhost:8000/", "http://169.254.169.254/latest/meta-data/",
+                "http://10.0.0.8/", "http://[fd00:ec2::254]/", "https://user:secret@example.com/",
+                f"http://{INTERNAL}@127.0.0.1/", "ftp://example.com/", "https:///nohost"]
+
+
+def test_refused_callback_urls_answer_400_and_store_nothing(service):
+    blobs, documents = _blob_files(service), _document_count(service)
+    for url in REFUSED_URLS:
+        response = service.upload(tagged_pdf(f"refused {url}"), callback_url=url)
+        body = response.json()
+        assert response.status_code == 400, (url, response.text)
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}  # the documented shape
+        assert body["error"]["code"] == "invalid_callback_url"
+        assert body["error"]["message"].startswith("callback_url: ") and "secret" not in response.text
+    assert _document_count(service) == documents
+    assert _blob_files(service) == blobs  # nothing kept, not even a temporary file
+
+
+def test_an_allow_listed_internal_receiver_gets_its_callback(service, internal_receiver):
+    url = f"http://{INTERNAL}:{internal_receiver.server_port}/done?ref={MARKER}"
+    doc_id = _processed_with_callback(service, url, "allowed")
+    assert _callback_events(service, doc_id) == [("callback_sent", {"code": 204})]
+    assert [r["body"]["id"] for r in internal_receiver.received] == [doc_id]
+
+
+def test_a_name_resolving_to_a_refused_address_is_a_recorded_permanent_failure(service, loopback_receiver):
+    host = socket.gethostname()
+    resolved = {ipaddress.ip_address(a[4][0]) for a in socket.getaddrinfo(host, 80, type=socket.SOCK_STREAM)}
+    policy = CallbackPolicy.from_entries([f"{INTERNAL}/32"], allow_http=True)
+    if any(address_refusal(a, policy, host_allowed=False) is None for a in resolved):
+        pytest.skip(f"{host} does not resolve to a refused address here")
+    url = f"http://{host}:{loopback_receiver.server_port}/done?ref={MARKER}"
+    doc_id = _processed_with_callback(service, url, "rebound-name")  # a name passes the upload check
+    events = _callback_events(service, doc_id)
+    assert len(events) == 1 and events[0][0] == "callback_failed"
+    assert events[0][1]["permanent"] is True and events[0][1]["reason"].startswith("refused destination: ")
+    time.sleep(3)  # test retry intervals are 1, 2, 4 s: a retry would have come
+    assert _callback_events(service, doc_id) == events
+    assert loopback_receiver.received == []
+    assert MARKER not in service.log_path.read_text()
+
+
+def test_a_redirect_is_not_followed_nor_retried(service, internal_receiver):
+    landing = f"http://{INTERNAL}:{internal_receiver.server_port}/landing"
+    with receiver(INTERNAL, status=307, location=landing) as redirector:
+        doc_id = _processed_with_callback(service, f"http://{INTERNAL}:{redirector.server_port}/done", "redirect")
+        events = _callback_events(service, doc_id)
+        assert [kind for kind, _ in events] == ["callback_failed"] and events[0][1]["permanent"] is True
+        time.sleep(3)
+        assert [r["body"]["id"] for r in redirector.received] == [doc_id]  # once: no retry
+    assert internal_receiver.received == []
