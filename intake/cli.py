@@ -1,5 +1,6 @@
 """`intake` console script. Each subcommand lives in its own module under intake/commands/
-and exposes `register(subparsers)`; this file only wires them together."""
+and exposes `register(subparsers)`; this file only wires them together. Every module is imported
+to build the parser, so each keeps its heavy imports in its handler (see intake/commands/)."""
 from __future__ import annotations
 
 import argparse

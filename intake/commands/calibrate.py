@@ -17,11 +17,15 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from quality import metrics
-from quality.calibration import FITTERS, Calibration, save_version
+if TYPE_CHECKING:
+    from quality.calibration import Calibration
 
 Pairs = list[tuple[str, float, bool]]  # (field, raw confidence, correct)
+# The keys of quality.calibration.FITTERS (a test keeps them equal); that module imports
+# scikit-learn, so it is imported only when a map is fitted, not to build `intake --help`.
+METHODS = ("isotonic", "platt")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="source", nargs="+", default=["reviews"],
                         metavar="SOURCE", help="`reviews` (default) or `labelled DIR` (holds truth.jsonl)")
     parser.add_argument("--split", help="labelled packets of this split only (default: every packet)")
-    parser.add_argument("--method", choices=sorted(FITTERS), default="isotonic")
+    parser.add_argument("--method", choices=METHODS, default="isotonic")
     parser.add_argument("--holdout", type=float, default=0.3,
                         help="share of packets held out to measure the map (default: 0.3)")
     parser.add_argument("--bins", type=int, default=10, help="confidence bins for calibration error")
@@ -40,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from quality.calibration import save_version
+
     if not 0 <= args.holdout < 1:
         print("intake calibrate: --holdout must be in [0, 1)", file=sys.stderr)
         return 2
@@ -121,6 +127,9 @@ def split_by_packet(pairs: Mapping[str, Pairs], holdout: float) -> tuple[list[st
 
 def fit_and_measure(pairs: Mapping[str, Pairs], fit_part: Sequence[str], held_out: Sequence[str],
                     method: str, bins: int, source: str) -> Calibration:
+    from quality import metrics
+    from quality.calibration import FITTERS
+
     fit_pairs = [p for packet in fit_part for p in pairs[packet]]
     calibration = FITTERS[method]([c for _, c, _ in fit_pairs], [ok for _, _, ok in fit_pairs])
     test_pairs = [p for packet in held_out for p in pairs[packet]]

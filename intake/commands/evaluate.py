@@ -23,12 +23,14 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assessment.config import AssessmentConfig
 from extraction.errors import IntakeError
 from intake.commands.extract import json_default
 from quality import metrics
+
+if TYPE_CHECKING:
+    from assessment.config import AssessmentConfig
 
 FULL, RULES_ONLY = "full", "rules_only"
 _assessors: dict[str, Any] = {}  # per worker process: variant name -> Assessor
@@ -50,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assessment.config import AssessmentConfig  # imports scikit-learn (calibration)
+
     parts: list[tuple[str, list[dict], list[str]]] = []  # (part name, truth rows, file paths)
     for directory in args.directories:
         try:

@@ -13,11 +13,13 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assessment.config import AssessmentConfig
 from extraction.errors import ConfigurationError, IntakeError
-from extraction.models import ExtractionResult
+
+if TYPE_CHECKING:
+    from assessment.config import AssessmentConfig
+    from extraction.models import ExtractionResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,6 +82,8 @@ def read_file(path: Path) -> bytes:
 
 
 def config_from_args(args: argparse.Namespace) -> AssessmentConfig:
+    from assessment.config import AssessmentConfig  # imports scikit-learn (calibration)
+
     config = AssessmentConfig(ocr_cleanup=args.cleanup)
     limits = {name: value for name, value in
               (("max_pages", args.max_pages), ("max_bytes", args.max_bytes)) if value is not None}

@@ -15,10 +15,14 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-from intake.db.review_models import ROLES  # imports SQLAlchemy anyway
+# intake.db.review_models.ROLES (a test keeps them equal); that module imports SQLAlchemy, so it
+# is imported only when an account is changed, not to build `intake --help`.
+ROLES = ("reviewer", "admin")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,0 +1,67 @@
+"""`intake --help` and the commands that need no model start without loading spaCy, scikit-learn,
+FastAPI or SQLAlchemy: building the parser imports every command module, so each module's top
+level imports only what its `register()` needs, and a command's heavy dependencies load when it runs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("spacy", "scispacy", "medspacy", "sklearn", "scipy", "numpy", "fastapi", "starlette", "uvicorn",
+         "sqlalchemy", "alembic", "rq", "redis", "PIL", "pdfplumber", "pytesseract")
+# Runs the console script's main() in a fresh interpreter, then prints the heavy packages it loaded.
+PROBE = """
+import json, sys
+from intake.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))), file=sys.stderr)
+"""
+
+
+def heavy_modules_loaded(*argv: str) -> list[str]:
+    run = subprocess.run([sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{PROBE}", *argv], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    return json.loads(run.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"], ["users", "list", "--help"], ["users", "add", "--help"], ["keys", "--help"],
+    ["extract", "--help"], ["evaluate", "--help"], ["calibrate", "--help"], ["train-ner", "--help"],
+    ["assertions", "--help"], ["serve", "--help"], ["worker", "--help"], ["policies", "--help"],
+], ids=" ".join)
+def test_help_loads_no_heavy_dependency(argv):
+    assert heavy_modules_loaded(*argv) == []
+
+
+def test_policies_list_runs_without_the_pipeline_or_the_service():
+    # Reading the policy files needs pydantic, not the NLP, the calibration fitters or the database.
+    assert heavy_modules_loaded("policies", "list") == []
+
+
+def test_help_still_lists_every_command_and_its_choices():
+    run = subprocess.run([sys.executable, "-m", "intake.cli", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0
+    for command in ("assertions", "calibrate", "evaluate", "extract", "keys", "policies", "serve",
+                    "train-ner", "users", "worker"):
+        assert command in run.stdout
+    run = subprocess.run([sys.executable, "-m", "intake.cli", "users", "add", "rita", "--role", "owner"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "invalid choice: 'owner'" in run.stderr
+
+
+def test_light_copies_of_choices_match_their_source():
+    """The command modules name these choices without importing the modules that define them."""
+    from intake.commands import calibrate, users
+    from intake.db.review_models import ROLES
+    from quality.calibration import FITTERS
+
+    assert users.ROLES == ROLES
+    assert sorted(calibrate.METHODS) == sorted(FITTERS)
