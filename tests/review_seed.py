@@ -7,8 +7,11 @@ import copy
 import functools
 import hashlib
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,8 +21,10 @@ from extraction.models import page_to_dict
 from assessment.pipeline import Assessor
 from intake.auth import create_key
 from intake.db.models import Document, DocumentPage, utcnow
-from intake.db.session import session_scope
+from intake.db.migrate import upgrade_to_head
+from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.review.accounts import create_user
+from intake.settings import Settings
 from intake.storage import BlobStore
 from synthetic.packets import build_packet
 from synthetic.render import render_pdf
@@ -100,3 +105,18 @@ def seed_document(sessions: sessionmaker[Session], store: BlobStore, key_id: str
 def add_user(sessions: sessionmaker[Session], name: str, role: str = "reviewer") -> None:
     with session_scope(sessions) as db:
         create_user(db, name, PASSWORD, role)
+
+
+@contextmanager
+def seedable_data_dir(data_dir: Path) -> Iterator[tuple[sessionmaker[Session], BlobStore, str]]:
+    """The service's database (migrated) and blob store under data_dir, as `intake serve` with
+    INTAKE_DATA_DIR=data_dir finds them: (sessions, blob store, id of an API key to seed with)."""
+    settings = Settings(data_dir=data_dir)
+    upgrade_to_head(settings.database_url_resolved)
+    engine = make_engine(settings.database_url_resolved)
+    try:
+        sessions = make_sessionmaker(engine)
+        key_id, _ = api_key(sessions)
+        yield sessions, BlobStore(settings.blob_dir), key_id
+    finally:
+        engine.dispose()

@@ -15,6 +15,7 @@ from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.review import decisions
 from intake.review.accounts import AccountError, SignInLimits, SignInLocked, authenticate, create_user
 from intake.review.deadlines import DecisionClock
+from intake.review.determination_check import CriterionAgainst, ReviewProgress, mismatches, refusal_message
 from intake.review.passwords import hash_password, verify_password
 from intake.review.queue import QueueFilter, load_queue
 from intake.review.reviewed import reviewed_result
@@ -236,3 +237,66 @@ def test_audit_log_refuses_update_and_delete_postgres(tmp_path):
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def _progress(reviewed: int, total: int, *against: tuple[str, str]) -> ReviewProgress:
+    return ReviewProgress(reviewed, total, tuple(CriterionAgainst(i, s) for i, s in against))
+
+
+def test_which_determinations_go_against_the_evidence():
+    complete = _progress(19, 19)
+    assert mismatches("meets_criteria", complete) == []
+    assert mismatches("refer_to_medical_director", _progress(3, 19, ("age_18_or_older", "not_met"))) == []
+    for outcome in DETERMINATIONS:  # nobody looked at the packet: every outcome needs a note
+        assert mismatches(outcome, _progress(0, 19)) == ["no item has been reviewed (0 of 19)"]
+    found = mismatches("meets_criteria", _progress(17, 19, ("age_18_or_older", "insufficient_evidence"),
+                                                  ("no_prior_car_t", "not_met")))
+    assert found == ["criteria not met or without sufficient evidence: age 18 or older "
+                     "(insufficient evidence), no prior car t (not met)",
+                     "2 of 19 items not reviewed yet"]
+    assert "medical director" in refusal_message("meets_criteria", found)
+
+
+def _review_every_item_as_met(db, document, reviewer: str) -> None:
+    for name in document.assessment.fields:
+        decisions.confirm_field(db, document, name, reviewer)
+    for criterion in document.assessment.criteria:
+        decisions.override_criterion(db, document, criterion.id, "met", "checked by hand", reviewer)
+
+
+def test_a_determination_against_the_evidence_needs_a_note_and_is_audited_as_an_override(
+        sessions, packet_id):
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        with pytest.raises(decisions.ReviewRefused, match=r"no item has been reviewed \(0 of \d+\)"):
+            decisions.record_determination(db, document, "request_more_information", "  ", "alice")
+        decisions.confirm_field(db, document, "member_id", "alice")
+        decisions.override_criterion(db, document, "age_18_or_older", "insufficient_evidence",
+                                     "birth date unreadable", "alice")
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        with pytest.raises(decisions.ReviewRefused) as refused:
+            decisions.record_determination(db, document, "meets_criteria", None, "alice")
+        assert "age 18 or older (insufficient evidence)" in str(refused.value)
+        assert "items not reviewed yet" in str(refused.value)
+    with session_scope(sessions) as db:  # refused: nothing recorded, the packet stays open
+        assert db.get(Document, packet_id).status == "ready_for_review"
+        assert db.scalar(select(AuditEntry.id).where(AuditEntry.action.like("determination%"))) is None
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        decisions.record_determination(db, document, "meets_criteria", "age confirmed by phone", "alice")
+    with session_scope(sessions) as db:
+        override = db.scalar(select(AuditEntry).where(AuditEntry.action == "determination_override"))
+        assert override.new_value == "meets_criteria" and override.reason == "age confirmed by phone"
+        assert any("age 18 or older" in why for why in override.old_value)
+        assert db.get(Document, packet_id).status == "reviewed"
+
+
+def test_meets_criteria_over_a_complete_agreeing_review_needs_no_note(sessions, packet_id):
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        _review_every_item_as_met(db, document, "alice")
+        decisions.record_determination(db, document, "meets_criteria", None, "alice")
+    with session_scope(sessions) as db:
+        actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.document_id == packet_id)))
+    assert "determination" in actions and "determination_override" not in actions

@@ -252,3 +252,31 @@ def test_page_images_and_the_review_api_are_audited_reads(app, seeded):
         reads = [(e.actor, e.action, e.target) for e in db.scalars(
             select(AuditEntry).where(AuditEntry.document_id == seeded["plain"]))]
     assert ("rita", "page_image_viewed", "page 1") in reads and ("rita", "review_read", None) in reads
+
+
+def test_a_determination_against_the_evidence_is_refused_on_the_page_until_a_note_explains_it(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+    before = client.get(packet).text
+    assert "Nothing is reviewed yet, so any determination needs a note." in before
+    token = CSRF.search(before).group(1)
+    refused = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", "csrf_token": token})
+    assert refused.status_code == 422
+    assert re.search(r'class="error" role="alert">“Meets criteria” needs a note here: no item has been '
+                     r'reviewed \(0 of \d+\)', refused.text)
+    assert 'value="meets_criteria" required checked' in refused.text  # the choice survives the refusal
+    client.post(f"{packet}/criteria/age_18_or_older", data={
+        "action": "override", "status": "not_met", "reason": "born 2010", "csrf_token": token})
+    page = client.get(packet).text
+    assert "Not met or insufficient: age 18 or older (not met)." in page
+    still = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", "note": " ",
+                                                          "csrf_token": token})
+    assert still.status_code == 422 and "age 18 or older (not met)" in still.text
+    done = client.post(f"{packet}/determination", follow_redirects=False, data={
+        "outcome": "meets_criteria", "note": "pediatric exception approved", "csrf_token": token})
+    assert done.status_code == 303
+    trail = client.get(packet).text.split('id="audit"')[1]
+    assert "determination override" in trail and "pediatric exception approved" in trail
+    reviewed = client.get(f"/v1/documents/{seeded['plain']}/review").json()
+    assert reviewed["determination"]["note"] == "pediatric exception approved"

@@ -18,11 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intake.db.migrate import upgrade_to_head
-from intake.db.session import make_engine, make_sessionmaker
-from intake.settings import Settings
-from intake.storage import BlobStore
-from review_seed import PASSWORD, SCRIPT_TEXT, add_user, api_key, extracted_packet, seed_document, with_markup
+from review_seed import (PASSWORD, SCRIPT_TEXT, add_user, extracted_packet, seed_document, seedable_data_dir,
+                         with_markup)
 
 pytestmark = pytest.mark.browser
 
@@ -43,20 +40,15 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("review-ui")
-    settings = Settings(data_dir=data_dir)
-    upgrade_to_head(settings.database_url_resolved)
-    engine = make_engine(settings.database_url_resolved)
-    sessions, store = make_sessionmaker(engine), BlobStore(settings.blob_dir)
-    key_id, _ = api_key(sessions)
     packet = extracted_packet()
-    oldest = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=30),
-                           source="fax-0001-aucatzyl.pdf")
-    newer = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=2),
-                          source="fax-0002-aucatzyl.pdf")
-    hostile = seed_document(sessions, store, key_id, packet, with_markup(packet.result),
-                            received_ago=timedelta(hours=1), source="fax-0003-markup.pdf")
-    add_user(sessions, "rita")
-    engine.dispose()
+    with seedable_data_dir(data_dir) as (sessions, store, key_id):
+        oldest = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=30),
+                               source="fax-0001-aucatzyl.pdf")
+        newer = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=2),
+                              source="fax-0002-aucatzyl.pdf")
+        hostile = seed_document(sessions, store, key_id, packet, with_markup(packet.result),
+                                received_ago=timedelta(hours=1), source="fax-0003-markup.pdf")
+        add_user(sessions, "rita")
 
     with uvicorn_server(data_dir) as base:
         yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile}

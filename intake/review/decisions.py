@@ -14,6 +14,7 @@ from intake.db.models import Document, DocumentStatus, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.db.transitions import record_event
 from intake.review import audit
+from intake.review.determination_check import mismatches, refusal_message, review_progress
 from intake.review.values import field_kind, parse_value
 
 REVIEWABLE_STATUS = DocumentStatus.READY_FOR_REVIEW
@@ -124,12 +125,16 @@ def override_criterion(db: Session, document: Document, criterion_id: str, statu
 def record_determination(db: Session, document: Document, outcome: str, note: str | None,
                          reviewer: str) -> Determination:
     """The reviewer's final call; moves the packet to 'reviewed' (compare-and-set, so two
-    reviewers deciding at once cannot both succeed)."""
+    reviewers deciding at once cannot both succeed). A call that does not match the evidence
+    (determination_check) is refused without a note, and audited as an override with one."""
     _require_open(document)
     if outcome not in DETERMINATIONS:
         raise ReviewRefused("choose meets criteria, request more information or refer to the "
                             "medical director")
     note = clean_reason(note, required=False)
+    against_evidence = mismatches(outcome, review_progress(document, latest_decisions(db, document.id)))
+    if against_evidence and note is None:
+        raise ReviewRefused(refusal_message(outcome, against_evidence))
     now = utcnow()
     moved = db.execute(update(Document)
                        .where(Document.id == document.id, Document.status == REVIEWABLE_STATUS)
@@ -141,6 +146,9 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
                                   reviewer=reviewer, at=now)
     db.add(determination)
     record_event(db, document.id, "reviewed", outcome=outcome)
+    if against_evidence:  # what the reviewer decided over, next to their reason
+        audit.append(db, document.id, reviewer, "determination_override", target=None,
+                     old_value=against_evidence, new_value=outcome, reason=note)
     audit.append(db, document.id, reviewer, "determination", target=None,
                  old_value=document.recommendation, new_value=outcome, reason=note)
     return determination

@@ -14,6 +14,7 @@ from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
 from intake.review import audit
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.decisions import latest_decisions, latest_determination
+from intake.review.determination_check import ReviewProgress, review_progress
 from intake.review.queue import is_expedited
 from intake.review.values import FieldKind, display_value, field_kind, input_text
 
@@ -87,7 +88,7 @@ class PacketView:
     criteria: list[CriterionView]
     determination: Determination | None
     trail: list[AuditEntry]
-    reviewed_count: int
+    progress: ReviewProgress  # also what the determination form warns about before submitting
     open: bool
 
 
@@ -155,5 +156,5 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
         clock=clock.state(due_at, now, document.status in DECIDED_STATUSES),
         remaining=describe_remaining(due_at, now), pages=[pages[n] for n in numbers],
         fields=fields, criteria=criteria, determination=latest_determination(db, document.id),
-        trail=audit.trail(db, document.id), reviewed_count=len(decided),
+        trail=audit.trail(db, document.id), progress=review_progress(document, decided),
         open=document.status == DocumentStatus.READY_FOR_REVIEW)

@@ -48,10 +48,12 @@ def _back_to(document_id: str, anchor: str) -> Response:
 
 
 def _refused(request: Request, db: Session, document_id: str, user: SignedIn, target: str,
-             exc: ValueError, typed: str = "") -> Response:
+             exc: ValueError, typed: str = "", choice: str = "") -> Response:
+    """`typed` and `choice` (the text and the option the reviewer gave) are shown again, so a
+    refusal never costs them what they wrote."""
     db.rollback()
     return _packet_page(request, db, _document(db, document_id), user,
-                        {"target": target, "message": str(exc), "value": typed}, 422)
+                        {"target": target, "message": str(exc), "value": typed, "choice": choice}, 422)
 
 
 @router.get("/{document_id}")
@@ -132,7 +134,7 @@ def determination(request: Request, document_id: str, outcome: str = Form(""), n
     try:
         decisions.record_determination(db, document, outcome, note, user.name)
     except decisions.ReviewRefused as exc:
-        return _refused(request, db, document_id, user, "determination", exc)
+        return _refused(request, db, document_id, user, "determination", exc, note, outcome)
     db.commit()
     return _back_to(document.id, "determination")
 

@@ -60,6 +60,15 @@ function typing(target) {
   return target.closest("input, textarea, select, [contenteditable]") !== null;
 }
 
+// Controls the browser activates with Enter or Space: their own behaviour always wins, so a
+// keyboard user can press every button, link and summary (issue 11: Enter was swallowed).
+const ACTIVATABLE = "a[href], button, input, select, textarea, summary, label, [contenteditable], " +
+  "[role=button], [role=link], [role=menuitem], [role=checkbox], [role=radio], [role=tab]";
+
+function activatesItself(target, key) {
+  return (key === "Enter" || key === " ") && target.closest(ACTIVATABLE) !== null;
+}
+
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "Escape") {
@@ -67,7 +76,7 @@ function onKey(event) {
     if (item) item.focus();
     return;
   }
-  if (typing(event.target)) return;
+  if (typing(event.target) || activatesItself(event.target, event.key)) return;
   const item = currentItem();
   switch (event.key) {
     case "j": move(1); break;
@@ -93,7 +102,9 @@ function onKey(event) {
     }
     case "q": window.location.assign("/review"); break;
     case "Enter":
-      if (item && item.dataset.href) window.location.assign(item.dataset.href);
+      // Only a focused queue row itself opens its packet; anything else keeps its Enter.
+      if (!item || item !== event.target || !item.dataset.href) return;
+      window.location.assign(item.dataset.href);
       break;
     default: return;
   }

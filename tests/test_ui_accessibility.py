@@ -1,0 +1,173 @@
+"""Keyboard and accessibility of the reviewer UI (issue 11), in real headless Chromium against a
+real uvicorn process: Enter and Space press every focused button, link and summary (the page's
+shortcuts never swallow them), controls have real labels, the determination's outcomes are a
+fieldset with a legend, there is a skip link, and badge colours keep 4.5:1 contrast.
+
+axe-core is not packaged in this project's environment, so the fixes it asked for are asserted
+one by one; the contrast check reads the colours from review.css itself.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from review_seed import PASSWORD, add_user, extracted_packet, seed_document, seedable_data_dir
+from test_ui_browser import browser, page, sign_in, uvicorn_server  # noqa: F401 - fixtures
+
+REVIEW_CSS = Path(__file__).resolve().parents[1] / "intake/web/static/review.css"
+WCAG_AA_TEXT_CONTRAST = 4.5
+CARD_BACKGROUND = "#ffffff"  # what a badge without a background of its own sits on
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("review-a11y")
+    packet = extracted_packet()
+    with seedable_data_dir(data_dir) as (sessions, store, key_id):
+        keyboard = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=3),
+                                 source="fax-keyboard.pdf")
+        labels = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=2),
+                               source="fax-labels.pdf")
+        add_user(sessions, "rita")
+    with uvicorn_server(data_dir) as base:
+        yield {"base": base, "keyboard": keyboard, "labels": labels}
+
+
+def press_focused(page, selector: str, key: str = "Enter") -> None:
+    """Focus the control as Tab would and press the key on it (no mouse anywhere)."""
+    page.locator(selector).first.focus()
+    page.keyboard.press(key)
+
+
+@pytest.mark.browser
+def test_enter_presses_sign_in_skip_link_filter_and_menu(page, site):
+    base = site["base"]
+    page.goto(base + "/review")
+    page.fill("input[name=name]", "rita")
+    page.fill("input[name=password]", PASSWORD)
+    press_focused(page, "form.login button[type=submit]")
+    page.wait_for_url(base + "/review")
+
+    page.keyboard.press("Tab")  # the first tab stop skips the menu
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'main'")
+
+    page.select_option("form.filters select[name=status]", "ready_for_review")
+    press_focused(page, "form.filters button[type=submit]")
+    page.wait_for_url("**/review?status=ready_for_review*")
+
+    press_focused(page, "header nav a[href='/review/metrics']")
+    page.wait_for_url(base + "/review/metrics")
+    press_focused(page, "header form[action='/logout'] button", " ")  # Space presses a button too
+    page.wait_for_url("**/login*")
+
+
+@pytest.mark.browser
+def test_enter_and_space_press_the_packet_buttons_and_a_mismatched_determination_needs_a_note(page, site):
+    base = site["base"]
+    sign_in(page, base, f"/review/packets/{site['keyboard']}")
+    first, second = page.locator("article.field").nth(0), page.locator("article.field").nth(1)
+    first_id, second_id = first.get_attribute("id"), second.get_attribute("id")
+
+    press_focused(page, f"#{first_id} form.confirm button")
+    page.wait_for_url(f"**#{first_id}")
+    assert "confirmed by rita" in page.locator(f"#{first_id}").inner_text()
+    press_focused(page, f"#{second_id} form.confirm button", " ")
+    page.wait_for_url(f"**#{second_id}")
+    assert "confirmed by rita" in page.locator(f"#{second_id}").inner_text()
+
+    age = page.locator("article.criterion", has=page.locator(".name", has_text="age 18 or older"))
+    age_id = age.get_attribute("id")
+    press_focused(page, f"#{age_id} summary")
+    assert age.locator("details.edit").evaluate("details => details.open")
+    age.locator("select[name=status]").select_option("insufficient_evidence")
+    age.locator("textarea[name=reason]").fill("birth date unreadable")
+    press_focused(page, f"#{age_id} form.override button[type=submit]")
+    page.wait_for_url(f"**#{age_id}")
+    assert "overridden by rita" in page.locator(f"#{age_id}").inner_text()
+
+    # "Meets criteria" over an insufficient criterion and unreviewed items: refused, said why.
+    press_focused(page, "form.determination input[value=meets_criteria]", " ")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        press_focused(page, "form.determination button[type=submit]")
+    assert answer.value.status == 422
+    alert = page.locator("p.error[role=alert]").inner_text()
+    assert "needs a note" in alert and "age 18 or older (insufficient evidence)" in alert
+    assert page.locator("form.determination input[value=meets_criteria]").is_checked()
+    page.fill("#determination-note", "age confirmed with the member by phone")
+    press_focused(page, "form.determination button[type=submit]")
+    page.wait_for_url("**#determination")
+    assert "Meets criteria" in page.locator(".determination-done").inner_text()
+    trail = page.locator("#audit").inner_text()
+    assert "determination override" in trail and "age confirmed with the member by phone" in trail
+
+
+@pytest.mark.browser
+def test_packet_controls_are_labelled_and_outcomes_grouped(page, site):
+    sign_in(page, site["base"], f"/review/packets/{site['labels']}")
+    page.evaluate("document.querySelectorAll('details.edit').forEach(d => { d.open = true; })")
+    unlabelled = page.evaluate("""() => Array.from(document.querySelectorAll(
+        'input:not([type=hidden]), select, textarea'))
+        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-labelledby'))
+        .map(el => el.outerHTML)""")
+    assert unlabelled == []
+    label_of = "el => Array.from(el.labels).map(l => l.textContent.trim()).join(' ')"
+    yes_no = page.locator("article.field select[name=value]")
+    assert yes_no.count() > 0
+    for i in range(yes_no.count()):
+        assert "(yes or no)" in yes_no.nth(i).evaluate(label_of)
+    for reason in page.locator("article.review-item [name=reason]").all():
+        assert reason.evaluate(label_of).startswith("Reason")  # a label, not only a placeholder
+    outcomes = page.locator("form.determination fieldset")
+    assert outcomes.locator("legend").inner_text() == "Outcome"
+    assert outcomes.locator("input[type=radio]").count() == page.locator("input[type=radio]").count() == 3
+    assert page.locator("a.skip-link[href='#main']").count() == 1 and page.locator("main#main").count() == 1
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    digits = hex_colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    lighter, darker = sorted((_relative_luminance(foreground), _relative_luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def badge_colours(css: str) -> dict[str, tuple[str, str]]:
+    """(text, background) of every badge rule in the stylesheet: `.flag…` and `.decided…` (a
+    variant inherits what its base rule sets), with var(--x) resolved from :root."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = [(selectors.strip(), dict(re.findall(r"([\w-]+)\s*:\s*([^;]+)", body)))
+             for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)]
+    variables = next(decls for selectors, decls in rules if selectors == ":root")
+
+    def resolved(value: str) -> str:
+        return re.sub(r"var\((--[\w-]+)\)", lambda m: variables[m.group(1)].strip(), value).strip()
+
+    colours = {}
+    for selectors, decls in rules:
+        for selector in (s.strip() for s in selectors.split(",")):
+            base = selector.split(".")[1] if selector.startswith(".") else ""
+            if base not in ("flag", "decided"):
+                continue
+            inherited = next(d for s, d in rules if s == f".{base}")
+            merged = {**inherited, **decls}
+            colours[selector] = (resolved(merged["color"]), resolved(merged.get("background", CARD_BACKGROUND)))
+    return colours
+
+
+def test_badge_colours_in_the_stylesheet_keep_aa_contrast():
+    colours = badge_colours(REVIEW_CSS.read_text())
+    assert {".flag.on_time", ".decided", ".flag.overdue", ".flag.due_soon"} <= set(colours)
+    too_faint = {selector: round(contrast_ratio(*pair), 2) for selector, pair in colours.items()
+                 if contrast_ratio(*pair) < WCAG_AA_TEXT_CONTRAST}
+    assert too_faint == {}
