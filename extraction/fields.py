@@ -18,7 +18,7 @@ from extraction.codes import hcpcs_codes, icd10_codes
 from extraction.dates import find_dates
 from extraction.fields_dates import GAP, LABEL_REACH, request_date, treatment_date
 from extraction.fields_disease import disease_status_field
-from extraction.fields_people import foreign_pages, member_id_field, patient_name_field
+from extraction.fields_people import foreign_pages, member_id_field, patient_name_field, request_patient_birth
 from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field,
                                        disagreement, field_from, reliability)
 from extraction.models import FieldValue, Page
@@ -47,6 +47,9 @@ _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standa
 _OFFERED_CHOICE = re.compile(r"^[^.]{0,40}(\?|\(check|\bif\b|\bY\s*/\s*N\b)", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
 _CONDITIONAL_SETTING = re.compile(r"\b(if|when|only|required|applicable|whether|unless)\b", re.IGNORECASE)
+_CHOICE_PROMPT = re.compile(r"\b(circle|check|tick|select|mark|choose)\s+(one|all|the)\b", re.IGNORECASE)
+_OPTION_AFTER = re.compile(r"\W{0,3}(hospital\s+)?(other|inpatient|outpatient)\b", re.IGNORECASE)
+_OPTION_BEFORE = re.compile(r"\b(other|inpatient|outpatient)\W{0,3}$", re.IGNORECASE)
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
@@ -74,9 +77,7 @@ def extract_fields(pages: list[Page], nlp: Language,
     page_births = {page: date_field("birth_date", packet, [d for d in dates if text.page_at(d.start) == page],
                                     _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON).value
                    for page in {text.page_at(d.start) for d in dates}}
-    # The request's patient is the one on the first page that names a birth date; a page further on
-    # with another one is the candidate for a misfiled page, whatever its print quality.
-    first_birth = next((page_births[page] for page in sorted(page_births) if page_births[page]), None)
+    first_birth = request_patient_birth(page_births)
     packet.foreign_pages = foreign_pages(packet, name.value, first_birth, page_births)
     own_dates = [d for d in dates if text.page_at(d.start) not in packet.foreign_pages]
     birth = date_field("birth_date", packet, own_dates, _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON)
@@ -222,9 +223,9 @@ def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str
 
 
 def _setting_and_attestations(packet: Packet) -> list[FieldValue]:
-    setting = _setting_field(packet)
     votes = statement_votes(packet.text, packet.terminology.statement_concepts, packet.is_reference, packet.units)
     votes += _phrase_votes(packet, votes)
+    setting = _setting_field(packet, votes)
     attestations = [_attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", votes, packet),
                     _attestation_field("safety_monitoring_attested", "safety_monitoring", votes, packet)]
     if setting.value == "inpatient":
@@ -235,8 +236,11 @@ def _setting_and_attestations(packet: Packet) -> list[FieldValue]:
     return [setting, *attestations]
 
 
-def _setting_field(packet: Packet) -> FieldValue:
+def _setting_field(packet: Packet, attestations: list[StatementVote]) -> FieldValue:
     labels = {s.label for s in packet.terminology.settings}
+    # An attestation's own words ("attests that outpatient administration is appropriate") say the
+    # setting only when it is attested; asked and left open, or denied, they say nothing.
+    unattested = [(v.start, v.end) for v in attestations if v.value is not True]
     for box in form_answers.checked_labels(packet.text):
         value = _setting_word(box.label, labels)
         if value and not packet.is_reference(box.start):
@@ -249,7 +253,13 @@ def _setting_field(packet: Packet) -> FieldValue:
         unit_start, unit_end = packet.unit_around(m.start)
         if _CONDITIONAL_SETTING.search(packet.text.text[unit_start:unit_end]):
             continue  # "Outpatient attestation (outpatient orders only)", "if outpatient: ...": no setting said
-        line_start, _ = packet.text.line_bounds(m.start)
+        line_start, line_end = packet.text.line_bounds(m.start)
+        if (_CHOICE_PROMPT.search(packet.text.text[line_start:line_end])
+                or _OPTION_AFTER.match(packet.text.text, m.end, line_end)
+                or _OPTION_BEFORE.search(packet.text.text, line_start, m.start)):
+            continue  # "SETTING (circle one): Outpatient  Inpatient  Other": an offered option, its mark unread
+        if any(start <= m.start < end for start, end in unattested):
+            continue
         labelled = bool(_SETTING_LABEL.search(packet.text.text[line_start:m.start]))
         base = 0.9 if labelled else 0.7
         votes.setdefault(m.normalized, []).append((m.start, m.end, reliability(packet.text, m.start, m.end, base)))

@@ -24,8 +24,13 @@ _STATUSES = (
                                rf"|\brelapse\s*(#|no\.?)\s*[2-5]\b"
                                rf"|\brelapsed\s+(twice|three\s+times|again)\b", re.IGNORECASE), 0.85),
     (REFRACTORY, re.compile(r"\b(primary|primarily|chemo-?|induction[-\s])?refractory\b(?!\s+(or|/)\s*relapse)"
-                            r"|\b(primary\s+)?induction\s+failure\b", re.IGNORECASE), 0.8),
-    (FIRST_RELAPSE, re.compile(rf"\b(first|1st)\s+{_RELAPSE_NOUN}\b", re.IGNORECASE), 0.8),
+                            r"|\b(primary\s+)?induction\s+failure\b"
+                            # "never went into remission despite two inductions": refractory in words.
+                            r"|\b(never|not|failed\s+to|did\s+not|unable\s+to)\s+(achieve[ds]?|attain(ed)?|reach(ed)?|"
+                            r"go|went|gone|get|got)\s+(into\s+|to\s+)?(an?\s+)?(first\s+|complete\s+|morphologic(al)?\s+)*"
+                            r"(remission|CR)\b", re.IGNORECASE), 0.8),
+    (FIRST_RELAPSE, re.compile(rf"\b(first|1st)\s+{_RELAPSE_NOUN}\b|\brelapsed\s+once\b|\b(one|a\s+single)\s+relapse\b",
+                               re.IGNORECASE), 0.8),
     (UNSPECIFIED, re.compile(r"\b(relapsed|relapse|r/r|relapsed\s*/\s*refractory)\b", re.IGNORECASE), 0.6),
 )
 _DENIED = re.compile(r"\b(not|non|never)[\s-]*$", re.IGNORECASE)  # "not refractory", "non-refractory"

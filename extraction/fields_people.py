@@ -175,6 +175,17 @@ _OTHER_BIRTH = 2  # differing characters that make a labelled birth date another
 _OTHER_BIRTH_SAME_NAME = 3
 
 
+def request_patient_birth(page_births: dict[int, str | None]) -> str | None:
+    """The request's patient's birth date: the one most pages name, the first page's on a tie (a
+    misfiled page can come before the request's own pages once the fax lost the form's date); a page
+    with another date is then the candidate for a misfiled page, whatever its print quality."""
+    dated = [(page, birth) for page, birth in sorted(page_births.items()) if birth]
+    if not dated:
+        return None
+    pages_naming = {birth: sum(b == birth for _, b in dated) for _, birth in dated}
+    return max(dated, key=lambda item: (pages_naming[item[1]], -item[0]))[1]
+
+
 def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
                   page_births: dict[int, str | None]) -> set[int]:
     """Pages about another patient (misfiled): a labelled date of birth that is not a misreading

@@ -183,12 +183,13 @@ def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pa
         prefix_start = max(line_start, window_start)
         if not text[line_start:mention.start].strip() and line_start > 0:
             prefix_start = packet.text.line_bounds(line_start - 1)[0]
-        prefix = re.sub(r"\([^)]*\)\s*:?\s*$", "", text[prefix_start:mention.start])
+        # A format hint between label and value: "DOB (mm/dd/yyyy):", "BIRTHDATE (DD MON YYYY). "
+        prefix = re.sub(r"\([^)]*\)[\s.:]*$", "", text[prefix_start:mention.start])
         match = label.search(prefix)
         base, start = 0.95, prefix_start + (match.start() if match else 0)
         if not match:
             # A grid form: the label sits over the value, in the row above.
-            prefix = re.sub(r"\([^)]*\)\s*:?\s*$", "", packet.text.header_above(mention.start, mention.end))
+            prefix = re.sub(r"\([^)]*\)[\s.:]*$", "", packet.text.header_above(mention.start, mention.end))
             # A cell's label is a few words; the end of a sentence above ("... post infusion.") is none.
             match = None if prefix.rstrip().endswith(".") and len(prefix.split()) > 3 else label.search(prefix)
             base, start = 0.9, mention.start

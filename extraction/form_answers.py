@@ -46,6 +46,9 @@ class Answer:
     confidence: float
     start: int  # character range of the answer, for evidence
     end: int
+    # A bare "Y" or "N": on a "Y  N" form whose circled letter the fax lost it is the letter left
+    # unmarked, so it is one uncertain reading, never enough to overturn the notes.
+    lone_letter: bool = False
 
 
 def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Answer | None:
@@ -103,6 +106,10 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
     return Answer(None, confidence, words[0].start, words[-1].end)
 
 
+# "Y  N" to circle, where OCR read the circled letter as a ring glyph: the printed letter beside it
+# is the one left unmarked ("Y ©" is N circled, "(©) N" is Y circled).
+_RING = r"(?:\(\s*[©®@]\s*\)|[©®@]\)?)"
+_RING_IN_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*i?N\b)")
 # A circle drawn round a printed choice that OCR read as type: "(Yes)", "CYes", "(No".
 _RING_REMNANT = re.compile(r"[(\[{]\s*(?:yes|no|Yes|No|YES|NO)\s*[)\]}]?|[CcO(](?:Yes|No|YES|NO)\)?")
 
@@ -124,6 +131,11 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
     if choices is not None:
         return choices
     tail = packet.text[after:line_end]
+    ring = _RING_IN_PAIR.search(tail)
+    if ring:
+        start, end = after + ring.start(), after + ring.end()
+        return Answer(ring.group("no") is None, CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(start, end)),
+                      start, end)
     patterns = [(_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY)]
     # "? Yes [ ] No [v]" with its boxes drawn: the printed "Yes" is a choice, not the answer.
     if not any(c.start >= after - 1 for c in packet.checkboxes_on_line(after)):
@@ -134,7 +146,8 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
             word = match.group("answer").lower()
             value = True if word in ("yes", "y") else False if word in _NO_WORDS else None
             start, end = after + match.start(), after + match.end()
-            return Answer(value, reliability * _ocr_factor(packet.confidence(start, end)), start, end)
+            return Answer(value, reliability * _ocr_factor(packet.confidence(start, end)), start, end,
+                          lone_letter=len(word) == 1)
     return None
 
 

@@ -45,6 +45,8 @@ _SPECK_APOSTROPHE = r"(?<=[a-z]{2})['’](?=[a-z]{3})"
 # Long statements wrap across lines and collect stray OCR punctuation between their words.
 _BETWEEN_WORDS = [{"IS_SPACE": True, "OP": "*"}, {"IS_PUNCT": True, "OP": "?"}, {"IS_SPACE": True, "OP": "*"}]
 _MAX_SPELLINGS = 12
+_CAPITALS_ABBREVIATION = re.compile(r"[A-Z]{2,5}")
+_SPECK_LETTER = {"LENGTH": 1, "IS_ALPHA": True, "LOWER": {"NOT_IN": ["a", "i"]}, "OP": "?"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
     for label, term_sets in (("DIAGNOSIS", terminology.diagnoses), ("CAR_T_PRODUCT", terminology.products),
                              ("CAR_T_PRODUCT", (terminology.generic_car_t, terminology.unspecified_cell_therapy)), ("SETTING", terminology.settings)):
         for term_set in term_sets:
-            rules.extend(TargetRule(literal=spelling, category=label, attributes={"normalized": term_set.label})
+            # A term wrapped onto the next line ("B-cell acute\nlymphoblastic leukemia") is still the term.
+            rules.extend(TargetRule(literal=spelling, category=label, attributes={"normalized": term_set.label},
+                                    pattern=_term_pattern(spelling, tokenizer))
                          for term in term_set.terms for spelling in ocr_spellings(term))
     for term_set in terminology.attestations:
         rules.extend(TargetRule(literal=term, category="ATTESTATION", attributes={"normalized": term_set.label},
@@ -126,15 +130,25 @@ def add_context(nlp: Language, terminology: Terminology) -> None:
     for rule in rules:
         if rule.pattern is None and " " in rule.literal.strip():
             # A cue wrapped onto the next line ("has never\nreceived") is still the cue.
-            rule.pattern = _across_line_breaks(rule.literal, nlp.tokenizer)
+            rule.pattern = _across_line_breaks(rule.literal, nlp.tokenizer, specks=True)
     context.add(rules)
 
 
-def _across_line_breaks(literal: str, tokenizer) -> list[dict]:
+def _term_pattern(spelling: str, tokenizer) -> list[dict] | None:
+    """None for a plain literal (matched case-insensitively). A capitals abbreviation matches only in
+    capitals ("MM" is myeloma, "8 mm" a size); a term of several words also across a line break."""
+    if _CAPITALS_ABBREVIATION.fullmatch(spelling):
+        return [{"TEXT": spelling}]
+    return _across_line_breaks(spelling, tokenizer) if " " in spelling.strip() else None
+
+
+def _across_line_breaks(literal: str, tokenizer, specks: bool = False) -> list[dict]:
     pattern: list[dict] = []
     for index, token in enumerate(t for t in tokenizer(literal) if not t.is_space):
         if index:
             pattern.append({"IS_SPACE": True, "OP": "*"})
+            if specks:  # a fax speck read as a letter between a cue's words ("has never r been treated")
+                pattern += [_SPECK_LETTER, {"IS_SPACE": True, "OP": "*"}]
         pattern.append({"LOWER": token.lower_})
     return pattern
 

@@ -178,12 +178,26 @@ def layout_lines(words: list[Word]) -> list[list[Word]]:
     spans: list[tuple[float, float]] = []
     for unit in sorted(units, key=lambda u: (_centre(u), min(w.bbox.x0 for w in u))):
         centre = _centre(unit)
-        if rows and spans[-1][0] <= centre <= spans[-1][1]:
+        # A unit beside the row joins it; one over the row's own words is the next printed line
+        # (two tight or skewed lines whose centres fall inside each other's span).
+        if rows and spans[-1][0] <= centre <= spans[-1][1] and not _overlaps(unit, rows[-1]):
             rows[-1].extend(unit)
             continue
         rows.append(list(unit))
         spans.append((min(w.bbox.y0 for w in unit), max(w.bbox.y1 for w in unit)))
     return [sorted(row, key=lambda w: w.bbox.x0) for row in rows]
+
+
+_ROW_OVERLAP = 0.5  # share of the narrower extent two units must cover together to be stacked
+
+
+def _overlaps(unit: list[Word], row: list[Word]) -> bool:
+    x0, x1 = min(w.bbox.x0 for w in unit), max(w.bbox.x1 for w in unit)
+    for word in row:
+        shared = min(x1, word.bbox.x1) - max(x0, word.bbox.x0)
+        if shared > _ROW_OVERLAP * min(x1 - x0, word.bbox.x1 - word.bbox.x0):
+            return True
+    return False
 
 
 def _centre(unit: list[Word]) -> float:

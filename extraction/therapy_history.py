@@ -30,10 +30,11 @@ _INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|i
 _RELATIVE_SUBJECT = re.compile(
     r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband|spouse|partner|friend"
     r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b[^.;]{0,40}\b(received|was treated with"
-    r"|was given|got|underwent|had)\b[^.;]{0,30}$", re.IGNORECASE)
+    r"|was given|got|underwent|had)\b[.,\"”’']{0,2}[^.;]{0,30}$", re.IGNORECASE)  # a verb ends no sentence: a dot there is fax speckle
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
-_PRIOR_LIST = re.compile(r"\b(prior|previous|previously|past|history|hx|received|tried|failed|ever|never|before|"
-                         r"infusions|to date)\b", re.IGNORECASE)
+# ("Prior authorization" is the form's name, not a question about past therapy.)
+_PRIOR_LIST = re.compile(r"\b(prior(?![\s.]*auth)|previous|previously|past|history|hx|received|tried|failed|ever|never|"
+                         r"before|infusions|to date)\b", re.IGNORECASE)
 _BARE_AFTER = re.compile(r"after\b", re.IGNORECASE)  # "after CAR-T", not "relapsed after CAR-T"
 _FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-z])[.)]\s")
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
@@ -193,6 +194,26 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     return placed(Placement.UNPLACED, UNPLACED_CONFIDENCE, "named without context")
 
 
+# "never been treated with a CAR-T product or. enrolled on a cellular therapy trial": the second
+# mention shares the first's denial ("or." ends no sentence: the dot is fax speckle).
+_OR_JOINED = re.compile(r"[^;:]{0,30}?\b(or|nor)\b[^;:]{0,30}$", re.IGNORECASE)
+_JOINABLE = (Placement.UNKNOWN, Placement.UNPLACED)
+
+
+def _coordinated_negation(packet: Packet, placed: list[PlacedMention]) -> list[PlacedMention]:
+    text = packet.text.text
+    result: list[PlacedMention] = []
+    for item in placed:
+        before = result[-1] if result else None
+        if (before is not None and item.placement in _JOINABLE and before.placement is Placement.NEGATED
+                and packet.unit_around(before.mention.start) == packet.unit_around(item.mention.start)
+                and _OR_JOINED.match(text, before.mention.end, item.mention.start)):
+            item = PlacedMention(item.mention, Placement.NEGATED, before.strength,
+                                 ("negated with the therapy it is coordinated with",))
+        result.append(item)
+    return result
+
+
 def _negated(packet: Packet, mention: Mention, unit_end: int, cues, placed) -> PlacedMention:
     after = packet.text.text[mention.end:unit_end]
     if words_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
@@ -270,7 +291,7 @@ def _dated_entry(packet: Packet, offset: int) -> bool:
 
 
 def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
-    placed = [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT"]
+    placed = _coordinated_negation(packet, [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT"])
     text = packet.text
     unnamed = _unnamed(packet)
 
@@ -285,7 +306,8 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     unplaced = [p for p in placed if p.placement is Placement.UNPLACED and p.mention.normalized
                 not in unnamed | packet.requested_products]
     form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION])
-    form_yes = [a for a in form if a.value is True]
+    form_yes = [a for a in form if a.value is True and not (a.lone_letter and (negated or unknown))]
+    uncertain_yes = [a for a in form if a.value is True and a not in form_yes]
     form_no = [a for a in form if a.value is False]
 
     products = sorted({p.mention.normalized for p in received if p.mention.normalized not in unnamed})
@@ -310,12 +332,13 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         field = field_from("prior_car_t", True, yes + spans(negated) + answer_spans(form_no), text, confidence)
         field.note = note
         return [field, products_field]
-    if received or unknown:
+    if received or unknown or uncertain_yes:
         # Only weak or unknown evidence against a "no": a reviewer must read it.
-        why = spans(received + unknown) + spans(negated) + answer_spans(form_no)
+        why = spans(received + unknown) + answer_spans(uncertain_yes) + spans(negated) + answer_spans(form_no)
         field = field_from("prior_car_t", None, why, text, UNKNOWN_CONFIDENCE)
         named = sorted({p.mention.normalized for p in received if p.mention.normalized not in unnamed})
         field.note = ("the packet does not establish whether the patient received CAR-T" if unknown else
+                      "the form's answer reads as a bare 'Y' that the notes contradict" if not received else
                       f"a past CAR-T{' (' + ', '.join(named) + ')' if named else ''} is implied but not stated "
                       "outright, against a stated 'no'")
         return [field, products_field]

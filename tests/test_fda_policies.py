@@ -39,6 +39,9 @@ def test_each_says_it_is_built_from_the_fda_indication_not_a_payer_guideline(nam
     ("Relapse #3, marrow 40% blasts.", "second or later relapse"),
     ("Primary refractory B-ALL: induction failure.", "refractory"),
     ("First marrow relapse 03/2026.", "first relapse"),
+    ("Disease never went into remission despite two induction regimens.", "refractory"),
+    ("She did not achieve a complete remission after hyper-CVAD.", "refractory"),
+    ("Relapsed once, 20 months after CR1.", "first relapse"),
     ("Relapsed B-ALL.", "relapsed or refractory, not specified"),
     ("Diagnosis: relapsed or refractory B-cell precursor ALL.", "relapsed or refractory, not specified"),
 ])

@@ -5,8 +5,9 @@ file fails at start-up instead of silently dropping a synonym.
 """
 from __future__ import annotations
 
+
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
     codes = _read(directory / "codes.toml", {"hcpcs", "member_id_formats"})
     statements = _read(directory / "statements.toml", {"setting", "attestation", "concept"})
     sections = _read(directory / "sections.toml", {"reference_categories", "reference_title_words", "section"})
-    context = _read(directory / "context.toml", {"modifier", "drop_default_literals"})
+    context = _read(directory / "context.toml", {"modifier", "drop_default_literals", "ocr_misreadings"})
     history = _read(directory / "therapy_history.toml",
                     {"administered", "implied", "infused", "collected", "not_infused", "unknown", "scoped_negation",
                      "outcome", "discussed", "history_labels", "regimens"})
@@ -123,7 +124,7 @@ def load_terminology(directory: Path | str = TERMINOLOGY_DIR) -> Terminology:
         sections=section_sets,
         reference_categories=reference,
         reference_title_words=tuple(w.lower() for w in _strings(sections, "reference_title_words", "sections.toml")),
-        context_modifiers=tuple(_modifiers(context)),
+        context_modifiers=tuple(_with_misreadings(_modifiers(context), _misreadings(context))),
         dropped_default_modifiers=tuple(_strings(context, "drop_default_literals", "context.toml")),
     )
 
@@ -202,6 +203,25 @@ def _codes(data: dict[str, Any], key: str) -> dict[str, str]:
         _check_keys(table, {"code", "description"}, key)
         codes[_string(table, "code", key).upper()] = _string(table, "description", key)
     return codes
+
+
+def _misreadings(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    table = data.get("ocr_misreadings", {})
+    if not isinstance(table, dict):
+        raise ConfigurationError("context.toml: [ocr_misreadings] must be a table of word = [readings]")
+    return {word.lower(): tuple(r.lower() for r in _strings(table, word, "ocr_misreadings")) for word in table}
+
+
+def _with_misreadings(modifiers: list[ContextModifier],
+                      misreadings: dict[str, tuple[str, ...]]) -> list[ContextModifier]:
+    """Each cue also as the fax reads it ("has neyer been"): one misread word per variant."""
+    variants = []
+    for modifier in modifiers:
+        words = modifier.literal.split(" ")
+        for index, word in enumerate(words):
+            variants.extend(replace(modifier, literal=" ".join(words[:index] + [reading] + words[index + 1:]))
+                            for reading in misreadings.get(word.lower(), ()))
+    return modifiers + variants
 
 
 def _modifiers(data: dict[str, Any]) -> list[ContextModifier]:
