@@ -12,32 +12,18 @@ from assessment.pipeline import Assessor
 from assessment.policy_choice import UnknownPolicy
 from assessment.record import AssessmentRecord
 from page_builders import build_packet
-from rules.policy import POLICIES_DIR
+from policy_folders import policy_folder
 
 NOTE = ["Progress note", "Patient: Rosa M. Delgado  DOB: 04/02/1971  Member ID: CP 123 456 789",
         "Diagnosis: relapsed B-cell precursor ALL (C91.02). She has never received CAR-T therapy.",
         "Setting: inpatient admission for the infusion. Planned Day 1: 10/05/2026"]
 
 
-def _policy_folder(tmp_path, policy_id: str, code: str, product: str):
-    """A copy of the packaged policy under another id, governing another code: one TOML file."""
-    folder = tmp_path / policy_id
-    (folder / "guidelines").mkdir(parents=True)
-    (folder / "guidelines" / "source.md").write_text("test guideline\n", encoding="utf-8")
-    text = (POLICIES_DIR / "aucatzyl.toml").read_text(encoding="utf-8")
-    text = (text.replace('id = "aucatzyl-2025-07"', f'id = "{policy_id}"')
-                .replace('products = ["obecabtagene autoleucel"]', f'products = ["{product}"]')
-                .replace('source = "guidelines/aucatzyl-medical-necessity-guideline.md"', 'source = "guidelines/source.md"')
-                .replace('code = "Q2058"', f'code = "{code}"').replace('replaces = ["C9301"]', 'replaces = []'))
-    (folder / f"{policy_id}.toml").write_text(text, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("policies")
-    return {"yescarta": _policy_folder(tmp, "yescarta-test-1", "Q2041", "axicabtagene ciloleucel"),
-            "twin": _policy_folder(tmp, "aucatzyl-twin-1", "Q2058", "obecabtagene autoleucel")}
+    return {"yescarta": policy_folder(tmp, "yescarta-test-1", "Q2041", "axicabtagene ciloleucel"),
+            "twin": policy_folder(tmp, "aucatzyl-twin-1", "Q2058", "obecabtagene autoleucel")}
 
 
 def _assessor(*folders) -> Assessor:
