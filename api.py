@@ -24,6 +24,10 @@ def create_app(settings: Settings) -> FastAPI:
         description="Upload faxed clinical packets; poll their status; read the extracted evidence and "
                     "policy criteria. Authenticate with an `X-API-Key` header. Errors are "
                     '`{"error": {"code", "message"}}`.',
+        # Swagger UI and ReDoc pull their script from a CDN and need no sign-in: off unless
+        # INTAKE_API_DOCS=true (otherwise the routes answer 404). The schema stays at /openapi.json.
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     engine = make_engine(settings.database_url_resolved)
     app.state.settings = settings

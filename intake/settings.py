@@ -67,6 +67,11 @@ class Settings(BaseSettings):
 
     public_base_url: str = Field("", validation_alias=_env("INTAKE_PUBLIC_BASE_URL"),
                                  description="Prefix for status_url; empty -> a path relative to the API root.")
+    api_docs: bool = Field(False, validation_alias=_env("INTAKE_API_DOCS"),
+                           description="Serve the interactive API docs at /docs and /redoc. Off by default: "
+                                       "they are open without sign-in and load FastAPI's Swagger UI/ReDoc "
+                                       "script from a CDN on the reviewer UI's origin. /openapi.json is "
+                                       "served either way.")
     redis_server_binary: str = Field("redis-server", validation_alias=_env("INTAKE_REDIS_SERVER"))
     tesseract_binary: str = Field("tesseract", validation_alias=_env("INTAKE_TESSERACT"))
     log_level: str = Field("INFO", validation_alias=_env("INTAKE_LOG_LEVEL"))
