@@ -36,14 +36,28 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = BlobStore(settings.blob_dir)
     app.state.queue = JobQueue(connect(settings.redis_url), settings)
     # Policy ids an upload may name (checked before the bytes are kept); a bad policy file stops here.
-    app.state.policy_ids = frozenset(PolicyRegistry.load(*settings.policy_dirs)
-                                     .with_file(settings.assessment_config().policy_path).ids())
+    # The registry itself re-runs a packet's criteria on reviewed values (intake/review/reevaluate.py).
+    app.state.policies = (PolicyRegistry.load(*settings.policy_dirs)
+                          .with_file(settings.assessment_config().policy_path))
+    app.state.policy_ids = frozenset(app.state.policies.ids())
     install_error_handlers(app)
     app.include_router(documents.router)
     app.include_router(health.router)
     app.include_router(reviews.router)
     app.include_router(metrics.router)
+    if not settings.metrics_listen:  # else only on that internal address (create_metrics_app)
+        app.include_router(metrics.prometheus_router)
     install_web(app)
+    return app
+
+
+def create_metrics_app(api: FastAPI) -> FastAPI:
+    """`/metrics` alone, on the API's database and queue: `intake serve` serves it on
+    INTAKE_METRICS_LISTEN, an address the public (or the API's proxy) cannot reach."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.settings, app.state.sessions, app.state.queue = api.state.settings, api.state.sessions, api.state.queue
+    install_error_handlers(app)
+    app.include_router(metrics.prometheus_router)
     return app
 
 

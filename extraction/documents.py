@@ -1,14 +1,16 @@
 """Open an uploaded file as a SourceDocument: sniff its type from bytes, enforce Limits, and
 give pages.py per-page access to the text layer and to a page image at its native resolution.
 
-This is the boundary for pdfplumber/pdfminer, pypdfium2 and PIL: their exceptions are
-translated into `extraction.errors` here. Library objects are not thread-safe, so every access
+This is the boundary for pdfplumber/pdfminer, pypdfium2 and PIL (with extraction.pdf_content,
+which parses one page within the per-page content limits): their exceptions are translated into
+`extraction.errors` here. Library objects are not thread-safe, so every access
 holds the document's lock; OCR (a subprocess) runs outside it, which is what lets
 `pages.read_pages` overlap pages.
 """
 from __future__ import annotations
 
 import io
+import itertools
 import threading
 from dataclasses import dataclass
 
@@ -19,11 +21,12 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from extraction.errors import (
-    CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge, TooManyPages, TooManyPixels,
+    CorruptDocument, EmptyDocument, EncryptedDocument, LimitExceeded, TooLarge, TooManyPages, TooManyPixels,
     UnsupportedFormat,
 )
 from extraction.limits import Limits
 from extraction.models import BBox, Word
+from extraction.pdf_content import build_layout, check_content_bytes
 
 _MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -34,6 +37,8 @@ _MAGIC = (
 )
 # Many producers put a few bytes of junk before the header; Acrobat accepts it within 1 KiB.
 _PDF_HEADER_WINDOW = 1024
+# The leading bytes sniff_media_type needs to decide (an upload handler keeps this many).
+SNIFF_BYTES = _PDF_HEADER_WINDOW
 # A complete PDF ends with %%EOF; viewers look for it in the last KiB. Missing means truncated.
 _PDF_EOF_WINDOW = 1024
 # Without a resolution tag, a scan or photo is most likely a letter page (8.5 in) wide.
@@ -119,14 +124,17 @@ class SourceDocument:
             raise IndexError(f"page index {index} outside 0..{self.page_count - 1}")
 
 
-def open_document(data: bytes, limits: Limits) -> SourceDocument:
-    """Validate the bytes against `limits` and open them; raises a BadInput subclass naming why not."""
+def open_document(data: bytes, limits: Limits, decode: bool = True) -> SourceDocument:
+    """Validate the bytes against `limits` and open them; raises a BadInput subclass naming why not.
+
+    `decode=False` checks headers and structure only (type, pages, page sizes and pixels) and
+    decodes no pixel data: what an upload handler may afford. Reading pages needs decode=True."""
     if len(data) > limits.max_bytes:
         raise TooLarge(f"the file is {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes")
     media_type = sniff_media_type(data)
     if media_type == "application/pdf":
         return PdfSource(data, limits)
-    return ImageSource(data, media_type, limits)
+    return ImageSource(data, media_type, limits, decode=decode)
 
 
 def _check_page_count(count: int, limits: Limits) -> None:
@@ -156,10 +164,10 @@ class PdfSource(SourceDocument):
         # no pages, which is an empty document rather than a corrupt one.
         self._plumber = self._open_plumber(data)
         try:
-            _check_page_count(len(self._plumber.pages), limits)
+            _check_page_count(self._plumber_page_count(), limits)
             self._pdfium = self._open_pdfium(data)
         except BaseException:
-            self._plumber.close()
+            _close_plumber(self._plumber)
             raise
         try:
             self.page_count = len(self._pdfium)
@@ -191,6 +199,14 @@ class PdfSource(SourceDocument):
                 raise EncryptedDocument("the PDF is password-protected; send it without a password") from exc
             raise CorruptDocument("the PDF's structure cannot be parsed") from exc
 
+    def _plumber_page_count(self) -> int:
+        try:  # builds every page: walks the page tree and reads each media box
+            return len(self._plumber.pages)
+        except RecursionError as exc:
+            raise CorruptDocument("the PDF's page tree is nested too deeply to read") from exc
+        except Exception as exc:  # pdfminer/pdfplumber: PDFSyntaxError, a malformed MediaBox (TypeError, ...)
+            raise CorruptDocument("the PDF's page tree or a page's MediaBox cannot be parsed") from exc
+
     def page_size(self, index: int) -> tuple[float, float]:
         self._check_index(index)
         return self._sizes[index]
@@ -200,8 +216,11 @@ class PdfSource(SourceDocument):
         with self._lock:
             page = self._plumber.pages[index]
             try:
+                build_layout(page, self._limits)  # bounded: LimitExceeded before memory is spent
                 raw_words = page.extract_words()
                 rects, lines, curves = page.rects, page.lines, page.curves
+            except LimitExceeded:
+                raise
             except Exception as exc:  # pdfminer raises assorted types on a damaged content stream
                 raise CorruptDocument(f"page {index + 1}'s content cannot be parsed") from exc
             finally:
@@ -224,6 +243,7 @@ class PdfSource(SourceDocument):
                 for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
                     left, bottom, right, top = obj.get_bounds()
                     px_w, px_h = obj.get_px_size()
+                    _check_pixels(index, px_w, px_h, self._limits)  # PDFium decodes it whole to render
                     w_pt, h_pt = right - left, top - bottom
                     if w_pt * h_pt > best_area and w_pt > 0 and h_pt > 0:
                         best_area = w_pt * h_pt
@@ -242,6 +262,12 @@ class PdfSource(SourceDocument):
     def render(self, index: int, dpi: float) -> Image.Image:
         self._check_index(index)
         with self._lock:
+            try:
+                check_content_bytes(self._plumber.pages[index], self._limits)
+            except LimitExceeded:
+                raise
+            except Exception as exc:
+                raise CorruptDocument(f"page {index + 1}'s content cannot be parsed") from exc
             page = self._pdfium[index]
             try:
                 return page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
@@ -252,8 +278,15 @@ class PdfSource(SourceDocument):
 
     def close(self) -> None:
         with self._lock:
-            self._plumber.close()
+            _close_plumber(self._plumber)
             self._pdfium.close()
+
+
+def _close_plumber(pdf: pdfplumber.PDF) -> None:
+    try:
+        pdf.close()  # builds the page list to close each page: raises again on a malformed page tree
+    except Exception:  # noqa: BLE001 - no page was parsed; the stream is all there is to release
+        pdf.stream.close()
 
 
 def _clamped_box(x0: float, top: float, x1: float, bottom: float, width: float, height: float) -> BBox:
@@ -301,7 +334,7 @@ class _Frame:
 class ImageSource(SourceDocument):
     """TIFF (one page per frame), PNG or JPEG."""
 
-    def __init__(self, data: bytes, media_type: str, limits: Limits) -> None:
+    def __init__(self, data: bytes, media_type: str, limits: Limits, decode: bool = True) -> None:
         super().__init__()
         self.media_type = media_type
         self._limits = limits
@@ -314,7 +347,7 @@ class ImageSource(SourceDocument):
         try:
             self._frames = self._scan_frames(len(data))
             self.page_count = len(self._frames)
-            if media_type != "image/tiff":
+            if decode and media_type != "image/tiff":
                 self._image.load()  # one page: a damaged image is an unusable file
         except _PIL_ERRORS as exc:
             self._image.close()
@@ -324,15 +357,23 @@ class ImageSource(SourceDocument):
             raise
 
     def _scan_frames(self, file_size: int) -> list[_Frame]:
-        """Frame sizes and resolutions from the headers only (no pixel decoding)."""
-        count = getattr(self._image, "n_frames", 1)
-        _check_page_count(count, self._limits)
+        """Frame sizes and resolutions from the headers only (no pixel decoding). Frames are
+        walked one by one up to the page limit: PIL's n_frames would walk a chain of 200,000
+        tiny TIFF directories (~23 MB) first, for minutes."""
         frames = []
-        for i in range(count):
-            self._image.seek(i)
+        for i in itertools.count():
+            try:
+                self._image.seek(i)
+            except EOFError:
+                break
+            if i == self._limits.max_pages:
+                raise TooManyPages(f"the document has more than {i} pages; the limit is {i}")
             if self.media_type == "image/tiff":
                 _check_tiff_data_in_file(self._image, i, file_size)
             frame = _Frame(self._image.width, self._image.height, *_image_dpi(self._image))
+            # Decoding holds the stored pixels whatever the resolution tag says (a 13000x13000
+            # PNG without one is "8.5 in wide"): they are bounded too, not only the target raster.
+            _check_pixels(i, frame.width, frame.height, self._limits)
             scale = self._target_dpi(frame)
             _check_pixels(i, frame.width * scale / frame.dpi_x, frame.height * scale / frame.dpi_y,
                           self._limits)

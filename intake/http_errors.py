@@ -72,6 +72,11 @@ def install_error_handlers(app: FastAPI) -> None:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return error_response(422, "invalid_request", where)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # The error shape even for a bug: never a plain-text 500 (the traceback goes to the log).
+        return error_response(500, "internal_error", "the server could not handle this request")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, "http_error", str(exc.detail))

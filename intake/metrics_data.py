@@ -7,14 +7,15 @@ on, never logged.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from assessment.record import AssessmentRecord
 from extraction.models import FieldValue
-from intake.db.models import Document, DocumentPage
+from intake.db.models import ApiKey, Document, DocumentPage
 from intake.db.review_models import Determination, ReviewerDecision
 from intake.settings import Settings
 from quality.calibration import load_calibration
@@ -23,12 +24,41 @@ from quality.reviews import (EvidenceSource, ReviewedDecision, ReviewLabel, labe
                              review_report)
 
 
-def load_review_labels(db: Session) -> list[ReviewLabel]:
+@dataclass(frozen=True)
+class MetricsScope:
+    """Whose documents the figures cover: one API key's uploads, or (api_key_id None) all."""
+    api_key_id: str | None = None
+    api_key_name: str | None = None
+
+    @classmethod
+    def everything(cls) -> "MetricsScope":
+        return cls()
+
+    @classmethod
+    def of_key(cls, key: ApiKey) -> "MetricsScope":
+        return cls(key.id, key.name)
+
+    def restrict(self, query: Select, document_id_column: Any = Document.id) -> Select:
+        """`query` limited to rows of this scope's documents (joined through `document_id_column`)."""
+        if self.api_key_id is None:
+            return query
+        return query.where(document_id_column.in_(select(Document.id)
+                                                 .where(Document.api_key_id == self.api_key_id)))
+
+    def describe(self) -> dict[str, str | None]:
+        return {"documents": "all" if self.api_key_id is None else "api_key", "api_key": self.api_key_name}
+
+
+ALL_DOCUMENTS = MetricsScope.everything()
+
+
+def load_review_labels(db: Session, scope: MetricsScope = ALL_DOCUMENTS) -> list[ReviewLabel]:
     """The newest decision per document and field/criterion, with the document's stored result."""
+    query = scope.restrict(select(ReviewerDecision).order_by(ReviewerDecision.id), ReviewerDecision.document_id)
     decisions = latest_only(
         ReviewedDecision(d.document_id, d.kind, d.name, d.extracted_value, d.extracted_confidence,
                          d.final_value, d.action, d.at)
-        for d in db.scalars(select(ReviewerDecision).order_by(ReviewerDecision.id)))
+        for d in db.scalars(query))
     ids = sorted({d.document_id for d in decisions})
     results = dict(db.execute(select(Document.id, Document.result).where(Document.id.in_(ids))).all()) if ids else {}
     records = {doc_id: AssessmentRecord.from_dict(result) for doc_id, result in results.items() if result}
@@ -49,26 +79,28 @@ def _evidence_source(record: AssessmentRecord | None, decision: ReviewedDecision
     return EvidenceSource(raw_confidence=raw, page_method=page.method, page_mean_confidence=page.mean_confidence)
 
 
-def load_determination_pairs(db: Session) -> list[tuple[str, str]]:
+def load_determination_pairs(db: Session, scope: MetricsScope = ALL_DOCUMENTS) -> list[tuple[str, str]]:
     """(recommendation, newest determination) per reviewed document."""
     newest: dict[str, tuple[str, str]] = {}
-    rows = db.execute(select(Determination.document_id, Document.recommendation, Determination.outcome)
-                      .join(Document, Document.id == Determination.document_id).order_by(Determination.id))
+    rows = db.execute(scope.restrict(select(Determination.document_id, Document.recommendation, Determination.outcome)
+                                     .join(Document, Document.id == Determination.document_id)
+                                     .order_by(Determination.id)))
     for document_id, recommendation, outcome in rows:
         newest[document_id] = (recommendation or "", outcome)
     return list(newest.values())
 
 
-def load_document_timings(db: Session) -> list[DocumentTiming]:
-    rows = db.execute(select(Document.status, Document.received_at, Document.finished_at,
-                             Document.page_count, Document.error_code))
+def load_document_timings(db: Session, scope: MetricsScope = ALL_DOCUMENTS) -> list[DocumentTiming]:
+    rows = db.execute(scope.restrict(select(Document.status, Document.received_at, Document.finished_at,
+                                            Document.page_count, Document.error_code)))
     return [DocumentTiming(*row) for row in rows]
 
 
-def pages_by_method(db: Session, since: dt.datetime | None = None) -> dict[str, int]:
+def pages_by_method(db: Session, since: dt.datetime | None = None,
+                    scope: MetricsScope = ALL_DOCUMENTS) -> dict[str, int]:
     """Pages read (status done), by reading method; only pages finished since `since` if given."""
-    query = (select(DocumentPage.method, func.count()).where(DocumentPage.status == "done")
-             .group_by(DocumentPage.method))
+    query = scope.restrict(select(DocumentPage.method, func.count()).where(DocumentPage.status == "done")
+                           .group_by(DocumentPage.method), DocumentPage.document_id)
     if since is not None:
         query = query.where(DocumentPage.updated_at >= since)
     return {method or "unknown": count for method, count in db.execute(query)}
@@ -85,14 +117,20 @@ def calibration_in_use(settings: Settings) -> dict[str, Any] | None:
             "held_out": calibration.evaluation}
 
 
-def accuracy_figures(db: Session, settings: Settings, bins: int = 10) -> dict[str, Any]:
+def accuracy_figures(db: Session, settings: Settings, scope: MetricsScope = ALL_DOCUMENTS,
+                     bins: int = 10) -> dict[str, Any]:
     """Everything `/v1/metrics/accuracy` and the dashboard show about review accuracy."""
     path = settings.calibration_path()
-    report = review_report(load_review_labels(db), load_determination_pairs(db),
+    report = review_report(load_review_labels(db, scope), load_determination_pairs(db, scope),
                            load_calibration(path) if path else None, bins)
     report["calibration_in_use"] = calibration_in_use(settings)
+    report["scope"] = scope.describe()
     return report
 
 
-def operations_figures(db: Session, now: dt.datetime, window: dt.timedelta) -> dict[str, Any]:
-    return operations_report(load_document_timings(db), pages_by_method(db, since=now - window), now, window)
+def operations_figures(db: Session, now: dt.datetime, window: dt.timedelta,
+                       scope: MetricsScope = ALL_DOCUMENTS) -> dict[str, Any]:
+    report = operations_report(load_document_timings(db, scope), pages_by_method(db, since=now - window, scope=scope),
+                               now, window)
+    report["scope"] = scope.describe()
+    return report

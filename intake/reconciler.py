@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.blob_sweep import SweepReport, record_sweep, sweep_orphan_blobs
 from intake.db import transitions as tx
 from intake.db.models import OPEN_STATUSES, Document, DocumentPage, DocumentStatus, utcnow
 from intake.db.session import session_scope
 from intake.logs import log_event
 from intake.queue import JobQueue, finish_job_id, page_job_id, process_job_id
 from intake.settings import Settings
+from intake.storage import BlobStore
 
 log = logging.getLogger("intake.reconciler")
 
@@ -50,6 +53,13 @@ class Reconciler:
         if report.requeued or report.abandoned:
             log_event(log, "reconciled", examined=report.examined, requeued=len(report.requeued),
                       abandoned=len(report.abandoned))
+        return report
+
+    def sweep_blobs(self) -> SweepReport:
+        """Remove blobs no row references (older than the grace period); totals go to /metrics."""
+        report = sweep_orphan_blobs(BlobStore(self.settings.blob_dir), self.sessions,
+                                    self.settings.blob_sweep_grace_seconds)
+        record_sweep(self.queue.redis, self.settings.queue_name, report)
         return report
 
     def _reconcile(self, document_id: str, report: ReconcileReport) -> None:
@@ -112,8 +122,9 @@ class Reconciler:
 
 
 class ReconcilerThread(threading.Thread):
-    """Runs a pass at start and then every reconcile_interval_seconds until stopped.
-    A failed pass (database or Redis briefly away) is logged and retried at the next tick."""
+    """Runs a pass at start and then every reconcile_interval_seconds until stopped, and an orphan
+    blob sweep every blob_sweep_interval_seconds. A failed pass (database or Redis briefly away)
+    is logged and retried at the next tick."""
 
     def __init__(self, reconciler: Reconciler, interval_seconds: float) -> None:
         super().__init__(name="reconciler", daemon=True)
@@ -121,11 +132,18 @@ class ReconcilerThread(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        next_sweep = time.monotonic()
         while True:
             try:
                 self.reconciler.run_once()
             except Exception as exc:  # noqa: BLE001 - keep reconciling; the next pass retries
                 log_event(log, "reconcile_failed", logging.WARNING, error=type(exc).__name__)
+            if time.monotonic() >= next_sweep:
+                try:
+                    self.reconciler.sweep_blobs()
+                    next_sweep = time.monotonic() + self.reconciler.settings.blob_sweep_interval_seconds
+                except Exception as exc:  # noqa: BLE001 - retried at the next tick
+                    log_event(log, "blob_sweep_failed", logging.WARNING, error=type(exc).__name__)
             if self.stopping.wait(self.interval):
                 return
 

@@ -5,7 +5,9 @@ on every install) and pins whatever Redis version it vendors. The Debian `redis-
 the setup script installs is a maintained, security-patched build; running it as a child process
 costs a few lines. It listens on 127.0.0.1 on a free port only, keeps its data under
 <data_dir>/redis with appendonly persistence (every second), so jobs queued before a restart
-are still queued after it; the reconciler covers the last second.
+are still queued after it; the reconciler covers the last second. It dies with the process that
+started it (intake.parent_death); `intake serve` restarts it on the same port if it dies
+(intake.supervisor).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from extraction.errors import ConfigurationError
+from intake.parent_death import preexec_die_with_parent
 
 START_TIMEOUT_SECONDS = 15.0
 
@@ -30,10 +33,12 @@ def free_port() -> int:
 
 
 class EmbeddedRedis:
-    def __init__(self, directory: Path, binary: str = "redis-server", port: int | None = None) -> None:
+    def __init__(self, directory: Path, binary: str = "redis-server", port: int | None = None,
+                 inherited_fds: tuple[int, ...] = ()) -> None:
         self.directory = Path(directory)
         self.binary = binary
         self.port = port or free_port()
+        self.inherited_fds = inherited_fds  # e.g. the data folder's lock (intake.data_dir_lock)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,6 +46,7 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> str:
+        """Start (or start again, on the same port and files) and wait until it answers."""
         executable = shutil.which(self.binary)
         if executable is None:
             raise ConfigurationError(f"{self.binary} not found: install redis-server or set REDIS_URL")
@@ -49,7 +55,8 @@ class EmbeddedRedis:
             [executable, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory.resolve()),
              "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
              "--protected-mode", "yes", "--daemonize", "no", "--logfile", "redis.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            pass_fds=self.inherited_fds, preexec_fn=preexec_die_with_parent())
         self._wait_ready()
         return self.url
 
@@ -68,6 +75,9 @@ class EmbeddedRedis:
             time.sleep(0.05)
         self.stop()
         raise ConfigurationError(f"redis-server did not answer within {START_TIMEOUT_SECONDS} s")
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

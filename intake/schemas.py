@@ -8,6 +8,10 @@ from pydantic import BaseModel, Field
 
 from intake.db.models import Document, DocumentStatus
 
+# The largest integer a request may carry into SQL: an INTEGER column on PostgreSQL. Bigger ones
+# (offsets, page numbers) are refused as invalid requests instead of failing in the database.
+SQL_INT_MAX = 2**31 - 1
+
 
 class Accepted(BaseModel):
     id: str = Field(description="Document id (UUID).")

@@ -10,12 +10,13 @@ import dataclasses
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assessment.config import AssessmentConfig
 from extraction.limits import Limits
 from intake.callback_destinations import CallbackPolicy
+from intake.form_limits import FormLimits
 from quality.calibration import DEFAULT_CALIBRATION_PATH, newest_calibration_path
 
 
@@ -40,6 +41,21 @@ class Settings(BaseSettings):
     max_pixels: int = Field(60_000_000, validation_alias=_env("INTAKE_MAX_PIXELS"), gt=0,
                             description="Per page, after rasterization.")
     upload_chunk_bytes: int = Field(1024 * 1024, validation_alias=_env("INTAKE_UPLOAD_CHUNK_BYTES"), gt=0)
+    max_page_content_bytes: int = Field(8_000_000, validation_alias=_env("INTAKE_MAX_PAGE_CONTENT_BYTES"), gt=0,
+                                        description="Decompressed content-stream bytes one PDF page may run "
+                                                    "(Form XObjects counted per use); checked before parsing.")
+    max_page_chars: int = Field(60_000, validation_alias=_env("INTAKE_MAX_PAGE_CHARS"), gt=0,
+                                description="Characters one PDF page's text layer may draw.")
+    max_page_drawings: int = Field(60_000, validation_alias=_env("INTAKE_MAX_PAGE_DRAWINGS"), gt=0,
+                                   description="Shapes and images one PDF page may draw.")
+    upload_max_fields: int = Field(16, validation_alias=_env("INTAKE_UPLOAD_MAX_FIELDS"), ge=0,
+                                   description="Form parts besides `file` in one upload.")
+    upload_max_field_bytes: int = Field(4096, validation_alias=_env("INTAKE_UPLOAD_MAX_FIELD_BYTES"), gt=0)
+    upload_max_fields_bytes: int = Field(16384, validation_alias=_env("INTAKE_UPLOAD_MAX_FIELDS_BYTES"), gt=0,
+                                         description="All form fields besides `file` together.")
+    upload_max_part_headers: int = Field(8, validation_alias=_env("INTAKE_UPLOAD_MAX_PART_HEADERS"), gt=0)
+    upload_max_part_header_bytes: int = Field(2048, validation_alias=_env("INTAKE_UPLOAD_MAX_PART_HEADER_BYTES"),
+                                              gt=0, description="One header line of one form part.")
 
     ocr_timeout_seconds: float = Field(60.0, validation_alias=_env("INTAKE_OCR_TIMEOUT"), gt=0)
     job_timeout_seconds: int = Field(600, validation_alias=_env("INTAKE_JOB_TIMEOUT"), gt=0)
@@ -55,6 +71,12 @@ class Settings(BaseSettings):
     reconcile_grace_seconds: float = Field(30.0, validation_alias=_env("INTAKE_RECONCILE_GRACE"), ge=0,
                                            description="Rows younger than this are left to the normal path.")
     result_ttl_seconds: int = Field(3600, validation_alias=_env("INTAKE_RESULT_TTL"), ge=0)
+    blob_sweep_interval_seconds: float = Field(3600.0, validation_alias=_env("INTAKE_BLOB_SWEEP_INTERVAL"), gt=0,
+                                               description="How often `intake serve` removes blobs no row "
+                                                           "references (`intake blobs sweep` runs one now).")
+    blob_sweep_grace_seconds: float = Field(3600.0, validation_alias=_env("INTAKE_BLOB_SWEEP_GRACE"), ge=0,
+                                            description="Blobs younger than this are kept: their row may be "
+                                                        "about to be written.")
 
     callback_timeout_seconds: float = Field(10.0, validation_alias=_env("INTAKE_CALLBACK_TIMEOUT"), gt=0)
     callback_retries: int = Field(3, validation_alias=_env("INTAKE_CALLBACK_RETRIES"), ge=0)
@@ -72,6 +94,12 @@ class Settings(BaseSettings):
                                        "they are open without sign-in and load FastAPI's Swagger UI/ReDoc "
                                        "script from a CDN on the reviewer UI's origin. /openapi.json is "
                                        "served either way.")
+    metrics_listen: str | None = Field(None, validation_alias=_env("INTAKE_METRICS_LISTEN"),
+                                       pattern=r"^\S+:\d{1,5}$",
+                                       description="HOST:PORT (e.g. 10.0.0.5:9100): `intake serve` answers "
+                                                   "/metrics there only, not on the API's address.")
+    metrics_token: SecretStr | None = Field(None, validation_alias=_env("INTAKE_METRICS_TOKEN"), min_length=16,
+                                            description="When set, /metrics needs `Authorization: Bearer <token>`.")
     redis_server_binary: str = Field("redis-server", validation_alias=_env("INTAKE_REDIS_SERVER"))
     tesseract_binary: str = Field("tesseract", validation_alias=_env("INTAKE_TESSERACT"))
     log_level: str = Field("INFO", validation_alias=_env("INTAKE_LOG_LEVEL"))
@@ -101,8 +129,13 @@ class Settings(BaseSettings):
     review_low_confidence: float = Field(0.7, validation_alias=_env("INTAKE_REVIEW_LOW_CONFIDENCE"), ge=0, le=1)
     review_queue_limit: int = Field(500, validation_alias=_env("INTAKE_REVIEW_QUEUE_LIMIT"), gt=0)
     session_hours: float = Field(8.0, validation_alias=_env("INTAKE_SESSION_HOURS"), gt=0)
-    session_cookie_secure: bool = Field(False, validation_alias=_env("INTAKE_SESSION_COOKIE_SECURE"),
-                                        description="Set true whenever the UI is served over HTTPS.")
+    session_cookie_secure: bool | None = Field(None, validation_alias=_env("INTAKE_SESSION_COOKIE_SECURE"),
+                                               description="unset: cookies are `Secure` and HSTS is sent when the "
+                                                           "request came over https (directly or as the trusted "
+                                                           "proxy's X-Forwarded-Proto says); true: always (TLS "
+                                                           "ends at a proxy that does not say); false: never.")
+    hsts_max_age_seconds: int = Field(31_536_000, validation_alias=_env("INTAKE_HSTS_MAX_AGE"), ge=0,
+                                      description="Strict-Transport-Security max-age on https responses; 0: none.")
     sign_in_max_failures: int = Field(5, validation_alias=_env("INTAKE_SIGN_IN_MAX_FAILURES"), ge=1,
                                       description="Consecutive wrong passwords before an account locks.")
     sign_in_lockout_minutes: float = Field(15.0, validation_alias=_env("INTAKE_SIGN_IN_LOCKOUT_MINUTES"), gt=0)
@@ -147,7 +180,15 @@ class Settings(BaseSettings):
         return CallbackPolicy.from_entries(self.callback_allow, allow_http=self.callback_allow_http)
 
     def limits(self) -> Limits:
-        return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_page_pixels=self.max_pixels)
+        return Limits(max_bytes=self.max_bytes, max_pages=self.max_pages, max_page_pixels=self.max_pixels,
+                      max_page_content_bytes=self.max_page_content_bytes, max_page_chars=self.max_page_chars,
+                      max_page_drawings=self.max_page_drawings)
+
+    def upload_form_limits(self) -> FormLimits:
+        return FormLimits(max_file_bytes=self.max_bytes, max_fields=self.upload_max_fields,
+                          max_field_bytes=self.upload_max_field_bytes, max_fields_bytes=self.upload_max_fields_bytes,
+                          max_part_headers=self.upload_max_part_headers,
+                          max_part_header_bytes=self.upload_max_part_header_bytes)
 
     def assessment_config(self) -> AssessmentConfig:
         # One page per job: parallelism comes from workers, not from threads inside a job.

@@ -3,16 +3,34 @@
 Blobs are named by the hash of their bytes, never by an uploaded file name. A write goes to a
 temporary file in the same directory, is fsync'd, then renamed into place (and the directory
 fsync'd), so a blob that is visible is complete and survives a crash: callers commit the DB row
-that references it only after `put`/`put_stream` returned.
+that references it only after `put`/`put_stream` returned. A blob stays until the orphan sweep
+(intake/blob_sweep.py) finds no row for it; storing bytes that are already there refreshes the
+blob's modification time, so the sweep's grace period covers the row about to reference it.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from extraction.errors import TooLarge
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: Path
+    size: int
+    mtime: float
+
+    @property
+    def sha256(self) -> str:
+        return self.path.name
 
 
 class BlobStore:
@@ -20,7 +38,7 @@ class BlobStore:
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        if not _is_blob_key(sha256):
             raise ValueError("blob key must be a lowercase sha256 hex digest")
         return self.root / sha256[:2] / sha256
 
@@ -33,9 +51,34 @@ class BlobStore:
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
 
+    def delete_if_unchanged(self, blob: StoredFile) -> None:
+        """Delete a listed blob unless it was stored again since it was listed."""
+        try:
+            if os.stat(blob.path).st_mtime == blob.mtime:
+                blob.path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+
+    def blobs(self) -> Iterator[StoredFile]:
+        """Every stored blob (not the temporary files of writes in progress)."""
+        if not self.root.is_dir():
+            return
+        for shard in os.scandir(self.root):
+            if len(shard.name) != 2 or not shard.is_dir():
+                continue
+            for entry in os.scandir(shard.path):
+                if _is_blob_key(entry.name) and entry.is_file():
+                    yield _stored_file(entry)
+
+    def temp_files(self) -> Iterator[StoredFile]:
+        """Partial writes: in progress, or left by a process that died mid-upload."""
+        temp_dir = self.root / "tmp"
+        if temp_dir.is_dir():
+            yield from (_stored_file(entry) for entry in os.scandir(temp_dir) if entry.is_file())
+
     def put(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
-        if not self.exists(sha256):
+        if not self._refresh(sha256):
             with self._temp_file() as (fd, tmp):
                 os.write(fd, data)
                 self._commit(fd, tmp, sha256)
@@ -52,6 +95,14 @@ class BlobStore:
                 os.fsync(fd)
             return True
         except OSError:
+            return False
+
+    def _refresh(self, sha256: str) -> bool:
+        """True if the blob exists, its time now fresh (a row is about to reference it again)."""
+        try:
+            os.utime(self.path(sha256))
+            return True
+        except FileNotFoundError:
             return False
 
     def _temp_file(self) -> "_TempFile":
@@ -88,7 +139,7 @@ class BlobWriter:
     def commit(self) -> str:
         """Make the blob durable under its hash and return the hash."""
         sha256 = self.digest.hexdigest()
-        if not self.store.exists(sha256):
+        if not self.store._refresh(sha256):
             self.store._commit(self.fd, self.tmp, sha256)
         return sha256
 
@@ -108,6 +159,15 @@ class _TempFile:
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
         self.tmp.unlink(missing_ok=True)
+
+
+def _is_blob_key(name: str) -> bool:
+    return len(name) == 64 and all(c in _HEX for c in name)
+
+
+def _stored_file(entry: os.DirEntry) -> StoredFile:
+    stat = entry.stat()
+    return StoredFile(Path(entry.path), stat.st_size, stat.st_mtime)
 
 
 def _fsync_dir(path: Path) -> None:

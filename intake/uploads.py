@@ -3,7 +3,8 @@
 Starlette's form parser spools the whole file before the endpoint runs; we parse the request
 stream ourselves so the `file` part goes straight into the blob store and an oversized upload is
 answered 413 as soon as it passes the limit, without reading the rest. Other fields are small
-text values with their own cap.
+text values: their number, each one's size, their total and every part's headers are capped
+(FormLimits) while the body streams in, whether or not it declares a Content-Length.
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from extraction.documents import SNIFF_BYTES
 from extraction.errors import BadInput, TooLarge
+from intake.form_limits import FormLimits
 from intake.storage import BlobStore, BlobWriter
 
-MAX_FIELD_BYTES = 4096
 Checked = TypeVar("Checked")
 
 
@@ -30,16 +33,18 @@ class MalformedUpload(BadInput):
 class Upload:
     sha256: str
     size: int
-    head: bytes  # the first bytes, for content sniffing
+    head: bytes  # the first SNIFF_BYTES, for content sniffing
     fields: dict[str, str] = field(default_factory=dict)
 
 
 class _Parts:
     """python-multipart callbacks: route the `file` part to a BlobWriter, keep small fields."""
 
-    def __init__(self, writer: BlobWriter) -> None:
-        self.writer = writer
+    def __init__(self, writer: BlobWriter, limits: FormLimits) -> None:
+        self.writer, self.limits = writer, limits
         self.fields: dict[str, str] = {}
+        self.field_count = self.fields_bytes = 0
+        self.complete = False  # the closing boundary was read
         self.file_seen = False
         self.head = b""
         self._header_name = b""
@@ -53,7 +58,7 @@ class _Parts:
             "on_part_begin": self._part_begin, "on_header_field": self._header_field,
             "on_header_value": self._header_val, "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished, "on_part_data": self._data,
-            "on_part_end": self._part_end,
+            "on_part_end": self._part_end, "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
@@ -78,25 +83,36 @@ class _Parts:
             if self.file_seen:
                 raise MalformedUpload("only one `file` part is accepted")
             self.file_seen = True
+        else:
+            self.field_count += 1
+            if self.field_count > self.limits.max_fields:
+                raise MalformedUpload(f"the form has more than {self.limits.max_fields} fields besides `file`")
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         if self._name == "file":
-            if len(self.head) < 64:
-                self.head += chunk[: 64 - len(self.head)]
+            if len(self.head) < SNIFF_BYTES:
+                self.head += chunk[: SNIFF_BYTES - len(self.head)]
             self.writer.write(chunk)
-        elif self._name is not None:
+        else:  # a named field, or an unnamed part whose bytes are counted all the same
             self._value += chunk
-            if len(self._value) > MAX_FIELD_BYTES:
-                raise MalformedUpload(f"form field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes")
+            self.fields_bytes += len(chunk)
+            if len(self._value) > self.limits.max_field_bytes:
+                raise MalformedUpload(f"form field {self._name!r} is longer than {self.limits.max_field_bytes} bytes")
+            if self.fields_bytes > self.limits.max_fields_bytes:
+                raise MalformedUpload(f"the form's fields besides `file` hold more than "
+                                      f"{self.limits.max_fields_bytes} bytes")
 
     def _part_end(self) -> None:
         if self._name and self._name != "file":
             self.fields[self._name] = self._value.decode("utf-8", "replace")
 
+    def _end(self) -> None:
+        self.complete = True
+
 
 async def receive_upload(content_type: str, content_length: str | None, stream: AsyncIterator[bytes],
-                         store: BlobStore, max_bytes: int,
+                         store: BlobStore, limits: FormLimits,
                          check_fields: Callable[[dict[str, str]], Checked]) -> tuple[Upload, Checked]:
     """Read a multipart upload into the blob store; the blob is durable when this returns.
 
@@ -106,14 +122,20 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
     if mime != b"multipart/form-data" or b"boundary" not in params:
         raise MalformedUpload("send the file as multipart/form-data with a `file` part")
     # The declared body size bounds the file: refuse before reading a byte when it cannot fit.
-    if content_length and content_length.isdigit() and int(content_length) > max_bytes + 2 * MAX_FIELD_BYTES * 8:
-        raise TooLarge(f"file is larger than the limit of {max_bytes} bytes")
-    with store.writer(max_bytes) as writer:
-        parts = _Parts(writer)
-        parser = MultipartParser(params[b"boundary"], parts.callbacks())
-        async for chunk in stream:
-            parser.write(chunk)
-        parser.finalize()
+    if content_length and content_length.isdigit() and int(content_length) > limits.max_body_bytes():
+        raise TooLarge(f"file is larger than the limit of {limits.max_file_bytes} bytes")
+    with store.writer(limits.max_file_bytes) as writer:
+        parts = _Parts(writer, limits)
+        try:
+            parser = MultipartParser(params[b"boundary"], parts.callbacks(),
+                                     max_header_count=limits.max_part_headers,
+                                     max_header_size=limits.max_part_header_bytes)
+            async for chunk in stream:
+                parser.write(chunk)
+        except (FormParserError, ValueError) as exc:  # framing, a boundary over 256 bytes, header caps
+            raise MalformedUpload(f"the multipart body cannot be parsed: {exc}") from exc
+        if not parts.complete:
+            raise MalformedUpload("the multipart body ends before its closing boundary")
         if not parts.file_seen:
             raise MalformedUpload("the form has no `file` part")
         checked = check_fields(parts.fields)

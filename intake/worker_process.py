@@ -1,5 +1,7 @@
 """One RQ worker process: the Assessor built once before RQ's work loop forks a horse per job
-(see worker.py for why), one reconciliation pass at start, then the loop."""
+(see worker.py for why), one reconciliation pass at start, then the loop. The work horses and
+RQ's scheduler process die with their worker (intake.parent_death): a worker killed with SIGKILL
+leaves nothing running on."""
 from __future__ import annotations
 
 import logging
@@ -15,6 +17,7 @@ from intake import jobs
 from intake.db.migrate import upgrade_to_head
 from intake.db.session import make_engine, make_sessionmaker
 from intake.logs import configure_logging, log_event
+from intake.parent_death import children_die_with_this_process
 from intake.queue import JobQueue, connect
 from intake.reconciler import Reconciler
 from intake.settings import Settings
@@ -44,6 +47,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
         log_event(log, "reconcile_failed", logging.WARNING, error=type(exc).__name__)
     name = name or f"{socket.gethostname()}.{os.getpid()}"
     log_event(log, "worker_started", worker=name, queue=settings.queue_name)
+    children_die_with_this_process()  # RQ forks each horse and its scheduler from here
     worker = Worker([context.queue.queue], connection=context.queue.redis, name=name)
     worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
     log_event(log, "worker_stopped", worker=name)

@@ -120,3 +120,20 @@ def seedable_data_dir(data_dir: Path) -> Iterator[tuple[sessionmaker[Session], B
         yield sessions, BlobStore(settings.blob_dir), key_id
     finally:
         engine.dispose()
+
+
+@contextmanager
+def migrated_sessions(url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the database at `url`, migrated to head."""
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def seed_packet(sessions: sessionmaker[Session], blob_dir: Path) -> str:
+    """The extracted packet, ready for review, under a new API key; its document id."""
+    key_id, _ = api_key(sessions)
+    return seed_document(sessions, BlobStore(blob_dir), key_id, extracted_packet())

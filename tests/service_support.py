@@ -109,7 +109,7 @@ class Service:
     api_key: str
     env: dict[str, str]
     database_url: str
-    redis: Redis
+    redis: Redis | None  # None: the service runs its own embedded Redis
     process: subprocess.Popen[bytes]
     log_path: Path
     sessions: object = field(repr=False, default=None)
@@ -185,6 +185,15 @@ class Service:
         assert not survivors, f"workers {survivors} outlived intake serve"
 
 
+def wait_for(condition, timeout: float, what: str) -> None:
+    """Poll `condition` until true; fail naming `what` after `timeout` seconds (a bound, not a target)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -194,9 +203,10 @@ def _alive(pid: int) -> bool:
         return stat.read().split()[2] != "Z"
 
 
-def start_service(tmp_path: Path, database_url: str, redis_url: str, workers: int = 2,
+def start_service(tmp_path: Path, database_url: str, redis_url: str | None, workers: int = 2,
                   **overrides: str) -> Service:
-    """Migrate, create an API key, start `intake serve` and wait until /readyz says ready."""
+    """Migrate, create an API key, start `intake serve` and wait until /readyz says ready.
+    `redis_url` None: `intake serve` starts its embedded Redis under the data folder."""
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(database_url)
@@ -206,7 +216,7 @@ def start_service(tmp_path: Path, database_url: str, redis_url: str, workers: in
     port = free_port()
     env = dict(os.environ)
     env.update({
-        "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+        "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "REDIS_URL": redis_url or "",
         "INTAKE_QUEUE": f"intake-test-{uuid.uuid4().hex[:8]}", "INTAKE_LEASE_SECONDS": "6",
         "INTAKE_RECONCILE_INTERVAL": "2", "INTAKE_RECONCILE_GRACE": "3", "INTAKE_RETRY_INTERVALS": "[1, 2, 4]",
         "INTAKE_JOB_TIMEOUT": "300", "INTAKE_LOG_LEVEL": "INFO",
@@ -218,7 +228,7 @@ def start_service(tmp_path: Path, database_url: str, redis_url: str, workers: in
                                     "--workers", str(workers)], cwd=REPO, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     service = Service(base_url=f"http://127.0.0.1:{port}", api_key=key, env=env, database_url=database_url,
-                      redis=Redis.from_url(redis_url), process=process, log_path=log_path, sessions=sessions)
+                      redis=Redis.from_url(redis_url) if redis_url else None, process=process, log_path=log_path, sessions=sessions)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

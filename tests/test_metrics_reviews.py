@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import text, update
 
 from api import create_app
@@ -202,3 +203,40 @@ def test_calibrate_from_reviews_uses_raw_confidences_per_packet(app, reviewed):
                                             ("prior_car_t", 0.99, True)]
     assert sorted(pairs[reviewed["b"]]) == [("birth_date", 0.95, True), ("patient_name", 0.7, False),
                                             ("prior_car_t", 0.3, True)]
+
+
+def test_an_api_key_sees_only_its_own_documents_figures(app, reviewed):
+    """Key A's two reviewed packets stay out of key B's figures and the reverse; a reviewer, who
+    sees every packet in the queue, sees the figures of all."""
+    sessions = app.state.sessions
+    other_id, other_key = api_key(sessions)
+    packet = extracted_packet()
+    other_doc = seed_document(sessions, app.state.store, other_id, packet,
+                              _result(packet.result, **PACKET_B), source="other.pdf")
+    with session_scope(sessions) as db:
+        decisions.confirm_field(db, db.get(Document, other_doc), "patient_name", "rita")
+    client = TestClient(app)
+
+    mine = client.get("/v1/metrics/accuracy", headers={"X-API-Key": reviewed["key"]}).json()
+    theirs = client.get("/v1/metrics/accuracy", headers={"X-API-Key": other_key}).json()
+    assert mine["labels"] == {"fields": 6, "criteria": 3, "documents": 2}
+    assert theirs["labels"] == {"fields": 1, "criteria": 0, "documents": 1}
+    assert theirs["recommendation_agreement"]["total"] == 0
+    assert theirs["scope"] == {"documents": "api_key", "api_key": "review-tests"}
+    operations = client.get("/v1/metrics/operations", headers={"X-API-Key": other_key}).json()
+    assert operations["packets_per_hour"] == pytest.approx(1 / operations["window_hours"])
+    assert sum(operations["pages_by_method"].values()) == len(packet.pages)
+
+    sign_in(client, "rita", PASSWORD)
+    everything = client.get("/v1/metrics/accuracy").json()
+    assert everything["labels"]["documents"] == 3 and everything["scope"]["documents"] == "all"
+
+
+def test_prometheus_needs_the_metrics_token_when_one_is_set(app, reviewed):
+    settings = app.state.settings.model_copy(update={"metrics_token": SecretStr("scrape-token-0123456789")})
+    client = TestClient(create_app(settings))
+    assert client.get("/metrics").status_code == 401
+    refused = client.get("/metrics", headers={"Authorization": "Bearer wrong-token-0123456789"})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
+    assert scraped.status_code == 200 and "intake_documents" in scraped.text

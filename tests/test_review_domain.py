@@ -21,7 +21,7 @@ from intake.review.queue import QueueFilter, load_queue
 from intake.review.reviewed import reviewed_result
 from intake.review.values import InvalidValue, field_kind, parse_value
 from intake.storage import BlobStore
-from review_seed import api_key, extracted_packet, seed_document
+from review_seed import api_key, extracted_packet, migrated_sessions, seed_document, seed_packet
 
 LIMITS = SignInLimits(max_failures=3, lockout=timedelta(minutes=15))
 CLOCK = DecisionClock(standard=timedelta(hours=72), expedited=timedelta(hours=24),
@@ -30,17 +30,13 @@ CLOCK = DecisionClock(standard=timedelta(hours=72), expedited=timedelta(hours=24
 
 @pytest.fixture
 def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'review.db'}"
-    upgrade_to_head(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+    with migrated_sessions(f"sqlite:///{tmp_path / 'review.db'}") as sessions:
+        yield sessions
 
 
 @pytest.fixture
 def packet_id(sessions, tmp_path):
-    key_id, _ = api_key(sessions)
-    return seed_document(sessions, BlobStore(tmp_path / "blobs"), key_id, extracted_packet())
+    return seed_packet(sessions, tmp_path / "blobs")
 
 
 def test_password_hash_is_salted_scrypt_and_verifies():
@@ -81,10 +77,17 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(sessions):
         assert authenticate(db, "alice", "correct horse battery", LIMITS) is not None
 
 
-@pytest.mark.parametrize("raw", ["1971-02-30", "03/14/1971", "1971-3-14", "19710314", "2025-W01-1", "yesterday"])
-def test_dates_must_be_real_iso_dates(raw):
-    with pytest.raises(InvalidValue):
+@pytest.mark.parametrize("raw", ["1971-02-30", "02/30/1971", "13/01/1971", "3/14/71", "1971-3-14", "19710314",
+                                 "2025-W01-1", "14.03.1971", "yesterday"])
+def test_dates_must_be_real_dates_typed_us_style_or_iso(raw):
+    with pytest.raises(InvalidValue, match="MM/DD/YYYY or YYYY-MM-DD"):
         parse_value("date", raw)
+
+
+@pytest.mark.parametrize(("raw", "stored"), [("03/14/1971", "1971-03-14"), ("3/4/1971", "1971-03-04"),
+                                           (" 12/31/1999 ", "1999-12-31"), ("1971-03-14", "1971-03-14")])
+def test_dates_typed_us_style_are_stored_iso(raw, stored):
+    assert parse_value("date", raw) == stored
 
 
 def test_typed_values_parse():
@@ -94,9 +97,9 @@ def test_typed_values_parse():
     assert parse_value("text", "   ") is None
     with pytest.raises(InvalidValue):
         parse_value("boolean", "maybe")
-    assert field_kind("birth_date", None) == "date"
-    assert field_kind("prior_car_t", False) == "boolean"
-    assert field_kind("hcpcs_codes", ["Q2058"]) == "list"
+    assert field_kind("birth_date") == "date"
+    assert field_kind("prior_car_t") == "boolean"
+    assert field_kind("hcpcs_codes") == "list"
 
 
 def test_decision_clock_expedited_overdue_and_due_soon():

@@ -17,6 +17,7 @@ from intake.settings import Settings
 from review_seed import PASSWORD, add_user, api_key, extracted_packet, seed_document, with_markup
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+VERSION = re.compile(r'data-packet-version="(\d+)"')
 
 
 @pytest.fixture
@@ -50,6 +51,12 @@ def sign_in(client: TestClient, name: str = "rita", password: str = PASSWORD) ->
 
 def csrf_of(client: TestClient, path: str) -> str:
     return CSRF.search(client.get(path).text).group(1)
+
+
+def form_of(client: TestClient, packet: str) -> dict[str, str]:
+    """What every action form of the packet page carries: the CSRF token and the packet version."""
+    html = client.get(packet).text
+    return {"csrf_token": CSRF.search(html).group(1), "seen_version": VERSION.search(html).group(1)}
 
 
 def test_pages_need_sign_in_and_resources_answer_401(app, seeded):
@@ -136,21 +143,20 @@ def test_correction_is_validated_audited_and_served_downstream(app, seeded):
     client = TestClient(app)
     sign_in(client)
     packet = f"/review/packets/{seeded['plain']}"
-    token = csrf_of(client, packet)
     invalid = client.post(f"{packet}/fields/birth_date", data={"action": "correct", "value": "1970-02-30",
-                                                              "csrf_token": token})
-    assert invalid.status_code == 422 and "enter a real date as YYYY-MM-DD" in invalid.text
+                                                              **form_of(client, packet)})
+    assert invalid.status_code == 422 and "no such date (check month and day); enter it as MM/DD/YYYY or YYYY-MM-DD" in invalid.text
     ok = client.post(f"{packet}/fields/birth_date", follow_redirects=False,
                      data={"action": "correct", "value": "1970-02-24", "reason": "form says 1970",
-                           "csrf_token": token})
+                           **form_of(client, packet)})
     assert ok.status_code == 303 and ok.headers["location"].startswith(packet + "#item-f")
     no_reason = client.post(f"{packet}/criteria/diagnosis_b_all",
-                            data={"action": "override", "status": "not_met", "csrf_token": token})
+                            data={"action": "override", "status": "not_met", **form_of(client, packet)})
     assert no_reason.status_code == 422 and "a reason is required" in no_reason.text
-    deny = client.post(f"{packet}/determination", data={"outcome": "deny", "csrf_token": token})
+    deny = client.post(f"{packet}/determination", data={"outcome": "deny", **form_of(client, packet)})
     assert deny.status_code == 422
     done = client.post(f"{packet}/determination", follow_redirects=False,
-                       data={"outcome": "request_more_information", "csrf_token": token})
+                       data={"outcome": "request_more_information", **form_of(client, packet)})
     assert done.status_code == 303
     page = client.get(packet).text
     assert "field corrected" in page and "form says 1970" in page and "Request more information" in page
@@ -226,10 +232,10 @@ def test_a_reviewer_sends_the_packet_back_to_analysis_under_another_policy(app, 
     client = TestClient(app)
     sign_in(client)
     path = f"/review/packets/{seeded['plain']}"
-    refused = client.post(f"{path}/policy", data={"policy": "no-such-policy", "csrf_token": csrf_of(client, path)})
+    refused = client.post(f"{path}/policy", data={"policy": "no-such-policy", **form_of(client, path)})
     assert refused.status_code == 422 and "unknown policy" in refused.text
     moved = client.post(f"{path}/policy", data={"policy": "aucatzyl-2025-07", "reason": "code misread",
-                                                "csrf_token": csrf_of(client, path)}, follow_redirects=False)
+                                                **form_of(client, path)}, follow_redirects=False)
     assert moved.status_code == 303
     with session_scope(app.state.sessions) as db:
         document = db.get(Document, seeded["plain"])
@@ -237,7 +243,7 @@ def test_a_reviewer_sends_the_packet_back_to_analysis_under_another_policy(app, 
         assert (document.policy_requested, document.policy_requested_by) == ("aucatzyl-2025-07", "reviewer")
         actions = [e.action for e in db.scalars(select(AuditEntry).where(AuditEntry.document_id == document.id))]
         assert "policy_chosen" in actions
-    again = client.post(f"{path}/policy", data={"policy": "aucatzyl-2025-07", "csrf_token": csrf_of(client, path)})
+    again = client.post(f"{path}/policy", data={"policy": "aucatzyl-2025-07", **form_of(client, path)})
     assert again.status_code == 422  # no longer ready for review: nothing to re-evaluate twice
 
 
@@ -260,23 +266,93 @@ def test_a_determination_against_the_evidence_is_refused_on_the_page_until_a_not
     packet = f"/review/packets/{seeded['plain']}"
     before = client.get(packet).text
     assert "Nothing is reviewed yet, so any determination needs a note." in before
-    token = CSRF.search(before).group(1)
-    refused = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", "csrf_token": token})
+    refused = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", **form_of(client, packet)})
     assert refused.status_code == 422
     assert re.search(r'class="error" role="alert">“Meets criteria” needs a note here: no item has been '
                      r'reviewed \(0 of \d+\)', refused.text)
     assert 'value="meets_criteria" required checked' in refused.text  # the choice survives the refusal
     client.post(f"{packet}/criteria/age_18_or_older", data={
-        "action": "override", "status": "not_met", "reason": "born 2010", "csrf_token": token})
+        "action": "override", "status": "not_met", "reason": "born 2010", **form_of(client, packet)})
     page = client.get(packet).text
     assert "Not met or insufficient: age 18 or older (not met)." in page
     still = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", "note": " ",
-                                                          "csrf_token": token})
+                                                          **form_of(client, packet)})
     assert still.status_code == 422 and "age 18 or older (not met)" in still.text
     done = client.post(f"{packet}/determination", follow_redirects=False, data={
-        "outcome": "meets_criteria", "note": "pediatric exception approved", "csrf_token": token})
+        "outcome": "meets_criteria", "note": "pediatric exception approved", **form_of(client, packet)})
     assert done.status_code == 303
     trail = client.get(packet).text.split('id="audit"')[1]
     assert "determination override" in trail and "pediatric exception approved" in trail
     reviewed = client.get(f"/v1/documents/{seeded['plain']}/review").json()
     assert reviewed["determination"]["note"] == "pediatric exception approved"
+
+
+def test_a_stale_tab_gets_409_and_the_fresh_values_not_an_overwrite(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+    first_tab, second_tab = form_of(client, packet), form_of(client, packet)  # both saw one version
+    assert first_tab == second_tab
+    saved = client.post(f"{packet}/fields/member_id", follow_redirects=False, data={
+        "action": "correct", "value": "CPC743028596", "reason": "digit misread", **first_tab})
+    assert saved.status_code == 303
+    assert saved.headers["x-packet-version"] == str(int(first_tab["seen_version"]) + 1)
+    stale = client.post(f"{packet}/fields/member_id", data={"action": "confirm", **second_tab})
+    assert stale.status_code == 409
+    assert 'class="error stale" role="alert"' in stale.text and "nothing was saved" in stale.text
+    assert '<span class="value" data-role="value">CPC743028596</span>' in stale.text  # the fresh value
+    assert f'data-packet-version="{saved.headers["x-packet-version"]}"' in stale.text
+    for path, data in ((f"{packet}/criteria/age_18_or_older", {"action": "confirm"}),
+                       (f"{packet}/determination", {"outcome": "refer_to_medical_director", "note": "x"}),
+                       (f"{packet}/policy", {"policy": "aucatzyl-2025-07"}),
+                       (f"{packet}/fields/member_id", {"action": "confirm", "seen_version": ""})):
+        assert client.post(path, data={**second_tab, **data}).status_code == 409
+    # The same through JSON (a fetch from the page, or any client of the session)
+    as_json = {"Accept": "application/json"}
+    fresh = client.get(f"/v1/documents/{seeded['plain']}/review")
+    version = fresh.json()["version"]
+    assert fresh.headers["x-packet-version"] == str(version) == saved.headers["x-packet-version"]
+    tab = {"csrf_token": first_tab["csrf_token"], "seen_version": str(version)}
+    ok = client.post(f"{packet}/criteria/age_18_or_older", data={"action": "confirm", **tab}, headers=as_json)
+    assert ok.status_code == 200 and ok.json()["version"] == version + 1
+    again = client.post(f"{packet}/fields/member_id", headers=as_json,
+                        data={"action": "correct", "value": "CPC000000000", **tab})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "stale_version"
+    current = again.json()["current"]
+    assert current["version"] == version + 1 and current["fields"]["member_id"]["value"] == "CPC743028596"
+    header_only = client.post(f"{packet}/fields/member_id", data={"action": "confirm", "csrf_token": tab["csrf_token"]},
+                              headers={**as_json, "X-Packet-Version": str(version + 1)})
+    assert header_only.status_code == 200
+    with session_scope(app.state.sessions) as db:
+        from intake.db.review_models import ReviewerDecision
+        from sqlalchemy import select
+        member = [(d.action, d.final_value) for d in db.scalars(
+            select(ReviewerDecision).where(ReviewerDecision.name == "member_id").order_by(ReviewerDecision.id))]
+    assert member == [("corrected", "CPC743028596"), ("corrected", "CPC743028596")]  # never CPC000000000
+
+
+def test_typed_corrections_in_the_ui_re_run_the_rules(app, seeded):
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+    as_json = {"Accept": "application/json"}
+    bad = client.post(f"{packet}/fields/birth_date", data={"action": "correct", "value": "02/30/2008",
+                                                           **form_of(client, packet)})
+    assert bad.status_code == 422 and "no such date (check month and day)" in bad.text
+    assert 'value="02/30/2008"' in bad.text  # what was typed stays in the form
+    bad_json = client.post(f"{packet}/fields/prior_car_t", headers=as_json,
+                           data={"action": "correct", "value": "maybe", **form_of(client, packet)})
+    assert bad_json.status_code == 422 and bad_json.json()["error"] == {"code": "invalid_value",
+                                                                        "message": "choose yes or no"}
+    client.post(f"{packet}/fields/birth_date", data={"action": "correct", "value": "2/25/2008",
+                                                     **form_of(client, packet)})
+    client.post(f"{packet}/fields/outpatient_appropriate_attested",
+                data={"action": "correct", "value": "yes", **form_of(client, packet)})
+    page = client.get(packet).text
+    assert "re-evaluated on the reviewed values: met → not met — review it again" in page
+    assert "On the reviewed values the rules now recommend <b>does not meet criteria</b>" in page
+    out = client.get(f"/v1/documents/{seeded['plain']}/review").json()
+    assert out["fields"]["birth_date"]["value"] == "2008-02-25"
+    assert out["fields"]["outpatient_appropriate_attested"]["value"] is True
+    age = next(c for c in out["criteria"] if c["id"] == "age_18_or_older")
+    assert (age["extracted_status"], age["status"]) == ("met", "not_met")

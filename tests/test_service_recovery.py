@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 from rq import Worker
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 from intake.db.models import DocumentPage
 from intake.db.session import session_scope
 from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
-                             tagged_fax)
+                             tagged_fax, wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -40,14 +39,6 @@ def _pages_in(service, ids: list[str], status: str) -> int:
         return s.scalar(select(func.count()).where(DocumentPage.document_id.in_(ids), DocumentPage.status == status))
 
 
-def _wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _busy_worker(service) -> Worker | None:
     mine = set(service.worker_pids())
     for worker in Worker.all(connection=service.redis):
@@ -68,10 +59,10 @@ def _kill_tree(pid: int) -> None:
 
 def test_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(service, tmp_path):
     ids = _upload_faxes(service, tmp_path, "sigkill")
-    _wait_for(lambda: _busy_worker(service) is not None, 120, "a worker reading a page")
+    wait_for(lambda: _busy_worker(service) is not None, 120, "a worker reading a page")
     victim = _busy_worker(service)
     _kill_tree(victim.pid)  # the worker and its work horse: as if the machine lost the process
-    _wait_for(lambda: len(service.worker_pids()) == 2 and victim.pid not in service.worker_pids(), 30,
+    wait_for(lambda: len(service.worker_pids()) == 2 and victim.pid not in service.worker_pids(), 30,
               "the supervisor to replace the killed worker")
     assert service.wait_final(ids, timeout=300) == {i: "ready_for_review" for i in ids}
     service.assert_processed_exactly_once(ids)
@@ -79,7 +70,7 @@ def test_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(service, tmp
 
 def test_redis_flushall_mid_run_loses_nothing_and_duplicates_nothing(service, tmp_path):
     ids = _upload_faxes(service, tmp_path, "flush")
-    _wait_for(lambda: _pages_in(service, ids, "done") >= 1, 180, "the first page to be read")
+    wait_for(lambda: _pages_in(service, ids, "done") >= 1, 180, "the first page to be read")
     assert _pages_in(service, ids, "done") < PACKETS * PAGES
     service.redis.flushall()  # every queued job, retry and registry gone
     assert service.wait_final(ids, timeout=300) == {i: "ready_for_review" for i in ids}

@@ -48,10 +48,12 @@ def site(tmp_path_factory):
                               source="fax-0002-aucatzyl.pdf")
         hostile = seed_document(sessions, store, key_id, packet, with_markup(packet.result),
                                 received_ago=timedelta(hours=1), source="fax-0003-markup.pdf")
+        two_tabs = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
+                                 source="fax-0004-two-tabs.pdf")
         add_user(sessions, "rita")
 
     with uvicorn_server(data_dir) as base:
-        yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile}
+        yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile, "two_tabs": two_tabs}
 
 
 @contextmanager
@@ -233,3 +235,26 @@ def test_keyboard_moves_between_items_and_confirms(page, site):
     page.keyboard.press("v")
     key = first.locator("a.evidence").first.get_attribute("data-ev")
     assert "active" in page.locator(f"#box-{key}").get_attribute("class")
+
+
+def test_a_stale_second_tab_gets_409_and_the_fresh_value(page, site):
+    path = f"{site['base']}/review/packets/{site['two_tabs']}"
+    sign_in(page, site["base"], path.removeprefix(site["base"]))
+    second = page.context.new_page()
+    second.goto(path)  # both tabs show the same version of the packet
+
+    def member_id(tab):
+        return tab.locator("article.field", has=tab.locator(".name", has_text="member id"))
+
+    member_id(page).locator("summary").click()
+    member_id(page).locator("input[name=value]").fill("CPC743028596")
+    with page.expect_response(lambda r: r.request.method == "POST") as saved:
+        member_id(page).locator("form.correct button[type=submit]").click()
+    assert saved.value.status == 303
+    with second.expect_response(lambda r: r.request.method == "POST") as stale:
+        member_id(second).locator("form.confirm button[type=submit]").click()
+    assert stale.value.status == 409
+    second.wait_for_load_state()
+    assert "nothing was saved" in second.locator("#stale").inner_text()
+    assert member_id(second).locator("[data-role=value]").inner_text() == "CPC743028596"
+    assert "confirmed by" not in member_id(second).inner_text()

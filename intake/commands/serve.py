@@ -2,7 +2,9 @@
 
 Order matters: Redis and the schema are ready before any worker or request can use them; on
 SIGINT/SIGTERM uvicorn stops accepting requests first, then workers finish their jobs, and Redis
-(which persists its queue to disk) stops last.
+(which persists its queue to disk) stops last. Redis and the workers are restarted if they die
+(intake.supervisor) and die with this process if it is killed (intake.parent_death); with the
+embedded Redis the data folder is locked (intake.data_dir_lock) until the last of them is gone.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api import create_app
+    from api import create_app, create_metrics_app
+    from extraction.errors import ConfigurationError
+    from intake.data_dir_lock import DataDirLock
     from intake.db.migrate import upgrade_to_head
     from intake.db.session import make_engine, make_sessionmaker
     from intake.logs import configure_logging, log_event
@@ -32,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     from intake.reconciler import Reconciler, ReconcilerThread
     from intake.redis_server import EmbeddedRedis
     from intake.settings import Settings
-    from intake.supervisor import WorkerPool
+    from intake.supervisor import RedisChild, Supervisor, worker_children
 
     # uvicorn re-raises the SIGTERM it caught once it has drained; with the default action that
     # would kill this process before the finally below stops the workers and Redis.
@@ -40,30 +45,55 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings()
     configure_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    embedded = None
-    if not settings.redis_url:
-        embedded = EmbeddedRedis(settings.redis_dir, settings.redis_server_binary)
-        settings = settings.model_copy(update={"redis_url": embedded.start()})
-    pool = WorkerPool(settings, args.workers)
-    reconciler = None
+    lock, inherited_fds, supervisor = None, (), Supervisor()
+    if not settings.redis_url:  # the embedded Redis: one `intake serve` per data folder
+        lock = DataDirLock(settings.data_dir)
+        try:
+            inherited_fds = (lock.acquire(),)
+        except ConfigurationError as exc:
+            print(f"intake serve: {exc}", file=sys.stderr)
+            return 1
+    reconciler = metrics_server = None
     try:
+        if lock is not None:
+            embedded = EmbeddedRedis(settings.redis_dir, settings.redis_server_binary, inherited_fds=inherited_fds)
+            supervisor.start_group([RedisChild(embedded)])
+            settings = settings.model_copy(update={"redis_url": embedded.url})
         upgrade_to_head(settings.database_url_resolved)
-        pool.start()
+        supervisor.start_group(worker_children(settings, args.workers, inherited_fds))
+        supervisor.watch()
         sessions = make_sessionmaker(make_engine(settings.database_url_resolved))
         reconciler = ReconcilerThread(Reconciler(settings, sessions, JobQueue(connect(settings.redis_url), settings)),
                                       settings.reconcile_interval_seconds)
         reconciler.start()
         log_event(logging.getLogger("intake.serve"), "serving", host=args.host, port=args.port,
-                  workers=args.workers, embedded_redis=embedded is not None)
-        uvicorn.Server(uvicorn.Config(create_app(settings), host=args.host, port=args.port,
-                                      log_config=None, access_log=False)).run()
+                  workers=args.workers, embedded_redis=lock is not None)
+        app = create_app(settings)
+        if settings.metrics_listen:
+            metrics_server = _serve_in_thread(create_metrics_app(app), settings.metrics_listen)
+        uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)).run()
     finally:
+        if metrics_server is not None:
+            metrics_server.should_exit = True
         if reconciler is not None:
             reconciler.stop()
-        pool.stop()
-        if embedded is not None:
-            embedded.stop()
+        supervisor.stop()
+        if lock is not None:
+            lock.release()
     return 0
+
+
+def _serve_in_thread(app, listen: str):
+    """A second uvicorn server (HOST:PORT) in a daemon thread: signals stay with the main one."""
+    import threading
+
+    import uvicorn
+
+    host, _, port = listen.rpartition(":")
+    server = uvicorn.Server(uvicorn.Config(app, host=host.strip("[]"), port=int(port), log_config=None,
+                                           access_log=False))
+    threading.Thread(target=server.run, name="metrics-server", daemon=True).start()
+    return server
 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:

@@ -116,6 +116,11 @@ class Document(Base):
     lease_until: Mapped[datetime | None]
     recommendation: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any] | None]
+    # Bumped by every change a reviewer (or a new analysis) makes; each reviewer action names the
+    # version it saw and is refused when it is stale (intake/review/versions.py).
+    review_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The policy's criteria on the reviewed field values, after a correction (review/reevaluate.py).
+    reviewed: Mapped[dict[str, Any] | None]
 
     pages: Mapped[list["DocumentPage"]] = relationship(
         back_populates="document", order_by="DocumentPage.number", cascade="all, delete-orphan")

@@ -123,7 +123,9 @@ def finish_document(session: Session, document_id: str, owner: str, result: dict
     won = _set(session, update(Document)
                .where(Document.id == document_id, Document.status == DocumentStatus.PROCESSING, Document.lease_owner == owner)
                .values(status=DocumentStatus.READY_FOR_REVIEW, result=result, recommendation=recommendation,
-                       finished_at=now, updated_at=now, lease_owner=None, lease_until=None))
+                       finished_at=now, updated_at=now, lease_owner=None, lease_until=None,
+                       # a new result: earlier re-evaluations no longer apply, open tabs are stale
+                       reviewed=None, review_version=Document.review_version + 1))
     if won:
         record_event(session, document_id, "finished", recommendation=recommendation)
     return won

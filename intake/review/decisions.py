@@ -1,6 +1,11 @@
 """What a reviewer does to a packet: confirm or correct a field, confirm or override a criterion,
 record the determination. Each action is a reviewer_decisions row (the label for accuracy
 metrics) plus an audit entry; rows are only ever added, the newest per field/criterion wins.
+
+Every action names the packet version the reviewer saw (`seen_version`, versions.py) and is
+refused as stale when the packet changed since; None is for callers inside the service acting on
+the current state. A field decision re-runs the policy's rules on the reviewed values
+(reevaluate.py), given the policies (`policies`) the packet may have been judged by.
 """
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from extraction.models import CRITERION_STATUSES, CriterionResult, FieldValue
 from intake.db.models import Document, DocumentStatus, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.db.transitions import record_event
-from intake.review import audit
+from intake.review import audit, reevaluate, versions
 from intake.review.determination_check import mismatches, refusal_message, review_progress
 from intake.review.values import field_kind, parse_value
+from rules.registry import PolicyRegistry
 
 REVIEWABLE_STATUS = DocumentStatus.READY_FOR_REVIEW
 MAX_REASON_LENGTH = 2000
@@ -47,6 +53,11 @@ def latest_decisions(db: Session, document_id: str) -> dict[tuple[str, str], Rev
     return {(row.kind, row.name): row for row in rows}
 
 
+def current_decisions(db: Session, document: Document) -> dict[tuple[str, str], ReviewerDecision]:
+    """latest_decisions without criterion decisions a re-evaluation has overtaken."""
+    return reevaluate.standing(document, latest_decisions(db, document.id))
+
+
 def latest_determination(db: Session, document_id: str) -> Determination | None:
     return db.scalar(select(Determination).where(Determination.document_id == document_id)
                      .order_by(Determination.id.desc()).limit(1))
@@ -69,70 +80,97 @@ def _extracted_criterion(document: Document, criterion_id: str) -> CriterionResu
 
 def _record(db: Session, document: Document, kind: str, name: str, extracted: Any,
             confidence: float | None, final: Any, changed_action: str, reason: str | None,
-            reviewer: str) -> ReviewerDecision:
-    previous = latest_decisions(db, document.id).get((kind, name))
-    old = previous.final_value if previous else extracted
-    action = "confirmed" if final == extracted else changed_action
+            reviewer: str, system: Any = None) -> ReviewerDecision:
+    """`extracted` is what the extraction said (kept as the accuracy label's reference); `system`
+    what the system says now (a re-evaluated criterion status), when that differs."""
+    system = extracted if system is None else system
+    previous = current_decisions(db, document).get((kind, name))
+    old = previous.final_value if previous else system
+    action = "confirmed" if final == system else changed_action
     decision = ReviewerDecision(document_id=document.id, kind=kind, name=name,
                                 extracted_value=extracted, extracted_confidence=confidence,
                                 final_value=final, action=action, reason=reason,
                                 reviewer=reviewer, at=utcnow())
     db.add(decision)
+    db.flush()  # its id orders it against re-evaluations (reevaluate.standing)
     audit.append(db, document.id, reviewer, f"{kind}_{action}", target=name,
                  old_value=old, new_value=final, reason=reason)
     return decision
 
 
-def confirm_field(db: Session, document: Document, name: str, reviewer: str) -> ReviewerDecision:
+def confirm_field(db: Session, document: Document, name: str, reviewer: str, *,
+                  seen_version: int | None = None,
+                  policies: PolicyRegistry | None = None) -> ReviewerDecision:
     """Confirm the field's current value (the extracted one, or an earlier correction)."""
+    versions.advance(db, document, seen_version)
     _require_open(document)
     extracted = _extracted_field(document, name)
     previous = latest_decisions(db, document.id).get(("field", name))
     current = previous.final_value if previous else extracted.value
-    return _record(db, document, "field", name, extracted.value, extracted.confidence,
-                   current, "corrected", None, reviewer)
+    decision = _record(db, document, "field", name, extracted.value, extracted.confidence,
+                       current, "corrected", None, reviewer)
+    reevaluate.apply(db, document, policies, latest_decisions(db, document.id), decision, reviewer)
+    return decision
 
 
 def correct_field(db: Session, document: Document, name: str, raw_value: str,
-                  reason: str | None, reviewer: str) -> ReviewerDecision:
-    """Set the field to the reviewer's typed value; raises InvalidValue if it does not parse."""
+                  reason: str | None, reviewer: str, *, seen_version: int | None = None,
+                  policies: PolicyRegistry | None = None) -> ReviewerDecision:
+    """Set the field to the reviewer's typed value, of the field's own kind (values.FIELD_KINDS);
+    raises InvalidValue if it does not parse. The policy's criteria follow the new value."""
+    versions.advance(db, document, seen_version)
     _require_open(document)
     extracted = _extracted_field(document, name)
-    value = parse_value(field_kind(name, extracted.value), raw_value)
-    return _record(db, document, "field", name, extracted.value, extracted.confidence,
-                   value, "corrected", clean_reason(reason, required=False), reviewer)
+    value = parse_value(field_kind(name), raw_value)
+    decision = _record(db, document, "field", name, extracted.value, extracted.confidence,
+                       value, "corrected", clean_reason(reason, required=False), reviewer)
+    reevaluate.apply(db, document, policies, latest_decisions(db, document.id), decision, reviewer)
+    return decision
 
 
-def confirm_criterion(db: Session, document: Document, criterion_id: str,
-                      reviewer: str) -> ReviewerDecision:
+def _system_status(document: Document, criterion_id: str) -> str:
+    current = reevaluate.system_criterion(document, criterion_id)
+    if current is None:
+        raise ReviewRefused("no such criterion in this packet")
+    return current.status
+
+
+def confirm_criterion(db: Session, document: Document, criterion_id: str, reviewer: str, *,
+                      seen_version: int | None = None) -> ReviewerDecision:
+    """Agree with the system's current status (re-evaluated after a correction, if one was)."""
+    versions.advance(db, document, seen_version)
     _require_open(document)
     extracted = _extracted_criterion(document, criterion_id)
+    system = _system_status(document, criterion_id)
     return _record(db, document, "criterion", criterion_id, extracted.status,
-                   extracted.confidence, extracted.status, "overridden", None, reviewer)
+                   extracted.confidence, system, "overridden", None, reviewer, system)
 
 
 def override_criterion(db: Session, document: Document, criterion_id: str, status: str,
-                       reason: str | None, reviewer: str) -> ReviewerDecision:
+                       reason: str | None, reviewer: str, *,
+                       seen_version: int | None = None) -> ReviewerDecision:
+    versions.advance(db, document, seen_version)
     _require_open(document)
     extracted = _extracted_criterion(document, criterion_id)
     if status not in CRITERION_STATUSES:
         raise ReviewRefused(f"status must be one of {', '.join(CRITERION_STATUSES)}")
     return _record(db, document, "criterion", criterion_id, extracted.status,
                    extracted.confidence, status, "overridden",
-                   clean_reason(reason, required=True), reviewer)
+                   clean_reason(reason, required=True), reviewer, _system_status(document, criterion_id))
 
 
 def record_determination(db: Session, document: Document, outcome: str, note: str | None,
-                         reviewer: str) -> Determination:
+                         reviewer: str, *, seen_version: int | None = None) -> Determination:
     """The reviewer's final call; moves the packet to 'reviewed' (compare-and-set, so two
     reviewers deciding at once cannot both succeed). A call that does not match the evidence
     (determination_check) is refused without a note, and audited as an override with one."""
+    versions.advance(db, document, seen_version)
     _require_open(document)
     if outcome not in DETERMINATIONS:
         raise ReviewRefused("choose meets criteria, request more information or refer to the "
                             "medical director")
     note = clean_reason(note, required=False)
-    against_evidence = mismatches(outcome, review_progress(document, latest_decisions(db, document.id)))
+    against_evidence = mismatches(outcome, review_progress(document, current_decisions(db, document)))
     if against_evidence and note is None:
         raise ReviewRefused(refusal_message(outcome, against_evidence))
     now = utcnow()

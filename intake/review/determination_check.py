@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from intake.db.models import Document
 from intake.db.review_models import ReviewerDecision
+from intake.review.reevaluate import system_criteria
 
 MEETS_CRITERIA = "meets_criteria"
 # Criterion statuses that speak against "meets criteria" (not_applicable does not).
@@ -39,13 +40,15 @@ class ReviewProgress:
 
 def review_progress(document: Document,
                     decided: dict[tuple[str, str], ReviewerDecision]) -> ReviewProgress:
-    """`decided` is decisions.latest_decisions(); decisions on items the current assessment no
-    longer has (e.g. from before a policy change) do not count as reviewed."""
+    """`decided` is decisions.current_decisions(); decisions on items the current assessment no
+    longer has (e.g. from before a policy change) do not count as reviewed. Criteria stand as the
+    system says now (re-evaluated after a correction) unless a reviewer said otherwise."""
     assessment = document.assessment
+    criteria = system_criteria(document)
     items = [("field", name) for name in (assessment.fields if assessment else {})]
-    items += [("criterion", c.id) for c in (assessment.criteria if assessment else [])]
+    items += [("criterion", c.id) for c in criteria]
     against = []
-    for criterion in assessment.criteria if assessment else []:
+    for criterion in criteria:
         decision = decided.get(("criterion", criterion.id))
         status = decision.final_value if decision else criterion.status
         if status in STATUSES_AGAINST_MEETING:

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from extraction.models import Evidence
 from intake.db.models import DECIDED_STATUSES, Document, DocumentStatus
 from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
-from intake.review import audit
+from intake.review import audit, reevaluate
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
-from intake.review.decisions import latest_decisions, latest_determination
+from intake.review.decisions import current_decisions, latest_determination
 from intake.review.determination_check import ReviewProgress, review_progress
 from intake.review.queue import is_expedited
 from intake.review.values import FieldKind, display_value, field_kind, input_text
@@ -67,6 +67,7 @@ class CriterionView:
     key: str
     id: str
     extracted_status: str
+    system_status: str  # re-evaluated on the reviewed field values, if any was corrected
     current_status: str
     confidence: float
     low_confidence: bool
@@ -90,6 +91,8 @@ class PacketView:
     trail: list[AuditEntry]
     progress: ReviewProgress  # also what the determination form warns about before submitting
     open: bool
+    version: int  # what every action form sends back (versions.py)
+    reevaluation: reevaluate.Reevaluation | None
 
 
 def _page_sizes(document: Document) -> dict[int, tuple[float, float]]:
@@ -126,12 +129,12 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
                          has_image=bool(rows.get(n) and rows[n].image_sha256),
                          method=rows[n].method if n in rows else None,
                          error=rows[n].error if n in rows else None) for n in numbers}
-    decided = latest_decisions(db, document.id)
+    decided = current_decisions(db, document)
 
     fields = []
     for i, (name, found) in enumerate(assessment.fields.items() if assessment else []):
         decision = decided.get(("field", name))
-        kind = field_kind(name, found.value)
+        kind = field_kind(name)
         current = decision.final_value if decision else found.value
         fields.append(FieldView(
             key=f"f{i}", name=name, kind=kind, extracted_text=display_value(found.value),
@@ -140,11 +143,12 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
             note=found.note, evidence=_evidence(f"f{i}", found.evidence, pages), decision=decision))
 
     criteria = []
-    for i, found in enumerate(assessment.criteria if assessment else []):
+    extracted = {c.id: c.status for c in assessment.criteria} if assessment else {}
+    for i, found in enumerate(reevaluate.system_criteria(document)):
         decision = decided.get(("criterion", found.id))
         criteria.append(CriterionView(
-            key=f"c{i}", id=found.id, extracted_status=found.status,
-            current_status=decision.final_value if decision else found.status,
+            key=f"c{i}", id=found.id, extracted_status=extracted.get(found.id, found.status),
+            system_status=found.status, current_status=decision.final_value if decision else found.status,
             confidence=found.confidence, low_confidence=found.confidence < low_confidence_below,
             guideline_text=found.guideline_text, explanation=found.explanation,
             evidence=_evidence(f"c{i}", found.evidence, pages), decision=decision))
@@ -157,4 +161,5 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
         remaining=describe_remaining(due_at, now), pages=[pages[n] for n in numbers],
         fields=fields, criteria=criteria, determination=latest_determination(db, document.id),
         trail=audit.trail(db, document.id), progress=review_progress(document, decided),
-        open=document.status == DocumentStatus.READY_FOR_REVIEW)
+        open=document.status == DocumentStatus.READY_FOR_REVIEW, version=document.review_version,
+        reevaluation=reevaluate.stored(document))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from assessment.record import AssessmentRecord
 from intake.db.models import DECIDED_STATUSES, DOCUMENT_STATUSES, Document, DocumentStatus
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
+from intake.review.reevaluate import reviewed_value
 
 DEFAULT_STATUS = DocumentStatus.READY_FOR_REVIEW
 
@@ -47,10 +48,9 @@ class Queue:
 
 
 def is_expedited(document: Document) -> bool:
-    """Flagged at upload, or marked expedited/urgent on the request form itself."""
-    assessment = document.assessment
-    field = assessment.fields.get("expedited") if assessment else None
-    return bool(document.expedited or (field is not None and field.value is True))
+    """Flagged at upload, or marked expedited/urgent on the request form itself (as the reviewer
+    confirmed or corrected it, once they did: the clock follows the correction)."""
+    return bool(document.expedited or reviewed_value(document, "expedited") is True)
 
 
 def lowest_confidence(assessment: AssessmentRecord | None) -> float | None:

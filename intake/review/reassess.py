@@ -1,6 +1,7 @@
 """A reviewer chooses the policy a packet is judged by (none matched, two matched, or the wrong
 one did): the packet goes back to analysis from its stored pages, without reading them again.
-Compare-and-set like every other review action; the finish job does the rest.
+Compare-and-set like every other review action; the finish job does the rest. (A field
+correction re-runs the rules on the reviewed values without a new analysis: reevaluate.py.)
 """
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ from sqlalchemy.orm import Session
 
 from intake.db.models import Document, DocumentStatus, utcnow
 from intake.db.transitions import record_event
-from intake.review import audit
+from intake.review import audit, versions
 from intake.review.decisions import REVIEWABLE_STATUS, ReviewRefused, clean_reason
 
 
 def request_policy(db: Session, document: Document, policy_id: str, known: Collection[str],
-                   reviewer: str, reason: str | None) -> None:
+                   reviewer: str, reason: str | None, *, seen_version: int | None = None) -> None:
     """Moves the packet back to processing with its analysis requested under `policy_id`; the caller
     commits, then queues the finish job (the reconciler queues it if that enqueue is lost)."""
+    versions.advance(db, document, seen_version)
     if policy_id not in known:
         raise ReviewRefused(f"unknown policy {policy_id!r}")
     if document.status != REVIEWABLE_STATUS:

@@ -1,5 +1,7 @@
 """The reviewed result handed to downstream systems: the extraction contract with each field's
-and criterion's final value, how the reviewer got there, and the determination."""
+and criterion's final value, how the reviewer got there, and the determination. A criterion's
+`system_status` is the rules' answer on the reviewed field values (reevaluate.py); `version` is
+the packet version a reviewer action must name (versions.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from intake.db.models import Document
 from intake.db.review_models import ReviewerDecision
-from intake.review.decisions import latest_decisions, latest_determination
+from intake.review.decisions import current_decisions, latest_determination
+from intake.review.reevaluate import system_criteria
 
 
 def _review(decision: ReviewerDecision | None) -> dict[str, Any] | None:
@@ -20,7 +23,7 @@ def _review(decision: ReviewerDecision | None) -> dict[str, Any] | None:
 
 def reviewed_result(db: Session, document: Document) -> dict[str, Any]:
     assessment = document.assessment
-    decided = latest_decisions(db, document.id)
+    decided = current_decisions(db, document)
     fields = {}
     for name, found in assessment.fields.items() if assessment else []:
         decision = decided.get(("field", name))
@@ -28,16 +31,19 @@ def reviewed_result(db: Session, document: Document) -> dict[str, Any]:
                         "extracted_value": found.value,
                         "confidence": found.confidence, "review": _review(decision)}
     criteria = []
-    for found in assessment.criteria if assessment else []:
+    extracted = {c.id: c.status for c in assessment.criteria} if assessment else {}
+    for found in system_criteria(document):
         decision = decided.get(("criterion", found.id))
         criteria.append({"id": found.id,
                          "status": decision.final_value if decision else found.status,
-                         "extracted_status": found.status, "confidence": found.confidence,
+                         "extracted_status": extracted.get(found.id, found.status),
+                         "system_status": found.status, "confidence": found.confidence,
                          "review": _review(decision)})
     determination = latest_determination(db, document.id)
     return {
         "document_id": document.id,
         "status": document.status,
+        "version": document.review_version,
         "policy": assessment.policy.to_dict() if assessment and assessment.policy else None,
         "recommendation": assessment.recommendation if assessment else None,
         "determination": None if determination is None else {

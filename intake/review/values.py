@@ -1,7 +1,10 @@
 """Typed reviewer input for field corrections: what kind a field is, and parsing a typed value.
 
-A field's kind comes from its name (``*_date`` fields are dates) or else from the type of the
-value the assessor produced; the form control and the validation both follow from it.
+A field's kind comes from its definition (FIELD_KINDS, one entry per extracted field), never from
+the value the assessor produced: a yes/no field the system did not find (value None) is still
+yes/no, and "yes" typed into it is stored as true. The form control and the validation both
+follow from the kind. Dates are accepted as people type them in the US (MM/DD/YYYY, M/D/YYYY)
+or as ISO, and stored ISO.
 """
 from __future__ import annotations
 
@@ -12,7 +15,17 @@ from typing import Any, Literal
 
 FieldKind = Literal["date", "boolean", "list", "number", "text"]
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The extraction contract's fields (extraction.fields.FIELD_NAMES) and what kind of value each holds.
+FIELD_KINDS: dict[str, FieldKind] = {
+    "patient_name": "text", "member_id": "text", "birth_date": "date", "treatment_date": "date",
+    "request_date": "date", "diagnosis": "text", "diagnosis_icd10": "list", "prior_car_t": "boolean",
+    "prior_car_t_products": "list", "setting": "text", "outpatient_appropriate_attested": "boolean",
+    "safety_monitoring_attested": "boolean", "hcpcs_codes": "list", "expedited": "boolean",
+    "disease_status": "text",
+}
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+DATE_HINT = "MM/DD/YYYY or YYYY-MM-DD"
 BOOLEAN_WORDS = {"true": True, "yes": True, "false": False, "no": False}
 MAX_VALUE_LENGTH = 2000
 
@@ -21,16 +34,22 @@ class InvalidValue(ValueError):
     """The reviewer's input does not fit the field's kind; the message says how to fix it."""
 
 
-def field_kind(name: str, extracted: Any) -> FieldKind:
-    if name.endswith("_date") or name == "date_of_birth":
-        return "date"
-    if isinstance(extracted, bool):
-        return "boolean"
-    if isinstance(extracted, list):
-        return "list"
-    if isinstance(extracted, (int, float)):
-        return "number"
-    return "text"
+def field_kind(name: str) -> FieldKind:
+    """A field outside the contract (none today) is free text."""
+    return FIELD_KINDS.get(name, "text")
+
+
+def parse_date(text: str) -> str:
+    """ISO text of a real date typed as YYYY-MM-DD, MM/DD/YYYY or M/D/YYYY."""
+    iso, us = ISO_DATE.fullmatch(text), US_DATE.fullmatch(text)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3])).isoformat()
+        if us:
+            return date(int(us[3]), int(us[1]), int(us[2])).isoformat()
+    except ValueError as exc:
+        raise InvalidValue(f"no such date (check month and day); enter it as {DATE_HINT}") from exc
+    raise InvalidValue(f"enter a date as {DATE_HINT}")
 
 
 def parse_value(kind: FieldKind, raw: str) -> Any:
@@ -41,12 +60,7 @@ def parse_value(kind: FieldKind, raw: str) -> Any:
     if not text:
         return None
     if kind == "date":
-        try:
-            if not ISO_DATE.fullmatch(text):
-                raise ValueError(text)
-            return date.fromisoformat(text).isoformat()
-        except ValueError as exc:
-            raise InvalidValue("enter a real date as YYYY-MM-DD") from exc
+        return parse_date(text)
     if kind == "boolean":
         if text.lower() not in BOOLEAN_WORDS:
             raise InvalidValue("choose yes or no")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extraction.documents import open_document, sniff_media_type
-from extraction.errors import BadInput
+from extraction.errors import IntakeError
 from intake.auth import require_api_key
 from intake.callback_destinations import CallbackPolicy, DestinationRefused, parse_callback_url
 from intake.callbacks import status_url
@@ -29,7 +29,7 @@ from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, 
 from intake.db.session import get_session, session_scope
 from intake.http_errors import ApiError, error_responses
 from intake.logs import log_event
-from intake.schemas import Accepted, DocumentDetail, DocumentPage as DocumentList, DocumentSummary, summary_fields
+from intake.schemas import SQL_INT_MAX, Accepted, DocumentDetail, DocumentPage as DocumentList, DocumentSummary, summary_fields
 from intake.uploads import MalformedUpload, Upload, receive_upload
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -91,14 +91,15 @@ async def upload_document(
     callback_policy = state.settings.callback_policy()
     upload, fields = await receive_upload(
         request.headers.get("content-type", ""), request.headers.get("content-length"), request.stream(),
-        state.store, state.settings.max_bytes,
+        state.store, state.settings.upload_form_limits(),
         check_fields=lambda raw: _metadata(raw, state.policy_ids, callback_policy))
     try:
         media_type = sniff_media_type(upload.head)
         page_count = await run_in_threadpool(_validate, state, upload.sha256)
-    except BadInput as exc:
+    except Exception as exc:  # refused (BadInput) or not: bytes without a row are not kept
         await run_in_threadpool(_forget_unreferenced_blob, state, upload.sha256)
-        log_event(log, "upload_rejected", code=exc.code, size=upload.size)
+        log_event(log, "upload_rejected", code=exc.code if isinstance(exc, IntakeError) else type(exc).__name__,
+                  size=upload.size)
         raise
     doc, created = await run_in_threadpool(_register, state.sessions, api_key.id, idempotency_key, upload,
                                            media_type, page_count, fields)
@@ -139,8 +140,9 @@ def _metadata(raw: dict[str, str], policy_ids: frozenset[str],
 
 
 def _validate(state, sha256: str) -> int:
-    """Open with the configured limits (size, pages, pixels): raises the BadInput naming why not."""
-    with open_document(state.store.get(sha256), state.settings.limits()) as doc:
+    """Open with the configured limits (size, pages, pixels): raises the BadInput naming why not.
+    Headers and structure only: pixel data is decoded by the worker, never in the API process."""
+    with open_document(state.store.get(sha256), state.settings.limits(), decode=False) as doc:
         return doc.page_count
 
 
@@ -224,7 +226,7 @@ def list_documents(request: Request, api_key: Annotated[ApiKey, Depends(require_
                    status: Annotated[str | None, Query(description="Only documents in this status",
                                                        pattern="^(" + "|".join(DOCUMENT_STATUSES) + ")$")] = None,
                    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> DocumentList:
+                   offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0) -> DocumentList:
     conditions = [Document.api_key_id == api_key.id]
     if status:
         conditions.append(Document.status == status)

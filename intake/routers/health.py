@@ -21,6 +21,7 @@ class Check(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
+    failing: list[str]  # the dependencies that are down, by their name in `checks`
     checks: dict[str, Check]
 
 
@@ -33,9 +34,9 @@ def healthz() -> dict[str, str]:
             responses={503: {"model": Readiness, "description": "At least one check failed"}})
 async def readyz(request: Request) -> JSONResponse:
     checks = await run_in_threadpool(_run_checks, request.app.state)
-    ready = all(c.ok for c in checks.values())
-    body = Readiness(status="ready" if ready else "not_ready", checks=checks)
-    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+    failing = [name for name, check in checks.items() if not check.ok]
+    body = Readiness(status="not_ready" if failing else "ready", failing=failing, checks=checks)
+    return JSONResponse(body.model_dump(), status_code=503 if failing else 200)
 
 
 def _run_checks(state) -> dict[str, Check]:

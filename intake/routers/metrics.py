@@ -5,10 +5,13 @@ scrape time. There are no in-process counters: with several API processes and wo
 would only know its own share; the database knows all of it. Totals (documents ready, failed,
 pages read) are counters derived from rows; windowed figures (rates, percentiles, failure rate,
 OCR share over `INTAKE_METRICS_WINDOW_HOURS`) are gauges. No patient data is exported: labels
-are statuses, error codes, reading methods and field names only.
+are statuses, error codes, reading methods and field names only. `/metrics` may be held to an
+internal address (INTAKE_METRICS_LISTEN) or a bearer token (INTAKE_METRICS_TOKEN); the JSON
+figures are scoped to the caller's API key (`metrics_reader`).
 """
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,10 +27,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.auth import api_key_header, require_api_key
+from intake.blob_sweep import sweep_totals
 from intake.db.models import DOCUMENT_STATUSES, utcnow
 from intake.db.session import get_session
-from intake.http_errors import error_responses
-from intake.metrics_data import (accuracy_figures, load_document_timings, load_review_labels,
+from intake.http_errors import ApiError, error_responses
+from intake.metrics_data import (MetricsScope, accuracy_figures, load_document_timings,
+                                 load_review_labels,
                                  operations_figures, pages_by_method)
 from intake.queue import JobQueue
 from intake.review.accounts import SignedIn
@@ -46,6 +51,7 @@ class IntakeCollector(Collector):
     def __init__(self, sessions: sessionmaker[Session], queue: JobQueue, settings: Settings) -> None:
         self.sessions = sessions
         self.queue = queue
+        self.queue_name = settings.queue_name
         self.window = timedelta(hours=settings.metrics_window_hours)
 
     def collect(self) -> Iterator[Metric]:
@@ -77,6 +83,22 @@ class IntakeCollector(Collector):
             jobs.add_metric([state], count)
         yield up
         yield jobs
+        yield from self._blob_sweep_metrics()
+
+    def _blob_sweep_metrics(self) -> Iterator[Metric]:
+        try:
+            totals = sweep_totals(self.queue.redis, self.queue_name)
+        except RedisError:
+            return
+        yield CounterMetricFamily("intake_orphan_blobs_removed", "Blobs no row referenced, removed by the sweep",
+                                  value=totals.removed)
+        yield CounterMetricFamily("intake_orphan_blob_bytes_removed", "Bytes of those blobs",
+                                  value=totals.removed_bytes)
+        yield CounterMetricFamily("intake_orphan_temp_files_removed", "Partial uploads left by killed processes",
+                                  value=totals.temp_removed)
+        yield GaugeMetricFamily("intake_blob_sweep_last_run_timestamp_seconds",
+                                "When the orphan blob sweep last ran (0: not since Redis started)",
+                                value=totals.last_run)
 
 
 def _document_metrics(documents: list[DocumentTiming], pages_total: dict[str, int]) -> Iterator[Metric]:
@@ -150,7 +172,24 @@ def _review_metrics(labels: list[ReviewLabel]) -> Iterator[Metric]:
     yield ece
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+def prometheus_scraper(request: Request) -> None:
+    """With INTAKE_METRICS_TOKEN set, a scrape must send `Authorization: Bearer <token>`."""
+    token = request.app.state.settings.metrics_token
+    if token is None:
+        return
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(),
+                                                             token.get_secret_value().encode()):
+        raise ApiError(401, "unauthorized", "send the metrics token as `Authorization: Bearer <token>`")
+
+
+# Its own router: with INTAKE_METRICS_LISTEN set, `intake serve` mounts it on that internal
+# address only (api.create_metrics_app), not on the public one.
+prometheus_router = APIRouter(tags=["metrics"])
+
+
+@prometheus_router.get("/metrics", summary="Prometheus metrics", include_in_schema=False,
+                       dependencies=[Depends(prometheus_scraper)])
 def prometheus_metrics(request: Request) -> Response:
     state = request.app.state
     registry = CollectorRegistry(auto_describe=False)
@@ -159,27 +198,33 @@ def prometheus_metrics(request: Request) -> Response:
 
 
 def metrics_reader(request: Request, key: str | None = Security(api_key_header),
-                   user: SignedIn | None = Depends(optional_user)) -> None:
-    """A signed-in reviewer (UI session cookie) or any valid API key may read the figures."""
-    if user is None:
-        require_api_key(request=request, key=key)
+                   user: SignedIn | None = Depends(optional_user)) -> MetricsScope:
+    """A signed-in reviewer (UI session cookie) reads the figures of every document, as the review
+    queue shows them all; an API key only those of the documents it uploaded."""
+    if user is not None:
+        return MetricsScope.everything()
+    return MetricsScope.of_key(require_api_key(request=request, key=key))
 
 
 @router.get("/v1/metrics/accuracy", summary="Extraction accuracy measured from reviewer decisions",
             description="Per field and criterion: accepted vs corrected, accuracy, by page reading method "
                         "and OCR confidence; criterion and recommendation agreement; reliability table and "
                         "expected calibration error (raw, as served, through the newest calibration map); "
-                        "accuracy per field per day. Authenticate with `X-API-Key` or a reviewer session.",
-            responses=error_responses(401), dependencies=[Depends(metrics_reader)])
-def accuracy(request: Request, db: Session = Depends(get_session)) -> dict[str, Any]:
-    return accuracy_figures(db, request.app.state.settings)
+                        "accuracy per field per day. Authenticate with `X-API-Key` (figures of that key's "
+                        "documents) or a reviewer session (every document).",
+            responses=error_responses(401))
+def accuracy(request: Request, db: Session = Depends(get_session),
+             scope: MetricsScope = Depends(metrics_reader)) -> dict[str, Any]:
+    return accuracy_figures(db, request.app.state.settings, scope)
 
 
 @router.get("/v1/metrics/operations", summary="Throughput, latency, queue depth and failures",
             description="Over documents finished in the last INTAKE_METRICS_WINDOW_HOURS: packets and pages "
                         "per hour, upload-to-ready latency percentiles and histogram, failure rate by reason, "
-                        "OCR vs text-layer share; the current queue depth.",
-            responses=error_responses(401), dependencies=[Depends(metrics_reader)])
-def operations(request: Request, db: Session = Depends(get_session)) -> dict[str, Any]:
+                        "OCR vs text-layer share; the current queue depth. An `X-API-Key` sees its own "
+                        "documents' figures, a reviewer session every document's.",
+            responses=error_responses(401))
+def operations(request: Request, db: Session = Depends(get_session),
+               scope: MetricsScope = Depends(metrics_reader)) -> dict[str, Any]:
     settings = request.app.state.settings
-    return operations_figures(db, utcnow(), timedelta(hours=settings.metrics_window_hours))
+    return operations_figures(db, utcnow(), timedelta(hours=settings.metrics_window_hours), scope)

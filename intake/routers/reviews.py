@@ -1,13 +1,14 @@
 """/v1/documents/{id}/review: the reviewed result, for downstream systems.
 
 Readable with the API key that uploaded the document, or by a signed-in reviewer (the UI's
-session cookie). The determination is null until a reviewer records one.
+session cookie). The determination is null until a reviewer records one. `version` (also the
+`X-Packet-Version` header) is the packet version a reviewer action must name to be accepted.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Security
+from fastapi import APIRouter, Depends, Request, Response, Security
 from sqlalchemy.orm import Session
 
 from intake.auth import api_key_header, require_api_key
@@ -24,9 +25,12 @@ router = APIRouter(prefix="/v1/documents", tags=["review"])
 
 @router.get("/{document_id}/review", summary="The reviewed result: final values and determination",
             description="Each field and criterion carries the extracted value, the final value and how the "
-                        "reviewer got there (confirmed, corrected, overridden; reason; who; when).",
+                        "reviewer got there (confirmed, corrected, overridden; reason; who; when); each "
+                        "criterion also its `system_status`, the rules re-run on the reviewed field values. "
+                        "`version` (also the `X-Packet-Version` header) changes with every reviewer action.",
             responses=error_responses(401, 404))
-def document_review(request: Request, document_id: str, key: str | None = Security(api_key_header),
+def document_review(request: Request, response: Response, document_id: str,
+                    key: str | None = Security(api_key_header),
                     user: SignedIn | None = Depends(optional_user),
                     db: Session = Depends(get_session)) -> dict[str, Any]:
     caller_key_id = None if user is not None else require_api_key(request=request, key=key).id
@@ -36,4 +40,5 @@ def document_review(request: Request, document_id: str, key: str | None = Securi
     reader = user.name if user is not None else f"api key {caller_key_id}"
     audit.append(db, document.id, reader, "review_read")  # a PHI read, like every packet view
     db.commit()
+    response.headers["X-Packet-Version"] = str(document.review_version)
     return reviewed_result(db, document)

@@ -12,6 +12,7 @@ from intake.review.password_pool import PasswordVerifier
 from intake.review.sign_in_throttle import ClientThrottle
 from intake.web import pages_auth, pages_metrics, pages_packets, pages_queue
 from intake.web.auth import SignInRequired, login_redirect_target
+from intake.web.transport_security import strict_transport_security
 
 STATIC_DIR = Path(__file__).parent / "static"
 UI_PREFIXES = ("/login", "/logout", "/review", "/admin", "/static/review")
@@ -50,3 +51,4 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static/review", StaticFiles(directory=STATIC_DIR), name="review-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.middleware("http")(_ui_headers)
+    app.middleware("http")(strict_transport_security)

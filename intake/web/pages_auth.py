@@ -22,6 +22,7 @@ from intake.review.password_pool import HashingBusy
 from intake.review.sign_in_throttle import ClientThrottle, client_key
 from intake.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, form_user, optional_user, safe_next
 from intake.web.context import app_settings
+from intake.web.transport_security import served_over_https
 from intake.web.templating import render
 
 router = APIRouter(include_in_schema=False)  # HTML pages, not API
@@ -33,7 +34,7 @@ def _login_form(request: Request, next_path: str, error: str | None = None, name
     response = render(request, "login.html", None, status_code=status_code, login_csrf=token,
                       next_path=safe_next(next_path), error=error, name=name)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
-                        secure=app_settings(request).session_cookie_secure)
+                        secure=served_over_https(request))
     return response
 
 
@@ -74,7 +75,7 @@ async def login(request: Request, name: str = Form(""), password: str = Form("")
     throttle.forgive(client)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()), httponly=True,
-                        samesite="lax", secure=settings.session_cookie_secure, path="/")
+                        samesite="lax", secure=served_over_https(request), path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -1,24 +1,32 @@
 """The packet page and the reviewer's actions on it. Every view and every change is audited.
 
 Actions answer with a redirect back to the item (post/redirect/get); a refused or invalid
-action re-renders the page with the message next to the item, status 422.
+action re-renders the page with the message next to the item, status 422. Every action form
+carries the packet version its page showed (`seen_version`, or an `X-Packet-Version` header): a
+stale one changes nothing and gets 409 with the page as it is now (versions.py). A caller that
+asks for JSON (`Accept: application/json`) gets the reviewed result (with its new `version`)
+instead of the redirect, and the JSON error shape instead of the page; a 409 carries the fresh
+state as `current`.
 """
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.db.models import Document, DocumentPage, utcnow
 from intake.db.session import get_session
-from intake.review import audit, decisions, reassess
+from intake.review import audit, decisions, reassess, versions
 from intake.review.accounts import SignedIn
 from intake.review.packet import build_packet_view
+from intake.review.reviewed import reviewed_result
 from intake.review.values import InvalidValue
+from intake.schemas import SQL_INT_MAX
 from intake.web.auth import form_user, page_user, resource_user
 from intake.web.context import app_settings, blob_store, decision_clock
 from intake.web.templating import render
@@ -43,17 +51,39 @@ def _packet_page(request: Request, db: Session, document: Document, user: Signed
                   policy_ids=sorted(request.app.state.policy_ids))
 
 
-def _back_to(document_id: str, anchor: str) -> Response:
-    return RedirectResponse(f"/review/packets/{document_id}#{anchor}", status_code=303)
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _seen_version(request: Request, form_value: str) -> int:
+    return versions.parse_seen(form_value or request.headers.get("x-packet-version"))
+
+
+def _back_to(request: Request, db: Session, document: Document, anchor: str) -> Response:
+    """After a recorded action (committed): the reviewed result as JSON, or back to the item."""
+    version = {"X-Packet-Version": str(document.review_version)}
+    if _wants_json(request):
+        return JSONResponse(reviewed_result(db, document), headers=version)
+    return RedirectResponse(f"/review/packets/{document.id}#{anchor}", status_code=303, headers=version)
 
 
 def _refused(request: Request, db: Session, document_id: str, user: SignedIn, target: str,
-             exc: ValueError, typed: str = "", choice: str = "") -> Response:
+             exc: Exception, typed: str = "", choice: str = "") -> Response:
     """`typed` and `choice` (the text and the option the reviewer gave) are shown again, so a
-    refusal never costs them what they wrote."""
+    refusal never costs them what they wrote. A stale action (409) shows the packet as it is now,
+    with the same words at the top and next to the item."""
     db.rollback()
-    return _packet_page(request, db, _document(db, document_id), user,
-                        {"target": target, "message": str(exc), "value": typed, "choice": choice}, 422)
+    stale = isinstance(exc, versions.StaleVersion)
+    status = 409 if stale else 422
+    document = _document(db, document_id)
+    if _wants_json(request):
+        code = "stale_version" if stale else "invalid_value" if isinstance(exc, InvalidValue) else "review_refused"
+        body = {"error": {"code": code, "message": str(exc)}}
+        if stale:  # the fresh state, so the caller shows it instead of overwriting it
+            body["current"] = reviewed_result(db, document)
+        return JSONResponse(body, status_code=status)
+    return _packet_page(request, db, document, user, {"target": target, "message": str(exc), "value": typed,
+                                                      "choice": choice, "stale": stale}, status)
 
 
 @router.get("/{document_id}")
@@ -66,7 +96,7 @@ def packet_page(request: Request, document_id: str, user: SignedIn = Depends(pag
 
 
 @router.get("/{document_id}/pages/{number}/image")
-def page_image(request: Request, document_id: str, number: int,
+def page_image(request: Request, document_id: str, number: Annotated[int, Path(ge=1, le=SQL_INT_MAX)],
                user: SignedIn = Depends(resource_user), db: Session = Depends(get_session)) -> Response:
     sha256 = db.scalar(select(DocumentPage.image_sha256).where(
         DocumentPage.document_id == document_id, DocumentPage.number == number))
@@ -91,66 +121,78 @@ def _criterion_index(document: Document, criterion_id: str) -> str:
     return f"item-c{ids.index(criterion_id)}" if criterion_id in ids else "criteria"
 
 
+REFUSALS = (decisions.ReviewRefused, InvalidValue, versions.StaleVersion)
+
+
 @router.post("/{document_id}/fields/{name}")
 def review_field(request: Request, document_id: str, name: str, action: str = Form(...),
-                 value: str = Form(""), reason: str = Form(""), user: SignedIn = Depends(form_user),
-                 db: Session = Depends(get_session)) -> Response:
+                 value: str = Form(""), reason: str = Form(""), seen_version: str = Form(""),
+                 user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
+    policies = request.app.state.policies
     try:
+        seen = _seen_version(request, seen_version)
         if action == "confirm":
-            decisions.confirm_field(db, document, name, user.name)
+            decisions.confirm_field(db, document, name, user.name, seen_version=seen, policies=policies)
         elif action == "correct":
-            decisions.correct_field(db, document, name, value, reason, user.name)
+            decisions.correct_field(db, document, name, value, reason, user.name, seen_version=seen,
+                                    policies=policies)
         else:
             raise decisions.ReviewRefused("unknown action")
-    except (decisions.ReviewRefused, InvalidValue) as exc:
+    except REFUSALS as exc:
         return _refused(request, db, document_id, user, name, exc, value)
     db.commit()
-    return _back_to(document.id, _field_index(document, name))
+    return _back_to(request, db, document, _field_index(document, name))
 
 
 @router.post("/{document_id}/criteria/{criterion_id}")
 def review_criterion(request: Request, document_id: str, criterion_id: str, action: str = Form(...),
-                     status: str = Form(""), reason: str = Form(""),
+                     status: str = Form(""), reason: str = Form(""), seen_version: str = Form(""),
                      user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
     try:
+        seen = _seen_version(request, seen_version)
         if action == "confirm":
-            decisions.confirm_criterion(db, document, criterion_id, user.name)
+            decisions.confirm_criterion(db, document, criterion_id, user.name, seen_version=seen)
         elif action == "override":
-            decisions.override_criterion(db, document, criterion_id, status, reason, user.name)
+            decisions.override_criterion(db, document, criterion_id, status, reason, user.name,
+                                         seen_version=seen)
         else:
             raise decisions.ReviewRefused("unknown action")
-    except decisions.ReviewRefused as exc:
+    except REFUSALS as exc:
         return _refused(request, db, document_id, user, criterion_id, exc)
     db.commit()
-    return _back_to(document.id, _criterion_index(document, criterion_id))
+    return _back_to(request, db, document, _criterion_index(document, criterion_id))
 
 
 @router.post("/{document_id}/determination")
 def determination(request: Request, document_id: str, outcome: str = Form(""), note: str = Form(""),
-                  user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
+                  seen_version: str = Form(""), user: SignedIn = Depends(form_user),
+                  db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
     try:
-        decisions.record_determination(db, document, outcome, note, user.name)
-    except decisions.ReviewRefused as exc:
+        decisions.record_determination(db, document, outcome, note, user.name,
+                                       seen_version=_seen_version(request, seen_version))
+    except REFUSALS as exc:
         return _refused(request, db, document_id, user, "determination", exc, note, outcome)
     db.commit()
-    return _back_to(document.id, "determination")
+    return _back_to(request, db, document, "determination")
 
 
 @router.post("/{document_id}/policy")
 def choose_policy(request: Request, document_id: str, policy: str = Form(""), reason: str = Form(""),
-                  user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
+                  seen_version: str = Form(""), user: SignedIn = Depends(form_user),
+                  db: Session = Depends(get_session)) -> Response:
     """Judge the packet by another policy: back to analysis from its stored pages."""
     document = _document(db, document_id)
     try:
-        reassess.request_policy(db, document, policy, request.app.state.policy_ids, user.name, reason)
-    except decisions.ReviewRefused as exc:
+        reassess.request_policy(db, document, policy, request.app.state.policy_ids, user.name, reason,
+                                seen_version=_seen_version(request, seen_version))
+    except REFUSALS as exc:
         return _refused(request, db, document_id, user, "policy", exc)
     db.commit()
     try:
         request.app.state.queue.enqueue_finish(document.id)
     except RedisError:
         log.warning("finish job not queued; the reconciler will queue it")  # the row says what to do
-    return _back_to(document.id, "policy")
+    return _back_to(request, db, document, "policy")
