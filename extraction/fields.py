@@ -20,12 +20,12 @@ from extraction.fields_dates import GAP, LABEL_REACH, request_date, treatment_da
 from extraction.fields_disease import disease_status_field
 from extraction.fields_people import foreign_pages, member_id_field, patient_name_field, request_patient_birth
 from extraction.fields_support import (Mention, Packet, Region, absent, combine, date_field,
-                                       disagreement, field_from, reliability)
+                                       field_from, reliability)
 from extraction.models import FieldValue, Page
 from extraction.nlp import TERMINOLOGY_META_KEY
 from extraction.spelling import edit_distance
-from extraction.statements import (StatementVote, concept_keyword, statement_units, statement_vote,
-                                   statement_votes)
+from extraction.statements import concept_keyword, statement_units
+from extraction.fields_setting import setting_and_attestations
 from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
 from extraction.text import PacketText
@@ -46,11 +46,6 @@ _NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standa
 # After "expedited": a question mark or a choice offered ("? [ ]", "(check if ...)", "Y / N").
 _OFFERED_CHOICE = re.compile(r"^[^.]{0,40}(\?|\(check|\bif\b|\bY\s*/\s*N\b)", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
-_CONDITIONAL_SETTING = re.compile(r"\b(if|when|only|required|applicable|whether|unless)\b", re.IGNORECASE)
-_CHOICE_PROMPT = re.compile(r"\b(circle|check|tick|select|mark|choose)\s+(one|all|the)\b", re.IGNORECASE)
-_OPTION_AFTER = re.compile(r"\W{0,3}(hospital\s+)?(other|inpatient|outpatient)\b", re.IGNORECASE)
-_OPTION_BEFORE = re.compile(r"\b(other|inpatient|outpatient)\W{0,3}$", re.IGNORECASE)
-_SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
 UNSPECIFIED_LINEAGE = "ALL, lineage unspecified"
@@ -91,7 +86,7 @@ def extract_fields(pages: list[Page], nlp: Language,
         request,
         *_diagnosis_fields(packet),
         *prior_car_t_fields(packet),
-        *_setting_and_attestations(packet),
+        *setting_and_attestations(packet),
         _hcpcs_field(packet),
         _expedited_field(packet),
         disease_status_field(packet),
@@ -212,105 +207,6 @@ def _indication_or_question(packet: Packet, mention) -> bool:
     return bool(_INDICATION.search(unit)) or "?" in unit[mention.end - start:] or listed
 
 
-def _decide(votes: list[tuple[bool, int, int, float]]) -> tuple[bool, float, str | None]:
-    yes = [c for v, _, _, c in votes if v]
-    no = [c for v, _, _, c in votes if not v]
-    if yes and no:
-        disagreement_confidence = disagreement(combine(yes), combine(no))
-        value = combine(yes) >= combine(no)
-        return value, disagreement_confidence, "sources disagree"
-    return bool(yes), combine(yes or no), None
-
-
-def _setting_and_attestations(packet: Packet) -> list[FieldValue]:
-    votes = statement_votes(packet.text, packet.terminology.statement_concepts, packet.is_reference, packet.units)
-    votes += _phrase_votes(packet, votes)
-    setting = _setting_field(packet, votes)
-    attestations = [_attestation_field("outpatient_appropriate_attested", "outpatient_appropriate", votes, packet),
-                    _attestation_field("safety_monitoring_attested", "safety_monitoring", votes, packet)]
-    if setting.value == "inpatient":
-        # Outpatient attestations mean nothing for an inpatient request, whatever the boxes show.
-        attestations = [FieldValue(a.name, None, setting.confidence, a.evidence,
-                                   "inpatient request: outpatient attestations do not apply")
-                        for a in attestations]
-    return [setting, *attestations]
-
-
-def _setting_field(packet: Packet, attestations: list[StatementVote]) -> FieldValue:
-    labels = {s.label for s in packet.terminology.settings}
-    # An attestation's own words ("attests that outpatient administration is appropriate") say the
-    # setting only when it is attested; asked and left open, or denied, they say nothing.
-    unattested = [(v.start, v.end) for v in attestations if v.value is not True]
-    for box in form_answers.checked_labels(packet.text):
-        value = _setting_word(box.label, labels)
-        if value and not packet.is_reference(box.start):
-            confidence = form_answers.CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.checkbox.confidence)
-            return field_from("setting", value, [(box.start, box.end, confidence)], packet.text, confidence)
-    votes: dict[str, list[tuple[int, int, float]]] = {}
-    for m in packet.about_patient("SETTING"):
-        if m.negated or m.hypothetical or packet.text.checkbox_for(m.start, m.end) is not None:
-            continue
-        unit_start, unit_end = packet.unit_around(m.start)
-        if _CONDITIONAL_SETTING.search(packet.text.text[unit_start:unit_end]):
-            continue  # "Outpatient attestation (outpatient orders only)", "if outpatient: ...": no setting said
-        line_start, line_end = packet.text.line_bounds(m.start)
-        if (_CHOICE_PROMPT.search(packet.text.text[line_start:line_end])
-                or _OPTION_AFTER.match(packet.text.text, m.end, line_end)
-                or _OPTION_BEFORE.search(packet.text.text, line_start, m.start)):
-            continue  # "SETTING (circle one): Outpatient  Inpatient  Other": an offered option, its mark unread
-        if any(start <= m.start < end for start, end in unattested):
-            continue
-        labelled = bool(_SETTING_LABEL.search(packet.text.text[line_start:m.start]))
-        base = 0.9 if labelled else 0.7
-        votes.setdefault(m.normalized, []).append((m.start, m.end, reliability(packet.text, m.start, m.end, base)))
-    if not votes:
-        return absent("setting", None)
-    best = max(votes, key=lambda k: combine([c for _, _, c in votes[k]]))
-    confidence = combine([c for _, _, c in votes[best]])
-    note = None
-    if len(votes) > 1:
-        confidence = disagreement(confidence, max(combine([c for _, _, c in v]) for k, v in votes.items()
-                                                  if k != best))
-        note = "both inpatient and outpatient are mentioned"
-    field = field_from("setting", best, votes[best], packet.text, confidence)
-    field.note = note
-    return field
-
-
-def _phrase_votes(packet: Packet, found: list[StatementVote]) -> list[StatementVote]:
-    """Attestation sentences of the terminology that no statement unit already covered."""
-    votes = []
-    for m in packet.about_patient("ATTESTATION"):
-        if m.negated or any(v.label == m.normalized and v.start <= m.start < v.end for v in found + votes):
-            continue
-        start, end = packet.unit_around(m.start)
-        vote = statement_vote(packet.text, m.normalized, min(start, m.start), max(end, m.end), m.end)
-        if vote is not None:
-            votes.append(vote)
-    return votes
-
-
-def _attestation_field(name: str, label: str, votes: list[StatementVote], packet: Packet) -> FieldValue:
-    """The form's answer is the attestation when the packet has one (an unticked box is a
-    statement not attested, an unmarked Yes/No an open question); prose counts without a form."""
-    mine = [v for v in votes if v.label == label]
-    form = [v for v in mine if v.how == "form"]
-    chosen = form or mine
-    if not chosen:
-        return absent(name, None)
-    marked = [v for v in chosen if v.value is not None]
-    if not marked:
-        unmarked = chosen[0]
-        field = field_from(name, None, [(unmarked.start, unmarked.end, unmarked.confidence)], packet.text,
-                           unmarked.confidence)
-        field.note = "the form asks for this attestation but neither answer is marked"
-        return field
-    value, confidence, note = _decide([(v.value, v.start, v.end, v.confidence) for v in marked])
-    field = field_from(name, value, [(v.start, v.end, v.confidence) for v in marked], packet.text, confidence)
-    field.note = note
-    return field
-
-
 def _hcpcs_field(packet: Packet) -> FieldValue:
     found: dict[str, list[tuple[int, int, float]]] = {}
     occurrences = list(hcpcs_codes(packet.text.text, packet.terminology.hcpcs))
@@ -376,15 +272,3 @@ def _expedited_field(packet: Packet) -> FieldValue:
         return field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
     # No request for expedited review anywhere: a standard request.
     return FieldValue("expedited", False, NOT_EXPEDITED_CONFIDENCE)
-
-
-def _setting_word(label: str, settings: set[str]) -> str | None:
-    patient = _ocr_tolerant("patient")
-    found = [s for s in settings
-             if re.search(rf"\b{_ocr_tolerant(s).replace(patient, '-?' + patient)}\b", label, re.IGNORECASE)]
-    return found[0] if len(found) == 1 else None
-
-
-def _ocr_tolerant(word: str) -> str:
-    """A pattern for a printed word as faxes read it: i and l are often read as each other or 1."""
-    return "".join("[il1|]" if char in "il" else re.escape(char) for char in word)

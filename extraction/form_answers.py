@@ -12,7 +12,8 @@ from extraction.fields_support import ocr_factor as _ocr_factor
 from extraction.imaging import answer_word
 from extraction.text import CheckboxLabel, PacketText
 
-_MARK = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xX]\s*\)|[☒☑■✓✔])"
+# A portal print view draws a chosen radio button as "(o)" or "(•)"; OCR reads it "(0)", "(e)", "(*)".
+_MARK = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xXoO0•●*]\s*\)|[☒☑■✓✔◉])"
 _EMPTY = r"(?:\[\s*\]|\(\s*\)|[☐□])"
 _MARK_BEFORE = re.compile(rf"{_MARK}\s*(?P<answer>yes|no|n/?a)\b", re.IGNORECASE)
 _MARK_AFTER = re.compile(rf"\b(?P<answer>yes|no|n/?a)\s*:?\s*{_MARK}", re.IGNORECASE)
@@ -88,6 +89,13 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
     None when the range answers another way (a typed mark "[X] No")."""
     if re.search(_MARK, packet.text[start:end]):
         return None
+    pair = _LETTER_PAIR.search(packet.text, start, end)
+    if pair is not None:
+        # "... monitoring requirements.   Y / N": letters to circle at the line's end.
+        letters = [w for w in packet.words_in(pair.start(), pair.end()) if w.word.circled]
+        value = (answer_word(letters[0].word.text)[:1].lower() == "y") if len(letters) == 1 else None
+        confidence = CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(pair.start(), pair.end()))
+        return Answer(value, confidence, pair.start(), pair.end())
     # A choice with its own checkbox is answered by the box, not by a circle.
     words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(_choice(w.word.text))
              and packet.checkbox_for(w.start, w.end) is None]
@@ -114,10 +122,27 @@ _RING_IN_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING
 _RING_REMNANT = re.compile(r"[(\[{]\s*(?:yes|no|Yes|No|YES|NO)\s*[)\]}]?|[CcO(](?:Yes|No|YES|NO)\)?")
 
 
+# "Y / N" or "Y/N" ending a line (not "(Y/N):" before a written answer).
+_LETTER_PAIR = re.compile(r"(?<![\w(/])Y\s*/\s*N(?![\w)/])[^\w\n]*$", re.MULTILINE)
+
+
 def _choice(text: str) -> str:
     """The choice word of a token, ring remnants removed ("CYes" -> "Yes")."""
     remnant = _RING_REMNANT.fullmatch(text)
     return re.sub(r"^[CcO]", "", answer_word(text)) if remnant else answer_word(text)
+
+
+_TYPED_CHOICE_BEFORE = re.compile(rf"(?:(?P<mark>{_MARK})|{_EMPTY})[\s.]{{0,2}}$")
+
+
+def typed_choice_before(packet: PacketText, offset: int) -> bool | None:
+    """A typed radio button or box right before an option on its line: True chosen ("(o)", "[X]"),
+    False offered and left empty ("( )", "[ ]"), None when the option has no typed mark."""
+    line_start, _ = packet.line_bounds(offset)
+    mark = _TYPED_CHOICE_BEFORE.search(packet.text, max(line_start, offset - 8), offset)
+    if mark is None:
+        return None
+    return mark.group("mark") is not None
 
 
 def is_question(packet: PacketText, offset: int) -> bool:
@@ -215,7 +240,12 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
         return Answer(None, confidence, cells[0].start, cells[-1].end)  # no column marked
     heads = _line_heads(packet, cells[0].line_start, cells[0].line_end) or _column_heads(packet, start)
     if heads is None:
-        return None
+        if len(cells) > len(_CONVENTIONAL_HEADS):
+            return None
+        # The heads line was lost to the fax: forms put Yes first, then No (then N/A or Unknown).
+        heads = [((c.checkbox.bbox.x0 + c.checkbox.bbox.x1) / 2, value)
+                 for c, value in zip(cells, _CONVENTIONAL_HEADS)]
+        confidence *= CONVENTIONAL_ORDER_SHARE
     values = {_nearest_head(heads, c) for c in checked}
     if len(values) != 1:
         return Answer(None, confidence, cells[0].start, cells[-1].end)
@@ -230,6 +260,8 @@ def _unlabelled(cell: CheckboxLabel) -> bool:
 
 
 _HEAD_REACH = 12  # lines above a row where its table's column heads may stand
+_CONVENTIONAL_HEADS = (True, False, None)  # Yes, No, N/A: the order of answer columns on forms
+CONVENTIONAL_ORDER_SHARE = 0.85  # a column read by convention, its head unread
 _HEAD_WORDS = {"y", "n", "yn", "yes", "no", "na", "n/a"}
 
 
@@ -272,7 +304,10 @@ def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | N
             return None
         line_start, line_end = packet.line_bounds(line_start - 1)
         heads = _heads(packet, line_start, line_end, page)
-        if any(v is True for _, v in heads) and any(v is False for _, v in heads):
+        words = sum(w.page == page for w in packet.words_in(line_start, line_end))
+        # A heads row is mostly heads ("Question  Yes  No  N/A"); "Fill the box under Yes, No or
+        # N/A" is an instruction whose words stand anywhere.
+        if any(v is True for _, v in heads) and any(v is False for _, v in heads) and len(heads) * 2 >= words:
             return heads
     return None
 

@@ -30,11 +30,16 @@ _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|wh
 # "...relapse. She", "...B-ALL. She", "...CD19+. Was"; not an initial ("J. Smith", "M.D. Smith").
 _QUESTION = re.compile(r"\?|^\W*(\w{1,3}[.)]\s*)?(has|have|is|are|was|were|did|does|do|will|can|should)\s+(the|this|our)\s",
                        re.IGNORECASE)
-_SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(])")
+# (A sentence may open with "|", OCR's reading of "I".)
+_SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(|])")
 _LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
 # Said of the assertion itself, a few words before its key word: it is not being made.
 _NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
 _JUDGED = re.compile(r"(clinically\s+|medically\s+)?(appropriate|safe|suitable|reasonable|acceptable)", re.IGNORECASE)
+# An aside between commas right before the judgement's verb, unless it opens with a condition on
+# the judgement ("..., if her counts recover, is appropriate").
+_ASIDE = re.compile(r",(?!\s*(if|once|when|unless|until|pending|provided|assuming|should)\b)[^,]{3,80},"
+                    r"(?=\s*(is|are|was|were|be|remains|seems)?[\s.]*$)", re.IGNORECASE)
 _DEFERRED = re.compile(r"\b(will|would|to be|once|until|pending|not yet|yet to|after (the|a|her|his)|being arranged"
                        r"|scheduled|plan(ned)? to|expect(ed)? to|should|if|whether|must|required|requires"
                        r"|only when|when the)\b", re.IGNORECASE)
@@ -69,8 +74,10 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
         # OCR often leaves a stray ":" or ";" at a line's end: a lower-case next line still continues it.
         # A line that goes on in lower case (past OCR specks: '"+ treated with') continues the sentence.
         first_letter = re.search(r"[A-Za-z]", stripped)
+        # "...patient meets and.": no sentence ends on "and"; the dot is a speck.
         ends_sentence = _LINE_ENDS_SENTENCE.search(previous_line) and not (
-            (previous_line.rstrip()[-1:] in ":;" or not re.search(r"[A-Za-z0-9)%]\W?$", previous_line.rstrip()))
+            (previous_line.rstrip()[-1:] in ":;" or not re.search(r"[A-Za-z0-9)%]\W?$", previous_line.rstrip())
+             or _OPEN_END.search(previous_line.rstrip()[:-1]))
             and first_letter is not None and first_letter.group(0).islower())
         breaks = (not stripped or stripped == "\f" or start is None or ends_sentence
                   or (len(previous_line.strip()) < SHORT_LINE
@@ -78,8 +85,16 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
                       and not (stripped[:1].islower() and not _LINE_ENDS_SENTENCE.search(previous_line)))
                   or _ITEM_START.match(line) or line_start in box_starts
                   or ((previous_start in box_rows or line_start in box_rows) and not stripped[:1].islower()
-                      and not _OPEN_END.search(previous_line))
-                  or line_end - start > MAX_UNIT)
+                      and not _OPEN_END.search(previous_line)))
+        if not breaks and line_end - start > MAX_UNIT:
+            # Too long for one statement: cut at its last sentence end, so that the sentence this
+            # line carries on stays whole ("... cell therapy unit, with / admission only if ...").
+            last = _last_sentence_start(text.text, start, previous_end)
+            if last is None:
+                breaks = True
+            else:
+                units.extend(_cut(text.text, start, last, box_rows))
+                start = last
         if breaks and start is not None:
             units.extend(_cut(text.text, start, previous_end, box_rows))
             start = None
@@ -90,6 +105,11 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
     if start is not None:
         units.extend(_cut(text.text, start, previous_end, box_rows))
     return units
+
+
+def _last_sentence_start(body: str, start: int, end: int) -> int | None:
+    ends = [start + m.end() for m in _SENTENCE_END.finditer(body[start:end])]
+    return ends[-1] if ends else None
 
 
 def _cut(body: str, start: int, end: int, box_rows: set[int]) -> list[tuple[int, int]]:
@@ -168,6 +188,9 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     if _JUDGED.match(text.text, keyword):
         # "I consider outpatient administration to be clinically appropriate": a judgement made.
         clause = re.sub(r"\bto\s+be\s*$", "", clause)
+    # "giving obe-cel in our outpatient unit, with admission only if she develops toxicity, is
+    # clinically appropriate": a condition inside commas qualifies an aside, not the judgement.
+    clause = _ASIDE.sub(",", clause)
     if _NEGATION.search(before) or _DEFERRED.search(clause):
         return None  # a statement not (yet) made is no attestation either way
     confidence = PROSE_RELIABILITY * ocr_factor(text.confidence(start, end))

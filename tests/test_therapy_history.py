@@ -124,7 +124,7 @@ def test_a_form_question_about_the_request_does_not_answer_prior_car_t(nlp):
 
 def test_each_placement_keeps_its_reasons(nlp):
     from extraction import fields as fields_module
-    from extraction.therapy_history import Placement, place
+    from extraction.therapy_placement import Placement, place
     text_pages = build_packet(ORDER, ["Progress Note", "Tisagenlecleucel was offered in 2022 and declined."])
     text = fields_module.PacketText.from_pages(text_pages)
     packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
