@@ -137,3 +137,21 @@ def seed_packet(sessions: sessionmaker[Session], blob_dir: Path) -> str:
     """The extracted packet, ready for review, under a new API key; its document id."""
     key_id, _ = api_key(sessions)
     return seed_document(sessions, BlobStore(blob_dir), key_id, extracted_packet())
+
+
+def with_exceptions(result: dict[str, Any]) -> dict[str, Any]:
+    """The same result with items a reviewer must look at: a low-confidence birth date, a member
+    ID read two ways (on pages 3 and 4), a treatment date not found, a criterion without enough
+    evidence, and a blank first page."""
+    marked = copy.deepcopy(result)
+    fields = marked["fields"]
+    fields["birth_date"]["confidence"] = 0.42
+    member = fields["member_id"]
+    member["note"] = "2 different values found"
+    member["evidence"] = [dict(member["evidence"][0], page=3, text="Member ID: CPC743028595"),
+                          dict(member["evidence"][1], page=4, text="Member ID: CPC743028596")]
+    fields["treatment_date"].update(value=None, confidence=0.7, evidence=[])
+    criterion = next(c for c in marked["criteria"] if c["id"] == "no_prior_car_t")
+    criterion["status"] = "insufficient_evidence"
+    marked["page_details"][0].update(words=0, checkboxes=0)
+    return marked

@@ -50,10 +50,13 @@ def site(tmp_path_factory):
                                 received_ago=timedelta(hours=1), source="fax-0003-markup.pdf")
         two_tabs = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
                                  source="fax-0004-two-tabs.pdf")
+        routine = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
+                                source="fax-0005-routine.pdf")
         add_user(sessions, "rita")
 
     with uvicorn_server(data_dir) as base:
-        yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile, "two_tabs": two_tabs}
+        yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile, "two_tabs": two_tabs,
+               "routine": routine}
 
 
 @contextmanager
@@ -258,3 +261,34 @@ def test_a_stale_second_tab_gets_409_and_the_fresh_value(page, site):
     assert "nothing was saved" in second.locator("#stale").inner_text()
     assert member_id(second).locator("[data-role=value]").inner_text() == "CPC743028596"
     assert "confirmed by" not in member_id(second).inner_text()
+
+
+def test_a_packet_whose_items_are_all_routine_takes_three_reviewer_actions(page, site):
+    """Exceptions first: nothing in this packet needs attention, so a reviewer confirms all routine
+    items at once, chooses the determination and records it; every action is counted."""
+    from playwright.sync_api import expect
+
+    base, packet = site["base"], site["routine"]
+    sign_in(page, base, f"/review/packets/{packet}")
+    assert "No item is waiting for attention" in page.locator("#exceptions").inner_text()
+    routine = page.locator("form.routine button")
+    expect(routine).to_be_focused()  # the page opens on it
+    actions = 0
+
+    def act(locator, how: str = "click") -> None:
+        nonlocal actions
+        actions += 1
+        getattr(locator, how)()
+
+    act(routine)
+    page.wait_for_url(f"**/review/packets/{packet}#outcome-meets_criteria")
+    expect(page.locator("form.determination input[value=meets_criteria]")).to_be_focused()
+    assert "Reviewed 20 of 20 items" in page.locator("#determination-check").inner_text()
+    act(page.locator("form.determination input[value=meets_criteria]"), "check")
+    act(page.locator("form.determination button[type=submit]"))
+    page.wait_for_selector(".determination-done")
+    assert actions == 3
+    assert "Meets criteria" in page.locator(".determination-done").inner_text()
+    trail = page.locator("#audit tbody").inner_text()
+    assert trail.count("field confirmed") == 15 and trail.count("criterion confirmed") == 5
+    assert "determination override" not in trail  # it matched the evidence: no note needed

@@ -31,7 +31,7 @@ class ReviewRefused(ValueError):
     """The action cannot be recorded as asked; the message tells the reviewer why."""
 
 
-def _require_open(document: Document) -> None:
+def require_open(document: Document) -> None:
     if document.status != REVIEWABLE_STATUS:
         raise ReviewRefused(f"this packet is {document.status.replace('_', ' ')}; "
                             "only packets ready for review can be changed")
@@ -103,7 +103,14 @@ def confirm_field(db: Session, document: Document, name: str, reviewer: str, *,
                   policies: PolicyRegistry | None = None) -> ReviewerDecision:
     """Confirm the field's current value (the extracted one, or an earlier correction)."""
     versions.advance(db, document, seen_version)
-    _require_open(document)
+    return record_field_confirmation(db, document, name, reviewer, policies)
+
+
+def record_field_confirmation(db: Session, document: Document, name: str, reviewer: str,
+                              policies: PolicyRegistry | None) -> ReviewerDecision:
+    """confirm_field once the version check is done (one check may cover several confirmations:
+    routine.confirm_routine)."""
+    require_open(document)
     extracted = _extracted_field(document, name)
     previous = latest_decisions(db, document.id).get(("field", name))
     current = previous.final_value if previous else extracted.value
@@ -119,7 +126,7 @@ def correct_field(db: Session, document: Document, name: str, raw_value: str,
     """Set the field to the reviewer's typed value, of the field's own kind (values.FIELD_KINDS);
     raises InvalidValue if it does not parse. The policy's criteria follow the new value."""
     versions.advance(db, document, seen_version)
-    _require_open(document)
+    require_open(document)
     extracted = _extracted_field(document, name)
     value = parse_value(field_kind(name), raw_value)
     decision = _record(db, document, "field", name, extracted.value, extracted.confidence,
@@ -139,7 +146,13 @@ def confirm_criterion(db: Session, document: Document, criterion_id: str, review
                       seen_version: int | None = None) -> ReviewerDecision:
     """Agree with the system's current status (re-evaluated after a correction, if one was)."""
     versions.advance(db, document, seen_version)
-    _require_open(document)
+    return record_criterion_confirmation(db, document, criterion_id, reviewer)
+
+
+def record_criterion_confirmation(db: Session, document: Document, criterion_id: str,
+                                  reviewer: str) -> ReviewerDecision:
+    """confirm_criterion once the version check is done."""
+    require_open(document)
     extracted = _extracted_criterion(document, criterion_id)
     system = _system_status(document, criterion_id)
     return _record(db, document, "criterion", criterion_id, extracted.status,
@@ -150,7 +163,7 @@ def override_criterion(db: Session, document: Document, criterion_id: str, statu
                        reason: str | None, reviewer: str, *,
                        seen_version: int | None = None) -> ReviewerDecision:
     versions.advance(db, document, seen_version)
-    _require_open(document)
+    require_open(document)
     extracted = _extracted_criterion(document, criterion_id)
     if status not in CRITERION_STATUSES:
         raise ReviewRefused(f"status must be one of {', '.join(CRITERION_STATUSES)}")
@@ -165,7 +178,7 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
     reviewers deciding at once cannot both succeed). A call that does not match the evidence
     (determination_check) is refused without a note, and audited as an override with one."""
     versions.advance(db, document, seen_version)
-    _require_open(document)
+    require_open(document)
     if outcome not in DETERMINATIONS:
         raise ReviewRefused("choose meets criteria, request more information or refer to the "
                             "medical director")

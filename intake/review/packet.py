@@ -12,10 +12,12 @@ from extraction.models import Evidence
 from intake.db.models import DECIDED_STATUSES, Document, DocumentStatus
 from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
 from intake.review import audit, reevaluate
+from intake.review.attention import Attention, packet_attention
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.decisions import current_decisions, latest_determination
 from intake.review.determination_check import ReviewProgress, review_progress
 from intake.review.queue import is_expedited
+from intake.review.routine import routine_pending
 from intake.review.values import FieldKind, display_value, field_kind, input_text
 
 
@@ -60,6 +62,11 @@ class FieldView:
     note: str | None
     evidence: list[EvidenceView]
     decision: ReviewerDecision | None
+    attention: Attention
+
+    @property
+    def label(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,11 @@ class CriterionView:
     explanation: str
     evidence: list[EvidenceView]
     decision: ReviewerDecision | None
+    attention: Attention
+
+    @property
+    def label(self) -> str:
+        return self.id
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,13 @@ class PacketView:
     open: bool
     version: int  # what every action form sends back (versions.py)
     reevaluation: reevaluate.Reevaluation | None
+    attention_open: int  # items needing attention that no reviewer decided yet
+    routine_open: int  # what "confirm all routine items" would confirm
+    first_attention: str | None  # the item key the page opens on (e.g. "f3"), if any needs attention
+
+    @property
+    def items(self) -> list[FieldView | CriterionView]:
+        return [*self.fields, *self.criteria]
 
 
 def _page_sizes(document: Document) -> dict[int, tuple[float, float]]:
@@ -130,6 +149,7 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
                          method=rows[n].method if n in rows else None,
                          error=rows[n].error if n in rows else None) for n in numbers}
     decided = current_decisions(db, document)
+    attention = packet_attention(document, low_confidence_below)
 
     fields = []
     for i, (name, found) in enumerate(assessment.fields.items() if assessment else []):
@@ -140,7 +160,8 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
             key=f"f{i}", name=name, kind=kind, extracted_text=display_value(found.value),
             current_text=display_value(current), input_text=input_text(kind, current),
             confidence=found.confidence, low_confidence=found.confidence < low_confidence_below,
-            note=found.note, evidence=_evidence(f"f{i}", found.evidence, pages), decision=decision))
+            note=found.note, evidence=_evidence(f"f{i}", found.evidence, pages), decision=decision,
+            attention=attention[("field", name)]))
 
     criteria = []
     extracted = {c.id: c.status for c in assessment.criteria} if assessment else {}
@@ -151,8 +172,10 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
             system_status=found.status, current_status=decision.final_value if decision else found.status,
             confidence=found.confidence, low_confidence=found.confidence < low_confidence_below,
             guideline_text=found.guideline_text, explanation=found.explanation,
-            evidence=_evidence(f"c{i}", found.evidence, pages), decision=decision))
+            evidence=_evidence(f"c{i}", found.evidence, pages), decision=decision,
+            attention=attention[("criterion", found.id)]))
 
+    waiting = [item for item in [*fields, *criteria] if item.attention.needed and item.decision is None]
     expedited = is_expedited(document)
     due_at = clock.due_at(document.received_at, expedited)
     return PacketView(
@@ -162,4 +185,6 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
         fields=fields, criteria=criteria, determination=latest_determination(db, document.id),
         trail=audit.trail(db, document.id), progress=review_progress(document, decided),
         open=document.status == DocumentStatus.READY_FOR_REVIEW, version=document.review_version,
-        reevaluation=reevaluate.stored(document))
+        reevaluation=reevaluate.stored(document), attention_open=len(waiting),
+        routine_open=routine_pending(document, decided, low_confidence_below),
+        first_attention=waiting[0].key if waiting else None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from assessment.record import AssessmentRecord
 from intake.db.models import DECIDED_STATUSES, DOCUMENT_STATUSES, Document, DocumentStatus
+from intake.db.review_models import ReviewerDecision
+from intake.review.attention import undecided
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
-from intake.review.reevaluate import reviewed_value
+from intake.review.reevaluate import reviewed_value, standing
+from intake.review.values import display_value
 
 DEFAULT_STATUS = DocumentStatus.READY_FOR_REVIEW
 
@@ -37,6 +41,12 @@ class QueueRow:
     lowest_confidence: float | None
     low_confidence: bool
     pages: int | None
+    # What a UM nurse picks a packet by (PHI: shown to signed-in reviewers, never logged).
+    member_name: str
+    member_id: str
+    product: str  # the policy's product name, "" when no policy judged the packet
+    hcpcs: str
+    attention: int  # items needing attention that no reviewer decided yet
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,14 @@ def is_expedited(document: Document) -> bool:
     return bool(document.expedited or reviewed_value(document, "expedited") is True)
 
 
+def _product(document: Document, products: Mapping[str, str]) -> str:
+    """The drug the packet's policy covers (`products`: policy id -> drug), else the policy's name."""
+    policy = document.assessment.policy if document.assessment else None
+    if policy is None:
+        return ""
+    return products.get(policy.id) or policy.name or policy.id
+
+
 def lowest_confidence(assessment: AssessmentRecord | None) -> float | None:
     """The weakest finding a reviewer must check: criteria that apply, and fields that were found."""
     if assessment is None:
@@ -62,8 +80,24 @@ def lowest_confidence(assessment: AssessmentRecord | None) -> float | None:
     return min(scores) if scores else None
 
 
+def _decisions_by_document(db: Session, ids: list[str]) -> dict[str, dict[tuple[str, str], ReviewerDecision]]:
+    """Each listed document's newest decision per item, in one query."""
+    newest: dict[str, dict[tuple[str, str], ReviewerDecision]] = {document_id: {} for document_id in ids}
+    if ids:
+        for row in db.scalars(select(ReviewerDecision).where(ReviewerDecision.document_id.in_(ids))
+                              .order_by(ReviewerDecision.id)):
+            newest[row.document_id][(row.kind, row.name)] = row
+    return newest
+
+
+def attention_waiting(document: Document, decided: dict[tuple[str, str], ReviewerDecision],
+                      low_below: float) -> int:
+    """Items needing attention (attention.py) without a standing reviewer decision."""
+    return len(undecided(document, standing(document, decided), low_below, needing_attention=True))
+
+
 def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFilter,
-               low_confidence_below: float, limit: int) -> Queue:
+               low_confidence_below: float, limit: int, products: Mapping[str, str] | None = None) -> Queue:
     query = select(Document).order_by(Document.received_at).limit(limit + 1)
     if wanted.status != "all":
         query = query.where(Document.status == wanted.status)
@@ -72,6 +106,7 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
     documents = list(db.scalars(query))
     truncated = len(documents) > limit
     rows = []
+    decided = _decisions_by_document(db, [document.id for document in documents[:limit]])
     for document in documents[:limit]:
         expedited = is_expedited(document)
         due_at = clock.due_at(document.received_at, expedited)
@@ -84,7 +119,10 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
             due_at=due_at, clock=clock.state(due_at, now, document.status in DECIDED_STATUSES),
             remaining=describe_remaining(due_at, now), expedited=expedited, status=document.status,
             recommendation=document.recommendation, lowest_confidence=lowest, low_confidence=low,
-            pages=document.page_count))
+            pages=document.page_count, member_name=display_value(reviewed_value(document, "patient_name")),
+            member_id=display_value(reviewed_value(document, "member_id")), product=_product(document, products or {}),
+            hcpcs=display_value(reviewed_value(document, "hcpcs_codes")),
+            attention=attention_waiting(document, decided[document.id], low_confidence_below)))
     rows.sort(key=lambda r: r.due_at)
     status_counts = {status: 0 for status in DOCUMENT_STATUSES}
     status_counts.update(db.execute(select(Document.status, func.count()).group_by(Document.status)).all())

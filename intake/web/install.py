@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from intake.review.password_pool import PasswordVerifier
 from intake.review.sign_in_throttle import ClientThrottle
-from intake.web import pages_auth, pages_metrics, pages_packets, pages_queue
+from intake.web import pages_auth, pages_metrics, pages_packets, pages_queue, pages_team
 from intake.web.auth import SignInRequired, login_redirect_target
 from intake.web.transport_security import strict_transport_security
 
@@ -48,6 +48,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_queue.router)
     app.include_router(pages_packets.router)
     app.include_router(pages_metrics.router)
+    app.include_router(pages_team.router)
     app.mount("/static/review", StaticFiles(directory=STATIC_DIR), name="review-static")
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.middleware("http")(_ui_headers)

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.db.models import Document, DocumentPage, utcnow
+from intake.db.review_models import DETERMINATIONS
 from intake.db.session import get_session
-from intake.review import audit, decisions, reassess, versions
+from intake.review import audit, decisions, reassess, routine, versions
 from intake.review.accounts import SignedIn
 from intake.review.packet import build_packet_view
 from intake.review.reviewed import reviewed_result
@@ -163,6 +164,26 @@ def review_criterion(request: Request, document_id: str, criterion_id: str, acti
         return _refused(request, db, document_id, user, criterion_id, exc)
     db.commit()
     return _back_to(request, db, document, _criterion_index(document, criterion_id))
+
+
+@router.post("/{document_id}/routine")
+def confirm_routine(request: Request, document_id: str, seen_version: str = Form(""),
+                    user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
+    """Confirm all routine items at once (one audited confirmation each); back to the first item
+    still needing attention, or to the first outcome of the determination when none is left."""
+    document = _document(db, document_id)
+    low_below = app_settings(request).review_low_confidence
+    try:
+        routine.confirm_routine(db, document, user.name, low_below, policies=request.app.state.policies,
+                                seen_version=_seen_version(request, seen_version))
+    except REFUSALS as exc:
+        return _refused(request, db, document_id, user, "routine", exc)
+    db.commit()
+    waiting = routine.first_waiting(document, decisions.current_decisions(db, document), low_below)
+    if waiting is None:
+        return _back_to(request, db, document, f"outcome-{DETERMINATIONS[0]}")
+    kind, position = waiting
+    return _back_to(request, db, document, f"item-{'f' if kind == 'field' else 'c'}{position}")
 
 
 @router.post("/{document_id}/determination")

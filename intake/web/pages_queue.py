@@ -33,8 +33,10 @@ def queue_page(request: Request, status: str = DEFAULT_STATUS, recommendation: s
         raise HTTPException(status_code=422, detail="unknown recommendation")
     settings = app_settings(request)
     wanted = QueueFilter(status=status, recommendation=recommendation, low_confidence_only=low_confidence)
+    policies = request.app.state.policies
+    products = {policy_id: policies.get(policy_id).policy.policy.drug for policy_id in policies.ids()}
     queue = load_queue(db, decision_clock(settings), utcnow(), wanted,
-                       settings.review_low_confidence, settings.review_queue_limit)
+                       settings.review_low_confidence, settings.review_queue_limit, products)
     return render(request, "queue.html", user, queue=queue, wanted=wanted,
                   recommendations=RECOMMENDATIONS, low_confidence=settings.review_low_confidence,
                   standard_hours=f"{settings.review_standard_hours:g}",

@@ -92,6 +92,11 @@ function onKey(event) {
       if (link) showEvidence(link.dataset.ev, link);
       break;
     }
+    case "r": {
+      const routine = document.querySelector("form.routine");
+      if (routine) routine.requestSubmit();
+      break;
+    }
     case "d": {
       const choice = document.querySelector("form.determination input[name=outcome]");
       if (choice) {
@@ -109,6 +114,24 @@ function onKey(event) {
     default: return;
   }
   event.preventDefault();
+}
+
+// Exceptions first: a packet opens on its first item needing attention (or, with none, on
+// "confirm all routine items"); a link to an item or an outcome focuses that instead (the browser
+// focuses a focusable fragment target itself, and blurs for one that is not).
+function openOn(target) {
+  if (target && target.classList.contains("review-item")) {
+    target.focus();
+    return;
+  }
+  if (target) return;
+  const packet = document.querySelector(".packet[data-first-attention]");
+  const first = packet && document.getElementById(packet.dataset.firstAttention);
+  const start = first || document.querySelector("form.routine button");
+  if (start) {
+    start.focus();
+    start.scrollIntoView({block: "nearest"});
+  }
 }
 
 function init() {
@@ -130,10 +153,7 @@ function init() {
     }
   });
   document.addEventListener("keydown", onKey);
-  const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
-  if (target && target.classList.contains("review-item")) {
-    target.focus();
-  }
+  openOn(window.location.hash && document.getElementById(window.location.hash.slice(1)));
 }
 
 document.addEventListener("DOMContentLoaded", init);
