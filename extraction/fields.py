@@ -28,7 +28,7 @@ from extraction.statements import concept_keyword, statement_units
 from extraction.fields_setting import setting_and_attestations
 from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
-from extraction.text import PacketText
+from extraction.text import PacketText, plain_letters
 
 FIELD_NAMES = (
     "patient_name", "member_id", "birth_date", "treatment_date", "request_date", "diagnosis",
@@ -63,7 +63,8 @@ def extract_fields(pages: list[Page], nlp: Language,
     text = PacketText.from_pages(pages)
     terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
     terminology = _terminology(terminology_dir)
-    packet = _read_packet(text, nlp(text.text), terminology)
+    # Cue words are matched without the accents fax OCR sprinkles on them; names keep theirs.
+    packet = _read_packet(text, nlp(plain_letters(text.text)), terminology)
     packet.requested_products = (frozenset(p.lower() for p in requested_products) if requested_products
                                  else frozenset({terminology.requested_product}))
     dates = find_dates(text.text)

@@ -18,6 +18,9 @@ from extraction.statements import StatementVote, statement_vote, statement_votes
 # A setting word near one of these is a condition ("complete only if outpatient"), not the request.
 _CONDITIONAL_SETTING = re.compile(r"\b(if|when|only|required|applicable|whether|unless)\b", re.IGNORECASE)
 _CONDITION_WORDS_BEFORE, _CONDITION_WORDS_AFTER = 6, 3
+# Admission is the usual contingency ("our inpatient unit is on the same campus if admission becomes
+# necessary"): a condition anywhere later in its clause makes an inpatient mention one.
+_CONTINGENCY_WORDS_AFTER = 12
 # "(circle one)", "check one:", "Setting (circle):": the line offers options.
 _CHOICE_PROMPT = re.compile(r"\b(circle|check|tick|select|mark|choose)(\s+(one|all|the)\b|\s*\)|\s*:)",
                             re.IGNORECASE)
@@ -66,7 +69,8 @@ def _setting_field(packet: Packet, attestations: list[StatementVote]) -> FieldVa
         if mark is False:
             continue  # an option offered with its empty radio button
         unit_start, unit_end = packet.unit_around(m.start)
-        if _CONDITIONAL_SETTING.search(_nearby(text, m.start, m.end, unit_start, unit_end)):
+        after_words = _CONTINGENCY_WORDS_AFTER if m.normalized == "inpatient" else _CONDITION_WORDS_AFTER
+        if _CONDITIONAL_SETTING.search(_nearby(text, m.start, m.end, unit_start, unit_end, after_words)):
             continue  # "Outpatient attestation (outpatient orders only)", "if outpatient: ...": no setting said
         line_start, line_end = packet.text.line_bounds(m.start)
         if (_CHOICE_PROMPT.search(text[line_start:line_end])
@@ -92,10 +96,10 @@ def _setting_field(packet: Packet, attestations: list[StatementVote]) -> FieldVa
     return field
 
 
-def _nearby(text: str, start: int, end: int, unit_start: int, unit_end: int) -> str:
+def _nearby(text: str, start: int, end: int, unit_start: int, unit_end: int, after_words: int) -> str:
     """A few words either side of a mention, inside its statement unit."""
     before = text[unit_start:start].split()[-_CONDITION_WORDS_BEFORE:]
-    after = text[end:unit_end].split()[:_CONDITION_WORDS_AFTER]
+    after = text[end:unit_end].split()[:after_words]
     return " ".join(before + [text[start:end]] + after)
 
 

@@ -119,11 +119,12 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
 _RING = r"(?:\(\s*[©®@]\s*\)|[©®@]\)?)"
 _RING_IN_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*i?N\b)")
 # A circle drawn round a printed choice that OCR read as type: "(Yes)", "CYes", "(No".
-_RING_REMNANT = re.compile(r"[(\[{]\s*(?:yes|no|Yes|No|YES|NO)\s*[)\]}]?|[CcO(](?:Yes|No|YES|NO)\)?")
+# ("(no active infection": a lower-case word after a bracket is prose unless the bracket closes.)
+_RING_REMNANT = re.compile(r"[(\[{]\s*(?:Yes|No|YES|NO)\s*[)\]}]?|[(\[{]\s*(?:yes|no)\s*[)\]}]|[CcO(](?:Yes|No|YES|NO)\)?")
 
 
-# "Y / N" or "Y/N" ending a line (not "(Y/N):" before a written answer).
-_LETTER_PAIR = re.compile(r"(?<![\w(/])Y\s*/\s*N(?![\w)/])[^\w\n]*$", re.MULTILINE)
+# "Y / N", "Y/N" or "Y  N" ending a line (not "(Y/N):" before a written answer).
+_LETTER_PAIR = re.compile(r"(?<![\w(/])Y\s*(/\s*)?N(?![\w)/])[^\w\n]*$", re.MULTILINE)
 
 
 def _choice(text: str) -> str:

@@ -209,7 +209,7 @@ def checkbox_from_fill(box_px: tuple[int, int, int, int], fill_ratio: float, dpi
 
 
 # Answers a form lets you circle; only these are looked at, so a ring is never sought around prose.
-ANSWER_WORDS = {"yes", "no", "n/a", "na", "unknown", "unk"}
+ANSWER_WORDS = {"yes", "no", "n/a", "na", "unknown", "unk", "y", "n"}  # "Y  N" forms circle a letter
 def answer_word(text: str) -> str:
     """The word without the specks and ring remnants OCR glues to it ('"Yes.' -> 'Yes')."""
     return re.sub(r"[^A-Za-z/]", "", text)

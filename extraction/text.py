@@ -8,6 +8,7 @@ Checkboxes found from pixels are tied to the words printed to their right on the
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from dataclasses import dataclass
 
 from extraction.models import BBox, Checkbox, Evidence, Page, Word
@@ -154,6 +155,22 @@ class PacketText:
 
     def checkboxes_on_line(self, offset: int) -> list[CheckboxLabel]:
         return [c for c in self.checkbox_labels if c.line_start <= offset < max(c.line_end, c.line_start + 1)]
+
+
+def plain_letters(text: str) -> str:
+    """The text with OCR's stray accents taken off ("néver recéived" -> "never received"), one
+    character for one so that every offset still points into the original text."""
+    return "".join(_PLAIN.get(char, char) for char in text) if not text.isascii() else text
+
+
+def _plain(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    if len(decomposed) >= 2 and decomposed[0].isascii() and all(unicodedata.combining(c) for c in decomposed[1:]):
+        return decomposed[0]
+    return char
+
+
+_PLAIN = {chr(code): _plain(chr(code)) for code in range(0xC0, 0x250) if _plain(chr(code)) != chr(code)}
 
 
 def layout_lines(words: list[Word]) -> list[list[Word]]:

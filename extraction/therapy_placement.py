@@ -31,9 +31,11 @@ _RELATIVE_SUBJECT = re.compile(
     r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b(?:[^.;]|\.(?=\S)|(?<=[:,])\.){0,40}"
     r"\b(received|was treated with"
     r"|was given|got|underwent|had)\b[.,\"”’']{0,2}[^.;]{0,30}$", re.IGNORECASE)  # a verb ends no sentence: a dot there is fax speckle
-# "Maternal cousin: DLBCL 2022, treated with Yescarta": a family-history row names its relative first.
+# "Maternal cousin: DLBCL 2022, treated with Yescarta", "Brother (Callum) - B-ALL 2013; received
+# tisagenlecleucel": a family-history row names its relative first.
 _RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother|father"
-                           r"|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)\s*[:\-\u2013]",
+                           r"|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)"
+                           r"(\s*\([^)\n]{0,40}\))?\s*[:\-\u2013]",
                            re.IGNORECASE)
 # "Prior CAR-T: NONE documented", "CAR-T therapy:.. No": a labelled row answered no.
 # The rest of a label after the mention ("CAR [T- -cell therapy]:"), its colon, then the answer.
@@ -44,7 +46,11 @@ _NO_ANSWERS = ("none", "no", "nil", "n/a", "na", "negative", "never", "denied", 
 # "none": n read as "ti") is still the nearest of them.
 _ANSWER_WORDS = _NO_ANSWERS + ("yes", "unknown", "unk", "pending", "see")
 # "CAR-T therapy (any product, incl. trial)": a question's scope, not a patient's history.
-_QUESTION_SCOPE = re.compile(r"^[^\w\n]{0,2}\(\s*(any|all|incl\w*|including)\b", re.IGNORECASE)
+_QUESTION_SCOPE = re.compile(r"^[^\w\n]{0,3}((cell\s+)?(product|products|therapy|therapies|infusion)\s*)?"
+                             r"\(\s*(any|all|incl\w*|including|commercial\s+or|either)\b", re.IGNORECASE)
+# "Member has EVER received a CAR-T product": a form item asks; prose says "has never" or "received".
+_EVER_ASKED = re.compile(r"\b(has|have|had)\s+(the\s+)?(patient|member|pt)?\s*ever\b|\b(patient|member|pt)\s+(has|have)\s+ever\b",
+                         re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
 # ("Prior authorization" is the form's name, not a question about past therapy.)
 _PRIOR_LIST = re.compile(r"\b(prior(?![\s.]*auth)|previous|previously|past|history|hx|received|tried|failed|ever|never|"
@@ -54,6 +60,7 @@ _FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-z])[.)]\s")
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b", re.IGNORECASE)
+_CONDITION_BEFORE = re.compile(r"\b(if|unless|whether|in case|should (the )?records?)\b", re.IGNORECASE)
 _OFFICE_BOX = re.compile(r"\buse[\s.]{1,3}only\b", re.IGNORECASE)
 # "received the CAR-T teaching", "CAR-T consult 03/10": an encounter about the therapy, not a dose of it.
 _TOPIC = re.compile(r"\s*(teaching|education|class|orientation|consult|consultation|evaluation|eval|work-?up"
@@ -62,7 +69,7 @@ _TOPIC = re.compile(r"\s*(teaching|education|class|orientation|consult|consultat
 _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
                             r"first\s+(\w+\s+){0,2}$", re.IGNORECASE)
 # A negator right before an administration cue: "was never treated with", "has not been given".
-_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b(\s+(been|yet|ever|previously|already|\w|[^\w\s]{1,3}))*\s*$",
+_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b[^\w\s]{0,3}(\s+(been|yet|ever|previously|already|\w|[^\w\s]{1,3}))*\s*$",
                              re.IGNORECASE)  # a one-letter word or a speck between: OCR's stray marks
 _FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*)\b",
                      re.IGNORECASE)
@@ -145,7 +152,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
             or form_answers.yes_no_answer(packet.text, mention.end) is not None
             or form_answers.is_question(packet.text, mention.end)
             or form_answers.trailing_mark(packet.text, start, end) is not None
-            or (generic and _QUESTION_SCOPE.match(after))
+            or (generic and (_QUESTION_SCOPE.match(after) or _EVER_ASKED.search(clause_before)))
             # "5c. Member has previously received a CAR-T product   Yes  No": a numbered form item
             # about any CAR-T, answered (or not) beside it, even where OCR lost the answer.
             or (generic and _FORM_ITEM.match(unit) and _PRIOR_LIST.search(unit)
@@ -181,6 +188,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if (not infused_here and words_pattern(cues.collected).search(following)
             and words_pattern(cues.not_infused).search(following)):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
+    if _quoted(unit, mention.start - start) and _CORRECTED.search(packet.text.text, mention.end, min(after_end + 1, end + 300)):
+        # 'The problem list carries "s/p CAR-T (brexu-cel) 2025". This entry is wrong: ...'
+        return placed(Placement.NEGATED, 0.8, "a record entry quoted and then corrected")
     administered = words_pattern(cues.administered).search(clause)
     at = mention.start - start - clause_start
     if _administration_denied(clause, at, mention.end - mention.start, cues):
@@ -191,6 +201,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     car_words = _CAR_WORDS.search(packet.text.text[mention.start:mention.end])
     dated = _dated_entry(packet, mention.start) and (not generic or (mention.section in HISTORY_SECTIONS
                                                                     and car_words is not None))
+    if administered and _CONDITION_BEFORE.search(clause_before):
+        # "If those records show that he received a CD19 CAR-T product, we would not proceed".
+        return placed(Placement.HYPOTHETICAL, 0.8, "given only inside a condition")
     if mention.hypothetical and not (administered and not requested
                                      and _just_before(administered, clause, mention.start - start - clause_start)):
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 0.8, "planned, requested or considered")
@@ -209,6 +222,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         # "- Allo-HCT consultation after CAR-T response assessment": a plan's next step, after the
         # therapy being requested.
         return placed(Placement.HYPOTHETICAL, 0.7, "a step planned after the therapy")
+    if implied and not generic and mention.historical and _YEAR_OR_DATE.search(clause):
+        # "relapsed after prior CD19 CAR-T on trial (KTE-X19, 2023)": a named product, dated.
+        return placed(Placement.RECEIVED, STRONG, f"a dated named product it followed ({implied.group(0)})")
     if implied and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, WEAK, f"administration implied ({implied.group(0)})")
     if dated or (not generic and mention.historical):
@@ -225,6 +241,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
 # mention shares the first's denial ("or." ends no sentence: the dot is fax speckle).
 _OR_JOINED = re.compile(r"[^;:]{0,30}?\b(or|nor)\b[^;:]{0,30}$", re.IGNORECASE)
 _JOINABLE = (Placement.UNKNOWN, Placement.UNPLACED)
+# "no CAR T-cell product, approved or investigational, has ever been infused": one denied subject,
+# its kinds listed, then the verb they share.
+_KINDS_JOINED = re.compile(r"\W{0,3}(approved|commercial|licensed|marketed|FDA-approved)?\W{0,3}(or|nor)\s*$",
+                           re.IGNORECASE)
 
 
 def coordinated_negation(packet: Packet, placed: list[PlacedMention]) -> list[PlacedMention]:
@@ -232,9 +252,11 @@ def coordinated_negation(packet: Packet, placed: list[PlacedMention]) -> list[Pl
     result: list[PlacedMention] = []
     for item in placed:
         before = result[-1] if result else None
-        if (before is not None and item.placement in _JOINABLE and before.placement is Placement.NEGATED
-                and packet.unit_around(before.mention.start) == packet.unit_around(item.mention.start)
-                and _OR_JOINED.match(text, before.mention.end, item.mention.start)):
+        same_unit = (before is not None and before.placement is Placement.NEGATED
+                     and packet.unit_around(before.mention.start) == packet.unit_around(item.mention.start))
+        if same_unit and ((item.placement in _JOINABLE and _OR_JOINED.match(text, before.mention.end, item.mention.start))
+                          or (item.placement is Placement.RECEIVED
+                              and _KINDS_JOINED.match(text, before.mention.end, item.mention.start))):
             item = PlacedMention(item.mention, Placement.NEGATED, before.strength,
                                  ("negated with the therapy it is coordinated with",))
         result.append(item)
@@ -310,6 +332,20 @@ def _sentence(text: str, at: int) -> tuple[int, str]:
     return start, text[start:]
 
 
+_CORRECTED = re.compile(r"\b(is|was|are|were)\s+(wrong|incorrect|inaccurate|erroneous|mistaken|in error|an error)\b"
+                        r"|\bentered in error\b|\b(entry|entries) (is|was|are|were) (wrong|incorrect|in error)",
+                        re.IGNORECASE)
+
+
+def _quoted(unit: str, at: int) -> bool:
+    """The offset sits inside a quotation ("...", “...”) of its unit."""
+    before = unit[:at]
+    return (before.count('"') % 2 == 1) or before.rfind("\u201c") > before.rfind("\u201d")
+
+
+_DENIAL_REACH = 60  # characters after the mention: "brexucabtagene autoleucel (Tecartus) ... NOT ADMINISTERED"
+
+
 def _administration_denied(clause: str, at: int, length: int, cues) -> bool:
     """A negated administration cue right before the mention ("was never treated with CAR-T") or
     right after it ("CAR-T cell therapy: not previously received")."""
@@ -317,7 +353,7 @@ def _administration_denied(clause: str, at: int, length: int, cues) -> bool:
     before = [m for m in administered.finditer(clause[:at]) if _just_before(m, clause, at)]
     if before and _NEGATOR_BEFORE.search(clause[:before[-1].start()][-40:]):
         return True
-    tail = clause[at + length:at + length + 45]
+    tail = clause[at + length:at + length + _DENIAL_REACH]
     after = administered.search(tail)
     return after is not None and not re.search(r"[,;]", tail[:after.start()]) and bool(
         _NEGATOR.search(tail[:after.start()]))

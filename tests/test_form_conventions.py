@@ -88,6 +88,8 @@ def test_y_n_left_uncircled_is_an_open_answer_not_prose(nlp):
      "NOTE", "He has never had CAR-T cells."],
     ["FAMILY HISTORY", "Maternal cousin:. DLBCL 2022, treated with Yescarta (axi-cel), in remission.",
      "HISTORY", "No CAR-T to date."],
+    ["FAMILY HISTORY", "Brother (Callum D.) - B-ALL at age 9 (2013); received tisagenlecleucel (CTL019)",
+     "HISTORY", "No CAR-T cell infusion."],
     ["NOTE", "He asked about CAR-T after his neighbor.was treated with Breyanzi for lymphoma last year;",
      "he has had no CAR-T or other cell therapy himself."],
     ["NOTE", "He has nat received any CAR T-cell product."],
@@ -104,3 +106,51 @@ def test_not_knowing_what_was_infused_leaves_prior_car_t_open(nlp):
                                     "the review.",
                           "Apart from that study she has had no cellular therapy of any kind."])
     assert extract_fields(pages, nlp)["prior_car_t"].value is None
+
+
+@pytest.mark.parametrize("lines", [
+    # an OCR accent on a cue word
+    ["NOTE", "He has therefore néver received a CAR-T infusion of any kind."],
+    # a speck after the negator
+    ["CHECKLIST", "- Prior CAR-T: none - never. infused with any CAR-T product, commercial or investigational."],
+    # one denied subject, its kinds listed, then the shared verb
+    ["LETTER", "She is CAR-T naive: no CAR T-cell product, approved or investigational, has ever been infused."],
+    # a form item that asks with "ever", without a question mark
+    ["FORM", "3. Member has EVER received a CAR-T product (commercial OR clinical trial)",
+     "NOTE", "She has not had any CAR-T cell product to date."],
+    # an order cancelled after collection
+    ["MED HISTORY", "09/16/25 LEUKAPHERESIS (CAR-T collection) done 09/16/25, cells shipped to manufacturer",
+     "09/16/25 brexucabtagene autoleucel (Tecartus) CANCELLED 11/03/25 - NOT ADMINISTERED"],
+    # an outside record quoted and corrected
+    ["RECONCILIATION", '- The outside problem list carries "s/p CAR-T (brexu-cel) 2025". This entry is wrong: the '
+                       "apheresis and pharmacy records confirm collection only."],
+    # a condition around the administration
+    ["LETTER", "If those records show that he received a CD19-directed CAR-T product, we would not proceed.",
+     "He has never had CAR-T cells."],
+])
+def test_no_prior_car_t_in_more_layouts(nlp, lines):
+    pages = build_packet([*lines, *_HISTORY])
+    assert extract_fields(pages, nlp)["prior_car_t"].value is False
+
+
+def test_a_dated_named_product_it_relapsed_after_is_a_prior_car_t(nlp):
+    pages = build_packet(["FORM", "3. Has the patient previously received CAR-T cell therapy?  [x] No"],
+                         ["NOTE", "Relapsed B-ALL, now relapsed after prior CD19 CAR-T on trial (KTE-X19, 2023) with a "
+                                  "durable remission of about 2 years."])
+    assert extract_fields(pages, nlp)["prior_car_t"].value is True
+
+
+def test_admission_as_a_contingency_is_no_inpatient_request(nlp):
+    pages = build_packet(["LETTER", "We plan to begin treatment on or about July 8, 2026, in the outpatient cellular "
+                                    "therapy unit.",
+                          "Our inpatient unit is on the same campus if admission becomes necessary."])
+    assert extract_fields(pages, nlp)["setting"].value == "outpatient"
+
+
+def test_a_clause_with_its_own_subject_ends_a_denial(nlp):
+    pages = build_packet(["LETTER", "I examined her (no active infection, no CNS disease), and based on that assessment "
+                                    "I have determined that administering obe-cel in our outpatient setting is "
+                                    "clinically appropriate for her."])
+    fields = extract_fields(pages, nlp)
+    assert fields["outpatient_appropriate_attested"].value is True
+    assert fields["setting"].value == "outpatient"
