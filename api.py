@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from intake.db.session import make_engine, make_sessionmaker
 from intake.http_errors import install_error_handlers
 from intake.queue import JobQueue, connect
-from intake.routers import documents, health, metrics, reviews
+from intake.routers import documents, fhir, health, metrics, outbox, reviews
 from intake.settings import Settings
 from intake.storage import BlobStore
 from rules.registry import PolicyRegistry
@@ -44,6 +44,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(health.router)
     app.include_router(reviews.router)
+    app.include_router(outbox.router)
+    app.include_router(fhir.router)
     app.include_router(metrics.router)
     if not settings.metrics_listen:  # else only on that internal address (create_metrics_app)
         app.include_router(metrics.prometheus_router)

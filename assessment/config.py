@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extraction.limits import Limits
+from extraction.ocr import DEFAULT_OCR_ENGINE, ENGINE_NAMES
 from quality.calibration import DEFAULT_CALIBRATION_PATH
 from rules.policy import DEFAULT_POLICY_PATH
 
@@ -23,6 +24,8 @@ def _repo_file_or_none(path: Path) -> Path | None:
 @dataclass(frozen=True)
 class AssessmentConfig:
     limits: Limits = field(default_factory=Limits)
+    ocr_engine: str = field(default_factory=lambda: DEFAULT_OCR_ENGINE)  # "tesseract" | "tesserocr"
+    ocr_tessdata: str | None = None  # tesserocr's traineddata folder; None -> found on this machine
     ocr_lang: str = "eng"
     ocr_timeout_seconds: float = 60
     ocr_cleanup: bool = False  # deskew/despeckle/line removal before OCR
@@ -37,5 +40,7 @@ class AssessmentConfig:
     def __post_init__(self) -> None:
         if self.page_workers < 1:
             raise ValueError(f"page_workers must be at least 1, not {self.page_workers}")
+        if self.ocr_engine not in ENGINE_NAMES:
+            raise ValueError(f"ocr_engine must be one of {ENGINE_NAMES}, not {self.ocr_engine!r}")
         if self.ocr_timeout_seconds <= 0:
             raise ValueError(f"ocr_timeout_seconds must be positive, not {self.ocr_timeout_seconds}")

@@ -18,7 +18,7 @@ from extraction.documents import SourceDocument, open_document
 from extraction.fields import extract_fields
 from extraction.models import ExtractionResult, FieldValue, Page
 from extraction.nlp import NlpConfig, build_pipeline
-from extraction.ocr import TesseractEngine
+from extraction.ocr import build_engine
 from extraction.pages import PageReading, read_page, read_pages
 from quality.calibration import load_calibration
 from rules.evaluator import evaluate
@@ -33,10 +33,11 @@ class Assessor:
         self.config = config or AssessmentConfig()
         self.default_policy = load_policy(self.config.policy_path)
         self.policies = PolicyRegistry.load(*self.config.policy_dirs).with_file(self.config.policy_path)
-        self.calibration = (load_calibration(self.config.calibration_path)
+        self.engine = build_engine(self.config.ocr_engine, lang=self.config.ocr_lang,
+                                   timeout_seconds=self.config.ocr_timeout_seconds,
+                                   tessdata=self.config.ocr_tessdata)
+        self.calibration = (load_calibration(self.config.calibration_path, self.engine.name)
                             if self.config.calibration_path else None)
-        self.engine = TesseractEngine(lang=self.config.ocr_lang,
-                                      timeout_seconds=self.config.ocr_timeout_seconds)
         self.nlp = build_pipeline(NlpConfig(
             scispacy_model=self.config.scispacy_model,
             ner_model=str(self.config.ner_model) if self.config.ner_model else None))
@@ -98,7 +99,7 @@ class Assessor:
     def use_calibration(self, path: Path | None) -> None:
         """Switch to another calibration map (a newer version) without rebuilding the pipeline."""
         if path != self.config.calibration_path:
-            self.calibration = load_calibration(path) if path else None
+            self.calibration = load_calibration(path, self.engine.name) if path else None
             self.config = dataclasses.replace(self.config, calibration_path=path)
 
     def _calibrated(self, fields: dict[str, FieldValue]) -> dict[str, FieldValue]:

@@ -15,6 +15,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -22,7 +23,7 @@ from extraction import imaging
 from extraction.documents import SourceDocument, TextLayer
 from extraction.errors import BadInput
 from extraction.models import BBox, Checkbox, Page, Word
-from extraction.ocr import TesseractEngine
+from extraction.ocr import Layout, OcrEngine
 from extraction.reread import reread_doubtful_lines
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ MIN_TEXT_LAYER_CHARS = 20
 MIN_PLAUSIBLE_SHARE = 0.6
 # Skew under this is noise of the estimate; rotating for it would only blur the page.
 MIN_SKEW_TO_CORRECT = 0.1
-# When OSD gives no answer, an upright read below this mean confidence is retried upside down.
-UPRIGHT_CONFIDENCE_FLOOR = 0.6
 
 _PLAUSIBLE_TOKEN = re.compile(
     r"\d[\d/.,:%-]*"  # numbers, dates, doses
@@ -55,7 +54,7 @@ class PageReading:
     image: Image.Image | None  # upright, deskewed grayscale page the boxes refer to; None if failed
 
 
-def read_page(doc: SourceDocument, index: int, engine: TesseractEngine,
+def read_page(doc: SourceDocument, index: int, engine: OcrEngine,
               cleanup: bool = False) -> PageReading:
     """Read page `index` (0-based). `cleanup` despeckles and removes ruled lines before OCR."""
     start = time.perf_counter()
@@ -76,9 +75,10 @@ def read_page(doc: SourceDocument, index: int, engine: TesseractEngine,
     return reading
 
 
-def read_pages(doc: SourceDocument, engine: TesseractEngine, max_workers: int | None = None,
+def read_pages(doc: SourceDocument, engine: OcrEngine, max_workers: int | None = None,
                cleanup: bool = False) -> list[PageReading]:
-    """All pages in order; OCR is a subprocess, so threads give real parallelism."""
+    """All pages in order; OCR runs outside the GIL (a subprocess, or tesserocr's released
+    lock), so threads give real parallelism."""
     workers = max(1, min(max_workers or os.cpu_count() or 1, doc.page_count))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda i: read_page(doc, i, engine, cleanup), range(doc.page_count)))
@@ -108,20 +108,27 @@ def _read_text_layer(doc: SourceDocument, index: int, layer: TextLayer) -> PageR
 
 
 MAX_RINGS_PER_PAGE = 40  # a form has a handful; more is a drawing, not answers
-RING_PSM = 7  # the inside of a ring is one short line
 
 
-def _read_image(doc: SourceDocument, index: int, engine: TesseractEngine, cleanup: bool) -> PageReading:
+def _read_image(doc: SourceDocument, index: int, engine: OcrEngine, cleanup: bool) -> PageReading:
+    """The page turned upright, deskewed and read. An engine that checks orientation first is
+    asked before reading; another reads the page as it lies and asks only when that reading is
+    doubtful or came out sideways. Still doubtful and not turned: the page is also read upside
+    down (OSD had no answer)."""
     raster = doc.raster(index)
     dpi = raster.dpi
-    rotation = engine.detect_orientation(raster.image, dpi)
-    image = turn_clockwise(raster.image, rotation)
-    skew = imaging.estimate_skew(image)
-    skew = skew if abs(skew) >= MIN_SKEW_TO_CORRECT else 0.0
-    image = imaging.deskew(image, skew)
-    prepared = _prepared(image, dpi, cleanup)
-    words = engine.read_words(prepared, dpi)
-    if rotation == 0 and _mean_confidence(words) < UPRIGHT_CONFIDENCE_FLOOR:
+    floor = engine.thresholds.upright_mean
+    rotation = engine.detect_orientation(raster.image, dpi) if engine.orientation_first else 0
+    image, skew, prepared, words = _straightened_reading(raster.image, rotation, dpi, cleanup, engine)
+    sideways = not engine.orientation_first and _read_sideways(words)
+    if sideways or (not engine.orientation_first and _mean_confidence(words) < floor):
+        detected = engine.detect_orientation(raster.image, dpi)
+        if detected:
+            turned = _straightened_reading(raster.image, detected, dpi, cleanup, engine)
+            if sideways or _mean_confidence(turned.words) > _mean_confidence(words):
+                image, skew, prepared, words = turned
+                rotation = detected
+    if rotation == 0 and _mean_confidence(words) < floor:
         flipped = turn_clockwise(image, 180)
         flipped_prepared = _prepared(flipped, dpi, cleanup)
         flipped_words = engine.read_words(flipped_prepared, dpi)
@@ -136,7 +143,36 @@ def _read_image(doc: SourceDocument, index: int, engine: TesseractEngine, cleanu
     return PageReading(page, image)
 
 
-def _mark_circled(words: list[Word], image: Image.Image, dpi: float, engine: TesseractEngine) -> list[Word]:
+# Tesseract reads a page lying on its side in turned blocks, often as confidently as an upright
+# one; its words then come out taller than wide. Short words are left out: "I" is tall anyway.
+_SIDEWAYS_MIN_CHARS = 3
+_SIDEWAYS_WORD_SHARE = 0.5
+
+
+def _read_sideways(words: list[Word]) -> bool:
+    longer = [w for w in words if len(w.text) >= _SIDEWAYS_MIN_CHARS]
+    tall = sum(1 for w in longer if w.bbox.y1 - w.bbox.y0 > w.bbox.x1 - w.bbox.x0)
+    return bool(longer) and tall > _SIDEWAYS_WORD_SHARE * len(longer)
+
+
+class _Straightened(NamedTuple):
+    image: Image.Image  # upright and deskewed
+    skew: float  # degrees corrected
+    prepared: Image.Image  # what OCR saw (cleaned up when asked)
+    words: list[Word]
+
+
+def _straightened_reading(raster: Image.Image, rotation: int, dpi: float, cleanup: bool,
+                          engine: OcrEngine) -> _Straightened:
+    image = turn_clockwise(raster, rotation)
+    skew = imaging.estimate_skew(image)
+    skew = skew if abs(skew) >= MIN_SKEW_TO_CORRECT else 0.0
+    image = imaging.deskew(image, skew)
+    prepared = _prepared(image, dpi, cleanup)
+    return _Straightened(image, skew, prepared, engine.read_words(prepared, dpi))
+
+
+def _mark_circled(words: list[Word], image: Image.Image, dpi: float, engine: OcrEngine) -> list[Word]:
     """Answers circled by hand. The ring usually spoils the word for OCR, so each ring found on
     the page has its inside read again on its own; a word already read there is marked instead."""
     scale = dpi / 72
@@ -149,7 +185,7 @@ def _mark_circled(words: list[Word], image: Image.Image, dpi: float, engine: Tes
             continue
         inset_x, inset_y = (x1 - x0) // 8, (y1 - y0) // 5
         crop = image.crop((x0 + inset_x, y0 + inset_y, x1 - inset_x, y1 - inset_y))
-        read = [w for w in engine.read_words(_padded(crop), dpi, psm=RING_PSM) if imaging.is_answer_word(w.text)]
+        read = [w for w in engine.read_words(_padded(crop), dpi, Layout.LINE) if imaging.is_answer_word(w.text)]
         if len(read) == 1:
             line = next((w.line for w in marked if abs((w.bbox.y0 + w.bbox.y1) / 2 - (inside.y0 + inside.y1) / 2)
                          < (inside.y1 - inside.y0) / 2), 0)

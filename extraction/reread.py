@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from PIL import Image
 
 from extraction.models import BBox, Word
-from extraction.ocr import TesseractEngine
+from extraction.ocr import Layout, OcrEngine
 
-DOUBTFUL_WORD_CONFIDENCE = 0.5  # a line with a word below this is read again
 MAX_LINES_PER_PAGE = 24  # bounds the extra work on a very noisy page
 SCALE = 2
 _GAP_PX = 40  # white space between stacked lines, in enlarged pixels
@@ -34,18 +33,19 @@ class _Cut:
 
 
 def reread_doubtful_lines(image: Image.Image, dpi: float, words: list[Word],
-                          engine: TesseractEngine) -> list[Word]:
+                          engine: OcrEngine) -> list[Word]:
     """`words` with every doubtful line replaced by its closer reading where that is surer."""
+    doubtful_below = engine.thresholds.doubtful_word
     by_line: dict[int, list[Word]] = {}
     for word in words:
         by_line.setdefault(word.line, []).append(word)
-    doubtful = sorted((ws for ws in by_line.values() if min(w.confidence for w in ws) < DOUBTFUL_WORD_CONFIDENCE),
+    doubtful = sorted((ws for ws in by_line.values() if min(w.confidence for w in ws) < doubtful_below),
                       key=lambda ws: min(w.confidence for w in ws))[:MAX_LINES_PER_PAGE]
     if not doubtful:
         return words
     strip, cuts = _stack(image, dpi, doubtful)
     rereads: dict[int, list[Word]] = {cut.line: [] for cut in cuts}
-    for word in engine.read_words(strip, dpi * SCALE, psm=6):
+    for word in engine.read_words(strip, dpi * SCALE, Layout.BLOCK):
         cut = _cut_at(cuts, word.bbox, dpi)
         if cut is not None:
             rereads[cut.line].append(_back_to_page(word, cut, dpi))

@@ -48,6 +48,12 @@ def status_url(base_url: str, document_id: str) -> str:
 
 def post_callback(url: str, payload: dict[str, str], timeout_seconds: float, policy: CallbackPolicy) -> int:
     """Returns the receiver's 2xx status code; raises CallbackFailed otherwise."""
+    return post_body(url, json.dumps(payload).encode(), timeout_seconds, policy)
+
+
+def post_body(url: str, body: bytes, timeout_seconds: float, policy: CallbackPolicy,
+              extra_headers: tuple[tuple[bytes, bytes], ...] = ()) -> int:
+    """post_callback with the exact bytes to send (a signature covers them)."""
     try:
         target = parse_callback_url(url, policy)
         addresses = resolve_destination(target, policy)
@@ -55,16 +61,16 @@ def post_callback(url: str, payload: dict[str, str], timeout_seconds: float, pol
         raise CallbackFailed(exc.reason, permanent=True) from exc
     except DestinationUnresolved as exc:
         raise CallbackFailed(str(exc)) from exc
-    return post_to_addresses(target, addresses, json.dumps(payload).encode(), timeout_seconds)
+    return post_to_addresses(target, addresses, body, timeout_seconds, extra_headers)
 
 
 def post_to_addresses(target: CallbackTarget, addresses: list[IPAddress], body: bytes,
-                      timeout_seconds: float) -> int:
+                      timeout_seconds: float, extra_headers: tuple[tuple[bytes, bytes], ...] = ()) -> int:
     """POST to the first of the checked `addresses` that accepts a connection."""
     status = 0
     for index, address in enumerate(addresses):
         try:
-            status = _post(target, address, body, timeout_seconds)
+            status = _post(target, address, body, timeout_seconds, extra_headers)
             break
         except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
             if index == len(addresses) - 1:
@@ -78,11 +84,12 @@ def post_to_addresses(target: CallbackTarget, addresses: list[IPAddress], body: 
     return status
 
 
-def _post(target: CallbackTarget, address: IPAddress, body: bytes, timeout_seconds: float) -> int:
+def _post(target: CallbackTarget, address: IPAddress, body: bytes, timeout_seconds: float,
+          extra_headers: tuple[tuple[bytes, bytes], ...]) -> int:
     url = httpcore.URL(scheme=target.scheme.encode(), host=str(address).encode(), port=target.port,
                        target=_ascii_target(target.target))
     headers = [(b"Host", target.host_header.encode()), (b"Content-Type", b"application/json"),
-               (b"User-Agent", USER_AGENT)]
+               (b"User-Agent", USER_AGENT), *extra_headers]
     extensions = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), timeout_seconds),
                   "sni_hostname": target.host}
     with httpcore.ConnectionPool(ssl_context=_tls_context(), max_connections=1, retries=0) as pool:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assessment.config import AssessmentConfig
 from extraction.limits import Limits
+from extraction.ocr import DEFAULT_OCR_ENGINE
 from intake.callback_destinations import CallbackPolicy
 from intake.form_limits import FormLimits
 from quality.calibration import DEFAULT_CALIBRATION_PATH, newest_calibration_path
@@ -58,6 +60,14 @@ class Settings(BaseSettings):
                                               gt=0, description="One header line of one form part.")
 
     ocr_timeout_seconds: float = Field(60.0, validation_alias=_env("INTAKE_OCR_TIMEOUT"), gt=0)
+    ocr_engine: Literal["tesseract", "tesserocr"] = Field(
+        DEFAULT_OCR_ENGINE, validation_alias=_env("INTAKE_OCR_ENGINE"),
+        description="`tesseract`: the executable via pytesseract, a subprocess per call. `tesserocr`: "
+                    "Tesseract inside the worker process, its model loaded once.")
+    tessdata: str | None = Field(None, validation_alias=_env("INTAKE_TESSDATA"),
+                                 description="Folder of *.traineddata for the tesserocr engine; unset -> "
+                                             "TESSDATA_PREFIX, the usual install folders, or the folder the "
+                                             "`tesseract` executable uses.")
     job_timeout_seconds: int = Field(600, validation_alias=_env("INTAKE_JOB_TIMEOUT"), gt=0)
     retry_max: int = Field(3, validation_alias=_env("INTAKE_RETRY_MAX"), ge=1)
     retry_intervals: list[int] = Field([10, 30, 90], validation_alias=_env("INTAKE_RETRY_INTERVALS"))
@@ -86,6 +96,18 @@ class Settings(BaseSettings):
                                       description="Internal callback receivers (JSON list): CIDRs or addresses "
                                                   "(`10.20.0.0/16`) and host names; every other destination "
                                                   "must resolve to public addresses only.")
+    outbox_interval_seconds: float = Field(5.0, validation_alias=_env("INTAKE_OUTBOX_INTERVAL"), gt=0,
+                                           description="How often `intake serve` looks for due outbox "
+                                                       "events (determination callbacks).")
+    outbox_batch: int = Field(100, validation_alias=_env("INTAKE_OUTBOX_BATCH"), ge=1,
+                              description="Outbox events one pass sends at most.")
+    outbox_max_attempts: int = Field(12, validation_alias=_env("INTAKE_OUTBOX_MAX_ATTEMPTS"), ge=1,
+                                     description="Delivery attempts of one event before it is marked failed.")
+    outbox_backoff_seconds: float = Field(10.0, validation_alias=_env("INTAKE_OUTBOX_BACKOFF"), gt=0,
+                                          description="Wait after the first failed attempt; doubled after "
+                                                      "each further one.")
+    outbox_backoff_max_seconds: float = Field(3600.0, validation_alias=_env("INTAKE_OUTBOX_BACKOFF_MAX"), gt=0,
+                                              description="Longest wait between two attempts.")
 
     public_base_url: str = Field("", validation_alias=_env("INTAKE_PUBLIC_BASE_URL"),
                                  description="Prefix for status_url; empty -> a path relative to the API root.")
@@ -193,6 +215,7 @@ class Settings(BaseSettings):
     def assessment_config(self) -> AssessmentConfig:
         # One page per job: parallelism comes from workers, not from threads inside a job.
         config = AssessmentConfig(limits=self.limits(), ocr_timeout_seconds=self.ocr_timeout_seconds,
+                                  ocr_engine=self.ocr_engine, ocr_tessdata=self.tessdata,
                                   page_workers=1, calibration_path=self.calibration_path(),
                                   scispacy_model=self.scispacy_model, policy_dirs=tuple(self.policy_dirs))
         return config if self.use_trained_ner else dataclasses.replace(config, ner_model=None)

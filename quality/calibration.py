@@ -5,11 +5,16 @@ piecewise-linear form) on (confidence, correct) pairs from a labelled split that
 evaluation split, saved as versioned JSON, and applied by the Assessor to every field
 confidence before the rules run (so criterion confidences inherit calibrated inputs).
 `intake calibrate` writes numbered versions into a directory; the newest one is in use.
+
+Field confidences start from OCR word confidences, so a map belongs to the OCR engine that
+produced them: it records the engine (`ocr_engine`; maps from before engines were selectable
+were fitted on "tesseract"), and loading it for another engine logs a warning naming both.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -22,11 +27,13 @@ from sklearn.linear_model import LogisticRegression
 
 from extraction.errors import ConfigurationError
 
+log = logging.getLogger(__name__)
 CALIBRATION_VERSION = 1
 # Committed with the repo when fitted; the Assessor uses it by default when it exists.
 DEFAULT_CALIBRATION_PATH = Path(__file__).resolve().parent / "field_calibration.json"
 _KEYS = {"version", "kind", "fitted_at", "samples", "thresholds"}
-_OPTIONAL_KEYS = {"source", "evaluation"}
+_OPTIONAL_KEYS = {"source", "evaluation", "ocr_engine"}
+UNRECORDED_OCR_ENGINE = "tesseract"  # the only engine before the engine became a setting
 KINDS = ("isotonic", "platt")
 PLATT_GRID_POINTS = 101  # the logistic curve is stored as this many (raw, calibrated) points
 _VERSION_GLOB = "field-calibration-v*.json"
@@ -43,6 +50,7 @@ class Calibration:
     source: str = ""  # what it was fitted on, e.g. "labelled samples/ (21 packets)"
     # Held-out figures measured when it was fitted: {"samples", "ece_before", "ece_after"}.
     evaluation: dict[str, float | int | None] | None = None
+    ocr_engine: str = UNRECORDED_OCR_ENGINE  # whose word confidences it was fitted on
 
     def apply(self, confidence: float) -> float:
         xs, ys = zip(*self.thresholds)
@@ -55,6 +63,7 @@ class Calibration:
             out["source"] = self.source
         if self.evaluation is not None:
             out["evaluation"] = dict(self.evaluation)
+        out["ocr_engine"] = self.ocr_engine
         return out
 
 
@@ -137,7 +146,8 @@ def save_calibration(calibration: Calibration, path: str | Path) -> None:
     Path(path).write_text(json.dumps(calibration.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def load_calibration(path: str | Path) -> Calibration:
+def load_calibration(path: str | Path, ocr_engine: str | None = None) -> Calibration:
+    """The map at `path`; `ocr_engine`, when given, is the engine it will be applied for."""
     path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -164,6 +174,10 @@ def load_calibration(path: str | Path) -> Calibration:
     evaluation = raw.get("evaluation")
     if evaluation is not None and not isinstance(evaluation, dict):
         raise ConfigurationError(f"calibration file {path}: evaluation must be an object")
+    fitted_on = str(raw.get("ocr_engine", UNRECORDED_OCR_ENGINE))
+    if ocr_engine is not None and ocr_engine != fitted_on:
+        log.warning("calibration map %s was fitted on OCR engine %r but is applied to %r: refit it with "
+                    "`intake calibrate` under this engine", path.name, fitted_on, ocr_engine)
     return Calibration(kind=raw["kind"], thresholds=thresholds, fitted_at=str(raw["fitted_at"]),
                        samples=int(raw["samples"]), version=raw["version"],
-                       source=str(raw.get("source", "")), evaluation=evaluation)
+                       source=str(raw.get("source", "")), evaluation=evaluation, ocr_engine=fitted_on)

@@ -59,9 +59,11 @@ def test_help_still_lists_every_command_and_its_choices():
 
 def test_light_copies_of_choices_match_their_source():
     """The command modules name these choices without importing the modules that define them."""
-    from intake.commands import calibrate, users
+    from extraction.ocr import ENGINE_NAMES
+    from intake.commands import calibrate, extract, users
     from intake.db.review_models import ROLES
     from quality.calibration import FITTERS
 
+    assert extract.OCR_ENGINES == ENGINE_NAMES
     assert users.ROLES == ROLES
     assert sorted(calibrate.METHODS) == sorted(FITTERS)

@@ -1,7 +1,8 @@
 """Callback destinations through the real service (SQLite and PostgreSQL): refused URLs answer
 400 at upload and leave no document and no blob; at delivery a destination that resolves to a
 refused address, or a receiver that redirects, is a recorded permanent failure (no retry, no
-URL in the log); an allow-listed internal receiver gets its callback."""
+URL in the log); an allow-listed internal receiver gets its callback, and `intake serve`'s outbox
+sender delivers a determination signed, with its state in the API and /metrics."""
 from __future__ import annotations
 
 import ipaddress
@@ -13,12 +14,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from callback_receivers import receiver
+from callback_receivers import receiver, signature_is_valid
+from intake.auth import hash_key
 from intake.callback_destinations import CallbackPolicy, address_refusal
-from intake.db.models import Document, Event
+from intake.callback_signing import new_secret
+from intake.db.models import ApiKey, Document, Event
 from intake.db.session import session_scope
+from intake.review.decisions import record_determination
+from intake.storage import BlobStore
+from review_seed import extracted_packet, seed_document
 from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
-                             tagged_pdf)
+                             tagged_pdf, wait_for)
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +32,7 @@ INTERNAL = "127.0.0.2"  # the one allow-listed receiver address; 127.0.0.1 stays
 MARKER = "mrn-8675309"  # stands for an identifier a caller put in its URL: never logged
 
 service = service_fixture("callbacks", workers=1, INTAKE_CALLBACK_ALLOW_HTTP="true",
-                          INTAKE_CALLBACK_ALLOW=json.dumps([f"{INTERNAL}/32"]))
+                          INTAKE_CALLBACK_ALLOW=json.dumps([f"{INTERNAL}/32"]), INTAKE_OUTBOX_INTERVAL="0.5")
 
 
 @pytest.fixture
@@ -121,3 +127,29 @@ def test_a_redirect_is_not_followed_nor_retried(service, internal_receiver):
         time.sleep(3)
         assert [r["body"]["id"] for r in redirector.received] == [doc_id]  # once: no retry
     assert internal_receiver.received == []
+
+
+def test_serve_delivers_a_determination_signed_and_shows_its_state(service, internal_receiver):
+    secret = new_secret()
+    with session_scope(service.sessions) as s:
+        key = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(service.api_key)))
+        key.callback_secret = secret
+        key_id = key.id
+    store = BlobStore(Path(service.env["INTAKE_DATA_DIR"]) / "blobs")
+    doc_id = seed_document(service.sessions, store, key_id, extracted_packet(), source="outbox-serve.pdf")
+    with session_scope(service.sessions) as s:
+        document = s.get(Document, doc_id)
+        document.callback_url = f"http://{INTERNAL}:{internal_receiver.server_port}/decided?ref={MARKER}"
+        s.flush()
+        record_determination(s, document, "request_more_information", "synthetic note", "nurse-a")
+    wait_for(lambda: internal_receiver.received, 60, "the determination callback")
+    with service.client() as client:
+        (state,) = client.get(f"/v1/documents/{doc_id}/callbacks").json()
+        metrics = client.get("/metrics").text
+    (received,), (signing,) = internal_receiver.received, internal_receiver.signing
+    assert signing["idempotency_key"] == state["event_id"] and state["state"] == "delivered"
+    assert signature_is_valid(secret, signing["raw"], signing["signature"])
+    assert received["body"]["outcome"] == "request_more_information" and received["body"]["document_id"] == doc_id
+    assert state["attempts"] == 1 and state["last_status"] == 204
+    assert 'intake_outbox_events{state="delivered"}' in metrics
+    assert MARKER not in service.log_path.read_text()

@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from intake.commands.extract import add_ocr_engine_option, chosen_ocr_engine
+
 if TYPE_CHECKING:
     from quality.calibration import Calibration
 
@@ -38,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="share of packets held out to measure the map (default: 0.3)")
     parser.add_argument("--bins", type=int, default=10, help="confidence bins for calibration error")
     parser.add_argument("--workers", type=int, default=2, help="packet processes for labelled data")
+    add_ocr_engine_option(parser)
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="where versions are written (default: the service's calibration directory)")
     parser.set_defaults(handler=run)
@@ -49,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.holdout < 1:
         print("intake calibrate: --holdout must be in [0, 1)", file=sys.stderr)
         return 2
+    ocr_engine = chosen_ocr_engine(args)
     try:
-        pairs, described = _pairs(args)
+        pairs, described = _pairs(args, ocr_engine)
     except (OSError, ValueError) as exc:
         print(f"intake calibrate: {exc}", file=sys.stderr)
         return 2
@@ -61,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     calibration = fit_and_measure(pairs, fit_part, held_out, args.method, args.bins,
                                   source=f"{described} ({len(fit_part)} fitted, {len(held_out)} held out)")
+    # The engine whose confidences were fitted: the one run on labelled packets, or the one the
+    # service reads with (reviewer decisions are on its confidences).
+    calibration = dataclasses.replace(calibration, ocr_engine=ocr_engine)
     out_dir = args.out or _settings().calibration_dir_resolved
     path = save_version(calibration, out_dir)
     print(render(calibration, path))
@@ -72,17 +79,18 @@ def _settings():
     return Settings()
 
 
-def _pairs(args: argparse.Namespace) -> tuple[dict[str, Pairs], str]:
+def _pairs(args: argparse.Namespace, ocr_engine: str) -> tuple[dict[str, Pairs], str]:
     kind, *rest = args.source
     if kind == "reviews" and not rest:
         return review_pairs(_settings().database_url_resolved), "reviewer decisions"
     if kind == "labelled" and len(rest) == 1:
         directory = Path(rest[0])
-        return labelled_pairs(directory, args.split, args.workers), f"labelled {directory}"
+        return (labelled_pairs(directory, args.split, args.workers, ocr_engine),
+                f"labelled {directory}")
     raise ValueError("--from takes `reviews` or `labelled DIR`")
 
 
-def labelled_pairs(directory: Path, split: str | None, workers: int) -> dict[str, Pairs]:
+def labelled_pairs(directory: Path, split: str | None, workers: int, ocr_engine: str) -> dict[str, Pairs]:
     """Runs the assessor, with no calibration map, on every labelled packet: {file: pairs}."""
     from assessment.config import AssessmentConfig
     from intake.commands.evaluate import FULL, extract_packets, scored_fields
@@ -92,7 +100,7 @@ def labelled_pairs(directory: Path, split: str | None, workers: int) -> dict[str
     rows = [r for r in rows if split is None or r.get("split") == split]
     if not rows:
         raise ValueError(f"{truth}: no labelled packets" + (f" of split {split!r}" if split else ""))
-    config = dataclasses.replace(AssessmentConfig(page_workers=1), calibration_path=None)
+    config = AssessmentConfig(page_workers=1, ocr_engine=ocr_engine, calibration_path=None)
     outcomes = extract_packets([str(directory / r["file"]) for r in rows], {FULL: config}, workers)
     return {row["file"]: scored_fields([row], [outcome])
             for row, outcome in zip(rows, outcomes) if "error" not in outcome}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from extraction.errors import IntakeError
-from intake.commands.extract import json_default
+from intake.commands.extract import add_ocr_engine_option, chosen_ocr_engine, json_default
 from quality import metrics
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="write figures as JSON")
     parser.add_argument("--workers", type=int, default=2, help="packet processes (default: 2)")
     parser.add_argument("--bins", type=int, default=10, help="confidence bins for calibration error")
+    add_ocr_engine_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         parts.append((directory.name, rows, [str(folder / r["file"]) for r in rows]))
     rows = [r for _, part_rows, _ in parts for r in part_rows]
-    config = AssessmentConfig(page_workers=1)  # parallel across packets, not pages
+    config = AssessmentConfig(page_workers=1, ocr_engine=chosen_ocr_engine(args))  # parallel across packets
     configs = {FULL: config}
     if args.ablate_ner:
         configs[RULES_ONLY] = dataclasses.replace(config, ner_model=None)
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     report["wall_seconds"] = round(wall, 2)
     report["workers"] = args.workers
     report["calibration"] = str(config.calibration_path) if config.calibration_path else None
+    report["ocr_engine"] = config.ocr_engine
     if len(parts) > 1:
         report["parts"] = {}
         offset = 0
@@ -247,7 +249,7 @@ def render(report: dict[str, Any], variants: list[str]) -> str:
     first = report[variants[0]]
     lines = [f"packets {first['packets']}, pages {first['pages']}, "
              f"wall {report['wall_seconds']}s with {report['workers']} workers, "
-             f"calibration map: {report['calibration'] or 'none'}"]
+             f"calibration map: {report['calibration'] or 'none'}, OCR engine: {report['ocr_engine']}"]
 
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"  {label:<38}" + "".join(f"{c:>17}" for c in cells))

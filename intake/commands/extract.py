@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scispacy-model", metavar="NAME_OR_PATH",
                         help="base the NLP on an installed scispaCy/spaCy model (e.g. en_core_sci_sm)")
     parser.add_argument("--no-ner", action="store_true", help="rules only: leave out the trained NER")
+    add_ocr_engine_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -84,7 +85,7 @@ def read_file(path: Path) -> bytes:
 def config_from_args(args: argparse.Namespace) -> AssessmentConfig:
     from assessment.config import AssessmentConfig  # imports scikit-learn (calibration)
 
-    config = AssessmentConfig(ocr_cleanup=args.cleanup)
+    config = AssessmentConfig(ocr_cleanup=args.cleanup, ocr_engine=chosen_ocr_engine(args))
     limits = {name: value for name, value in
               (("max_pages", args.max_pages), ("max_bytes", args.max_bytes)) if value is not None}
     if limits:
@@ -98,6 +99,22 @@ def config_from_args(args: argparse.Namespace) -> AssessmentConfig:
     if args.no_ner:
         config = dataclasses.replace(config, ner_model=None)
     return config
+
+
+# extraction.ocr.ENGINE_NAMES (a test keeps them equal); that module imports pytesseract and PIL.
+OCR_ENGINES = ("tesseract", "tesserocr")
+
+
+def add_ocr_engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ocr-engine", choices=OCR_ENGINES,
+                        help="OCR engine (default: INTAKE_OCR_ENGINE, else the service's default)")
+
+
+def chosen_ocr_engine(args: argparse.Namespace) -> str:
+    if args.ocr_engine:
+        return args.ocr_engine
+    from intake.settings import Settings
+    return Settings().ocr_engine
 
 
 def json_default(value: Any) -> Any:

@@ -1,4 +1,6 @@
-"""`intake keys add NAME | list | revoke NAME_OR_ID`: API keys; only their sha256 is stored."""
+"""`intake keys add NAME [--callback-secret] | list | revoke NAME_OR_ID`: API keys; only their
+sha256 is stored. --callback-secret also prints the secret that signs the key's outbox callbacks
+(stored as is: signing needs it; see docs/fhir.md)."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="keys_action", required=True)
     add = actions.add_parser("add", help="create a key and print it (shown once)")
     add.add_argument("name")
+    add.add_argument("--callback-secret", action="store_true",
+                     help="also generate the HMAC secret that signs this key's callbacks; printed once")
     actions.add_parser("list", help="list keys (names, ids, status; never the keys)")
     revoke = actions.add_parser("revoke", help="revoke keys by name or id")
     revoke.add_argument("name_or_id")
@@ -17,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from intake.auth import create_key, list_keys, revoke_key
+    from intake.callback_signing import new_secret
     from intake.db.migrate import upgrade_to_head
     from intake.db.session import make_engine, make_sessionmaker, session_scope
     from intake.settings import Settings
@@ -29,6 +34,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.keys_action == "add":
             row, key = create_key(session, args.name)
             print(key)
+            if args.callback_secret:
+                row.callback_secret = new_secret()
+                print(f"callback secret: {row.callback_secret}")
             return 0
         if args.keys_action == "list":
             for row in list_keys(session):

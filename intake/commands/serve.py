@@ -1,4 +1,5 @@
-"""`intake serve`: API + N workers + reconciler (+ an embedded Redis when REDIS_URL is unset).
+"""`intake serve`: API + N workers + reconciler + outbox sender (+ an embedded Redis when REDIS_URL
+is unset).
 
 Order matters: Redis and the schema are ready before any worker or request can use them; on
 SIGINT/SIGTERM uvicorn stops accepting requests first, then workers finish their jobs, and Redis
@@ -33,6 +34,7 @@ def _run(args: argparse.Namespace) -> int:
     from intake.db.migrate import upgrade_to_head
     from intake.db.session import make_engine, make_sessionmaker
     from intake.logs import configure_logging, log_event
+    from intake.outbox_sender import OutboxSender, OutboxSenderThread
     from intake.queue import JobQueue, connect
     from intake.reconciler import Reconciler, ReconcilerThread
     from intake.redis_server import EmbeddedRedis
@@ -53,7 +55,7 @@ def _run(args: argparse.Namespace) -> int:
         except ConfigurationError as exc:
             print(f"intake serve: {exc}", file=sys.stderr)
             return 1
-    reconciler = metrics_server = None
+    reconciler = sender = metrics_server = None
     try:
         if lock is not None:
             embedded = EmbeddedRedis(settings.redis_dir, settings.redis_server_binary, inherited_fds=inherited_fds)
@@ -66,6 +68,8 @@ def _run(args: argparse.Namespace) -> int:
         reconciler = ReconcilerThread(Reconciler(settings, sessions, JobQueue(connect(settings.redis_url), settings)),
                                       settings.reconcile_interval_seconds)
         reconciler.start()
+        sender = OutboxSenderThread(OutboxSender(settings, sessions), settings.outbox_interval_seconds)
+        sender.start()
         log_event(logging.getLogger("intake.serve"), "serving", host=args.host, port=args.port,
                   workers=args.workers, embedded_redis=lock is not None)
         app = create_app(settings)
@@ -77,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
             metrics_server.should_exit = True
         if reconciler is not None:
             reconciler.stop()
+        if sender is not None:
+            sender.stop()
         supervisor.stop()
         if lock is not None:
             lock.release()

@@ -75,6 +75,9 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # HMAC key for this caller's outbox callbacks (`intake keys add NAME --callback-secret`). Kept
+    # in the clear, unlike the key itself: signing needs the secret, not a hash of it.
+    callback_secret: Mapped[str | None] = mapped_column(String(100))
 
 
 class Document(Base):

@@ -18,6 +18,7 @@ from extraction.models import CRITERION_STATUSES, CriterionResult, FieldValue
 from intake.db.models import Document, DocumentStatus, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.db.transitions import record_event
+from intake import outbox
 from intake.review import audit, reevaluate, versions
 from intake.review.determination_check import mismatches, refusal_message, review_progress
 from intake.review.values import field_kind, parse_value
@@ -95,6 +96,9 @@ def _record(db: Session, document: Document, kind: str, name: str, extracted: An
     db.flush()  # its id orders it against re-evaluations (reevaluate.standing)
     audit.append(db, document.id, reviewer, f"{kind}_{action}", target=name,
                  old_value=old, new_value=final, reason=reason)
+    standing = latest_determination(db, document.id) if document.status == DocumentStatus.REVIEWED else None
+    if standing is not None:  # downstream already has the decision: tell it the packet changed
+        outbox.add_event(db, document, "correction", standing.outcome, decision.at)
     return decision
 
 
@@ -196,6 +200,7 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
     determination = Determination(document_id=document.id, outcome=outcome, note=note,
                                   reviewer=reviewer, at=now)
     db.add(determination)
+    outbox.add_event(db, document, "determination", outcome, now)  # commits with it, or not at all
     record_event(db, document.id, "reviewed", outcome=outcome)
     if against_evidence:  # what the reviewer decided over, next to their reason
         audit.append(db, document.id, reviewer, "determination_override", target=None,

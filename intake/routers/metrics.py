@@ -30,6 +30,7 @@ from intake.auth import api_key_header, require_api_key
 from intake.blob_sweep import sweep_totals
 from intake.db.models import DOCUMENT_STATUSES, utcnow
 from intake.db.session import get_session
+from intake import outbox
 from intake.http_errors import ApiError, error_responses
 from intake.metrics_data import (MetricsScope, accuracy_figures, load_document_timings,
                                  load_review_labels,
@@ -61,7 +62,10 @@ class IntakeCollector(Collector):
             pages_total = pages_by_method(db)
             ops = operations_report(documents, pages_by_method(db, since=now - self.window), now, self.window)
             labels = load_review_labels(db)
+            outbox_figures = (outbox.counts_by_state(db), outbox.attempts_total(db),
+                              outbox.oldest_pending_age_seconds(db))
         yield from _document_metrics(documents, pages_total)
+        yield from _outbox_metrics(*outbox_figures)
         yield from _window_metrics(ops)
         yield from _review_metrics(labels)
         yield from self._redis_metrics()
@@ -128,6 +132,17 @@ def _document_metrics(documents: list[DocumentTiming], pages_total: dict[str, in
     histogram.add_metric([], [(floatToGoString(bound), count) for bound, count in latency_histogram(latencies)],
                          sum_value=sum(latencies))
     yield histogram
+
+
+def _outbox_metrics(by_state: dict[str, int], attempts: int, oldest_pending: float) -> Iterator[Metric]:
+    events = GaugeMetricFamily("intake_outbox_events", "Determination callbacks by delivery state",
+                               labels=["state"])
+    for state, count in by_state.items():
+        events.add_metric([state], count)
+    yield events
+    yield CounterMetricFamily("intake_outbox_attempts", "Delivery attempts of every outbox event", value=attempts)
+    yield GaugeMetricFamily("intake_outbox_oldest_pending_seconds",
+                            "Age of the oldest undelivered callback (0: none pending)", value=oldest_pending)
 
 
 def _window_metrics(ops: dict[str, Any]) -> Iterator[Metric]:
