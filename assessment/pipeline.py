@@ -15,7 +15,7 @@ from pathlib import Path
 from assessment.config import AssessmentConfig
 from assessment.policy_choice import choose_policy
 from extraction.documents import SourceDocument, open_document
-from extraction.fields import extract_fields
+from extraction.fields import extract_packet_fields
 from extraction.models import ExtractionResult, FieldValue, Page
 from extraction.nlp import NlpConfig, build_pipeline
 from extraction.ocr import build_engine
@@ -68,13 +68,15 @@ class Assessor:
         `seconds` is reading plus analysis time."""
         started = time.perf_counter()
         default_products = frozenset(self.default_policy.policy.products)
-        fields = self._calibrated(extract_fields(pages, self.nlp, default_products))
+        found = extract_packet_fields(pages, self.nlp, default_products)
+        fields = self._calibrated(found.fields)
         requested_codes = fields["hcpcs_codes"].value if "hcpcs_codes" in fields else None
         choice = choose_policy(self.policies, list(requested_codes or []), policy_id, chosen_by,
                                self.default_policy.policy.id)
         if choice.policy is not None and frozenset(choice.policy.policy.products) != default_products:
             # Another product is requested: its own mentions are the request, not prior therapy.
-            fields = self._calibrated(extract_fields(pages, self.nlp, frozenset(choice.policy.policy.products)))
+            found = extract_packet_fields(pages, self.nlp, frozenset(choice.policy.policy.products))
+            fields = self._calibrated(found.fields)
         notices = [choice.notice] if choice.notice else []
         if choice.policy is None:
             criteria, recommendation = [], "needs_more_information"
@@ -90,6 +92,7 @@ class Assessor:
             recommendation=recommendation, policy=choice.applied,
             seconds=seconds, notices=notices,
             calibration=self.config.calibration_path.name if self.calibration else None,
+            other_patient_pages=sorted(found.other_patient_pages),
         )
 
     def extract(self, data: bytes, source: str, policy_id: str | None = None,

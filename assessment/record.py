@@ -39,19 +39,21 @@ class AssessmentRecord:
     page_details: list[PageSummary] = field(default_factory=list)
     seconds: float = 0.0
     calibration: str | None = None
+    other_patient_pages: list[int] = field(default_factory=list)  # misfiled pages (extraction/fields_people.py)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "AssessmentRecord":
         if d["recommendation"] not in RECOMMENDATIONS:
             raise ValueError(f"unknown recommendation {d['recommendation']!r}")
-        # Rows stored before a key existed (notices, calibration, page details) read as empty.
+        # Rows stored before a key existed (notices, calibration, page details, other patient's
+        # pages) read as empty.
         return cls(
             source=d["source"], pages=d["pages"],
             fields={name: FieldValue.from_dict(name, found) for name, found in d["fields"].items()},
             criteria=[CriterionResult.from_dict(c) for c in d["criteria"]],
             recommendation=d["recommendation"], policy=AppliedPolicy.from_dict(d["policy"]), notices=list(d.get("notices", [])),
             page_details=[PageSummary(**p) for p in d.get("page_details", [])], seconds=d.get("seconds", 0.0),
-            calibration=d.get("calibration"))
+            calibration=d.get("calibration"), other_patient_pages=list(d.get("other_patient_pages", [])))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,8 +62,14 @@ class AssessmentRecord:
             "criteria": [c.to_dict() for c in self.criteria],
             "recommendation": self.recommendation, "policy": self.policy.to_dict() if self.policy else None, "notices": list(self.notices),
             "page_details": [asdict(p) for p in self.page_details], "seconds": self.seconds,
-            "calibration": self.calibration,
+            "calibration": self.calibration, "other_patient_pages": list(self.other_patient_pages),
+            "blank_pages": self.blank_pages,
         }
+
+    @property
+    def blank_pages(self) -> list[int]:
+        """Pages that gave no words: blank, or their reading failed (as ExtractionResult.blank_pages)."""
+        return [p.page for p in self.page_details if p.method == "failed" or p.words == 0]
 
     def criterion(self, criterion_id: str) -> CriterionResult | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)

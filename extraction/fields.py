@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.language import Language
@@ -56,10 +57,22 @@ _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
 _INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class PacketFields:
+    fields: dict[str, FieldValue]
+    other_patient_pages: frozenset[int]  # misfiled pages about another patient, left out of the fields
+
+
 def extract_fields(pages: list[Page], nlp: Language,
                    requested_products: frozenset[str] | None = None) -> dict[str, FieldValue]:
     """Every field of the packet. `requested_products` (generic names) are what the packet asks
     for; unset, the terminology's default request (car_t_products.toml `requested_product`)."""
+    return extract_packet_fields(pages, nlp, requested_products).fields
+
+
+def extract_packet_fields(pages: list[Page], nlp: Language,
+                          requested_products: frozenset[str] | None = None) -> PacketFields:
+    """`extract_fields`, and which pages it found to be about another patient."""
     text = PacketText.from_pages(pages)
     terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
     terminology = _terminology(terminology_dir)
@@ -92,7 +105,7 @@ def extract_fields(pages: list[Page], nlp: Language,
         _expedited_field(packet),
         disease_status_field(packet),
     ]
-    return {f.name: f for f in fields}
+    return PacketFields({f.name: f for f in fields}, frozenset(packet.foreign_pages))
 
 
 def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:

@@ -197,6 +197,14 @@ class ExtractionResult:
     seconds: float = 0.0
     notices: list[str] = field(default_factory=list)  # informational policy notes, not criteria
     calibration: str | None = None  # name of the calibration map applied to field confidences
+    # Pages about another patient (a misfiled page: its labelled name or birth date is not the
+    # packet's); the extraction already leaves them out of the fields.
+    other_patient_pages: list[int] = field(default_factory=list)
+
+    @property
+    def blank_pages(self) -> list[int]:
+        """Pages that gave no words: blank, or their reading failed."""
+        return [page.number for page in self.pages if page.method == "failed" or not page.words]
 
     def to_dict(self) -> dict[str, Any]:
         """The output contract of `intake extract --json` (and of the service's results)."""
@@ -211,6 +219,8 @@ class ExtractionResult:
             "page_details": [page_summary(p) for p in self.pages],
             "seconds": round(self.seconds, 3),
             "calibration": self.calibration,
+            "other_patient_pages": list(self.other_patient_pages),
+            "blank_pages": self.blank_pages,
         }
 
 

@@ -53,7 +53,8 @@ class DocumentDetail(DocumentSummary):
     attempts: int = Field(description="Document-level steps started (split, analysis), retries included.")
     result: dict[str, Any] | None = Field(
         None, description="The extraction contract (same shape as `intake extract --json`): source, pages, "
-                          "fields, criteria, recommendation, policy, page_details, seconds. Set once ready.")
+                          "fields, criteria, recommendation, policy, page_details, other_patient_pages, "
+                          "blank_pages, seconds. Set once ready.")
 
 
 class DocumentPage(BaseModel):

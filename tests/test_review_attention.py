@@ -3,6 +3,7 @@ items" as one audited action, the UM queue's columns and the supervisor's team f
 SQLite and PostgreSQL where the database is involved."""
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from datetime import timedelta
@@ -173,3 +174,32 @@ def test_the_packet_page_opens_on_exceptions_and_confirms_routine_items_in_one_p
     assert "<td class=\"product\">Aucatzyl (obecabtagene autoleucel)<br>" in queue  # the drug, not the guideline
     team = client.get("/review/team")
     assert team.status_code == 200 and "<td>rita</td>" in team.text  # her routine confirmations
+
+
+def _with_misfiled_and_blank_pages() -> tuple[dict, int, int]:
+    """The extracted packet as if the page carrying the patient's name were another patient's and
+    another page were blank: (result, misfiled page, blank page)."""
+    result = copy.deepcopy(extracted_packet().result)
+    misfiled = result["fields"]["patient_name"]["evidence"][0]["page"]
+    blank = next(d for d in result["page_details"] if d["page"] != misfiled)
+    blank.update(words=0, checkboxes=0)
+    result["other_patient_pages"] = [misfiled]
+    return result, misfiled, blank["page"]
+
+
+def test_a_page_of_another_patient_and_a_blank_page_are_flagged_on_the_page_and_in_the_queue(app):
+    result, misfiled, blank = _with_misfiled_and_blank_pages()
+    items = packet_attention(Document(result=result), LOW)
+    assert f"evidence on page {misfiled}, which belongs to another patient" in items[("field", "patient_name")].reasons
+    assert page_problems(Document(result=result)) == {misfiled: "belongs to another patient", blank: "is blank"}
+    key_id, _ = api_key(app.state.sessions)
+    packet = seed_document(app.state.sessions, app.state.store, key_id, extracted_packet(), result)
+    client = TestClient(app)
+    sign_in(client)
+    html = client.get(f"/review/packets/{packet}").text
+    caption = re.compile(r'id="page-(\d+)">\s*<figcaption>[^\n]*?<span class="flag page-problem">([^<]+)</span>')
+    assert dict(caption.findall(html)) == {str(misfiled): "this page belongs to another patient",
+                                           str(blank): "this page is blank"}
+    queue = client.get("/review").text
+    row = queue[queue.index(f'data-href="/review/packets/{packet}"'):].split("</tr>")[0]
+    assert '<span class="flag page-problem">2 flagged pages</span>' in row

@@ -7,7 +7,8 @@ An item needs attention when the system is unsure or the packet speaks against i
   listed with their pages);
 - its calibrated confidence is below the review threshold (INTAKE_REVIEW_LOW_CONFIDENCE, the one
   the queue's low-confidence flag uses);
-- its evidence lies on a page that failed, was read with an error (degraded) or is blank;
+- its evidence lies on a page that failed, was read with an error (degraded) or is blank, or on a
+  page of another patient (misfiled: the extraction read another name or birth date there);
 - a criterion is not met or has insufficient evidence, or the rules re-evaluated it on reviewed
   values to another status than the extraction's.
 Everything else is routine: a reviewer may confirm all routine items at once (routine.py).
@@ -59,6 +60,8 @@ def page_problems(document: Document) -> dict[int, str]:
     for row in document.pages:  # pages the analysis never saw (a page job that failed)
         if row.number not in problems and (row.method == "failed" or row.error):
             problems[row.number] = "could not be read"
+    for page in assessment.other_patient_pages if assessment else []:
+        problems[page] = "belongs to another patient"  # whatever else is wrong with it, this matters most
     return problems
 
 

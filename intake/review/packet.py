@@ -12,7 +12,7 @@ from extraction.models import Evidence
 from intake.db.models import DECIDED_STATUSES, Document, DocumentStatus
 from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
 from intake.review import audit, reevaluate
-from intake.review.attention import Attention, packet_attention
+from intake.review.attention import Attention, packet_attention, page_problems
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.decisions import current_decisions, latest_determination
 from intake.review.determination_check import ReviewProgress, review_progress
@@ -46,6 +46,7 @@ class PageView:
     has_image: bool
     method: str | None
     error: str | None
+    problem: str | None = None  # attention.page_problems: blank, unreadable, another patient's
     boxes: list[BoxView] = field(default_factory=list)
 
 
@@ -143,11 +144,12 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
     sizes = _page_sizes(document)
     numbers = sorted({p.number for p in document.pages} | set(sizes))
     rows = {p.number: p for p in document.pages}
+    problems = page_problems(document)
     pages = {n: PageView(number=n, width=sizes.get(n, (None, None))[0],
                          height=sizes.get(n, (None, None))[1],
                          has_image=bool(rows.get(n) and rows[n].image_sha256),
                          method=rows[n].method if n in rows else None,
-                         error=rows[n].error if n in rows else None) for n in numbers}
+                         error=rows[n].error if n in rows else None, problem=problems.get(n)) for n in numbers}
     decided = current_decisions(db, document)
     attention = packet_attention(document, low_confidence_below)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from assessment.record import AssessmentRecord
 from intake.db.models import DECIDED_STATUSES, DOCUMENT_STATUSES, Document, DocumentStatus
 from intake.db.review_models import ReviewerDecision
-from intake.review.attention import undecided
+from intake.review.attention import page_problems, undecided
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.reevaluate import reviewed_value, standing
 from intake.review.values import display_value
@@ -47,6 +47,7 @@ class QueueRow:
     product: str  # the policy's product name, "" when no policy judged the packet
     hcpcs: str
     attention: int  # items needing attention that no reviewer decided yet
+    flagged_pages: int  # pages blank, unreadable or of another patient (attention.page_problems)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
             pages=document.page_count, member_name=display_value(reviewed_value(document, "patient_name")),
             member_id=display_value(reviewed_value(document, "member_id")), product=_product(document, products or {}),
             hcpcs=display_value(reviewed_value(document, "hcpcs_codes")),
-            attention=attention_waiting(document, decided[document.id], low_confidence_below)))
+            attention=attention_waiting(document, decided[document.id], low_confidence_below),
+            flagged_pages=len(page_problems(document))))
     rows.sort(key=lambda r: r.due_at)
     status_counts = {status: 0 for status in DOCUMENT_STATUSES}
     status_counts.update(db.execute(select(Document.status, func.count()).group_by(Document.status)).all())
