@@ -39,6 +39,7 @@ from intake.db import transitions as tx
 from intake.db.models import FINAL_STATUSES, OPEN_STATUSES, Document, DocumentPage, DocumentStatus
 from intake.db.session import session_scope
 from intake.logs import log_event
+from intake.memory_cap import address_space_capped
 from intake.queue import JobQueue
 from intake.settings import Settings
 from intake.storage import BlobStore
@@ -105,7 +106,8 @@ def read_page(document_id: str, number: int) -> None:
     started = time.perf_counter()
     try:
         with _page_lease(ctx, document_id, number, owner):
-            reading = ctx.assessor.read_page(ctx.store.get(sha256), number - 1)
+            with address_space_capped(ctx.settings.worker_memory_limit_mb):
+                reading = ctx.assessor.read_page(ctx.store.get(sha256), number - 1)
             page = reading.page  # a page the library could not read has method "failed" and no image
             image_sha256 = ctx.store.put(_png(reading.image)) if reading.image is not None else None
     except BadInput as exc:
@@ -200,7 +202,7 @@ def _document_step(ctx: WorkerContext, document_id: str, owner: str, step: str, 
     errors are re-raised for RQ to retry, and the last one fails the document with its code.
     None means the document failed (and was recorded as such)."""
     try:
-        with _document_lease(ctx, document_id, owner):
+        with _document_lease(ctx, document_id, owner), address_space_capped(ctx.settings.worker_memory_limit_mb):
             return work()
     except Exception as exc:
         final = isinstance(exc, BadInput) or not _will_retry()

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
                                              "TESSDATA_PREFIX, the usual install folders, or the folder the "
                                              "`tesseract` executable uses.")
     job_timeout_seconds: int = Field(600, validation_alias=_env("INTAKE_JOB_TIMEOUT"), gt=0)
+    worker_memory_limit_mb: int = Field(
+        1536, validation_alias=_env("INTAKE_WORKER_MEMORY_LIMIT_MB"), ge=0,
+        description="Address space (RLIMIT_AS) a job's work may use in its work horse; past it the "
+                    "document fails at once with limit_exceeded. 0: no cap.")
     retry_max: int = Field(3, validation_alias=_env("INTAKE_RETRY_MAX"), ge=1)
     retry_intervals: list[int] = Field([10, 30, 90], validation_alias=_env("INTAKE_RETRY_INTERVALS"))
     max_attempts: int = Field(5, validation_alias=_env("INTAKE_MAX_ATTEMPTS"), ge=1,

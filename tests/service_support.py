@@ -21,16 +21,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 from redis import Redis
 from sqlalchemy import func, select
 
+from api import create_app
 from intake.auth import create_key
 from intake.db.migrate import upgrade_to_head
 from intake.db.models import FINAL_STATUSES, Document, DocumentPage, Event
 from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.redis_server import EmbeddedRedis, free_port
+from intake.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -82,6 +85,20 @@ def database_url_for(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         return request.getfixturevalue("postgres_url")
     return f"sqlite:///{tmp_path / 'intake.db'}"
+
+
+def in_process_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str,
+                   name: str) -> tuple[FastAPI, str]:
+    """The API app in this process on the database of `request.param`, migrated, with its own
+    queue on `redis_url`, and a new API key for it (the caller disposes `app.state.engine`)."""
+    tmp = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    settings = Settings(data_dir=tmp / "data", database_url=database_url_for(request, tmp), redis_url=redis_url,
+                        queue_name=f"{name}-{uuid.uuid4().hex[:8]}")
+    upgrade_to_head(settings.database_url_resolved)
+    app = create_app(settings)
+    with session_scope(app.state.sessions) as s:
+        _, key = create_key(s, f"{name}-tests")
+    return app, key
 
 
 DATABASES = [pytest.param("sqlite", id="sqlite"),

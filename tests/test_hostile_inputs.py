@@ -16,14 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import hostile_files as hostile
-from api import create_app
 from extraction.documents import open_document
 from extraction.errors import CorruptDocument, LimitExceeded, TooManyPages, TooManyPixels
 from extraction.limits import Limits
-from intake.auth import create_key
 from intake.blob_sweep import sweep_orphan_blobs, sweep_totals
 from intake.cli import main as intake_cli
-from intake.db.migrate import upgrade_to_head
 from intake.db.models import Document
 from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.queue import JobQueue, connect
@@ -31,7 +28,7 @@ from intake.reconciler import Reconciler
 from intake.review.accounts import create_user
 from intake.settings import Settings
 from intake.storage import BlobStore
-from service_support import (DATABASES, database_url_for, postgres_url, redis_server,  # noqa: F401
+from service_support import (DATABASES, in_process_app, postgres_url, redis_server,  # noqa: F401
                              service_fixture, tagged_pdf)
 
 PASSWORD = "synthetic-hostile-pw"
@@ -93,16 +90,11 @@ def test_malformed_page_trees_are_corrupt_documents(make):
 
 @pytest.fixture(scope="module", params=DATABASES)
 def api(request, tmp_path_factory, redis_server) -> Iterator[tuple[TestClient, Settings]]:
-    tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    settings = Settings(data_dir=tmp / "data", database_url=database_url_for(request, tmp),
-                        redis_url=redis_server.url, queue_name=f"hostile-{uuid.uuid4().hex[:8]}")
-    upgrade_to_head(settings.database_url_resolved)
-    app = create_app(settings)
+    app, key = in_process_app(request, tmp_path_factory, redis_server.url, "hostile")
     with session_scope(app.state.sessions) as s:
-        _, key = create_key(s, "hostile-tests")
         create_user(s, "rhea", PASSWORD, "reviewer")
     client = TestClient(app, headers={"X-API-Key": key})
-    yield client, settings
+    yield client, app.state.settings
     client.close()
     app.state.engine.dispose()
 

@@ -20,7 +20,7 @@ from intake.web.auth import page_user
 from intake.web.context import app_settings
 from intake.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # HTML pages, not API
 
 
 @router.get("/review/metrics")
