@@ -20,16 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _sweep(args: argparse.Namespace) -> int:
     from intake.blob_sweep import record_sweep, sweep_orphan_blobs
-    from intake.db.migrate import upgrade_to_head
-    from intake.db.session import make_engine, make_sessionmaker
+    from intake.commands import service_database
+    from intake.db.session import make_sessionmaker
     from intake.queue import connect
     from intake.settings import Settings
     from intake.storage import BlobStore
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url_resolved)
-    sessions = make_sessionmaker(make_engine(settings.database_url_resolved))
+    sessions = make_sessionmaker(service_database(settings))
     grace = settings.blob_sweep_grace_seconds if args.grace_seconds is None else args.grace_seconds
     report = sweep_orphan_blobs(BlobStore(settings.blob_dir), sessions, grace, dry_run=args.dry_run)
     if settings.redis_url and not args.dry_run:

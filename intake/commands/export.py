@@ -21,15 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import sys
 
-    from intake.db.migrate import upgrade_to_head
-    from intake.db.session import make_engine, make_sessionmaker, session_scope
+    from intake.commands import service_database
+    from intake.db.session import make_sessionmaker, session_scope
     from intake.fhir.export import decided_since, export_bundles
     from intake.settings import Settings
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url_resolved)
-    engine = make_engine(settings.database_url_resolved)
+    engine = service_database(settings)
     try:
         sessions = make_sessionmaker(engine)
         if args.fhir:

@@ -22,14 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from intake.auth import create_key, list_keys, revoke_key
     from intake.callback_signing import new_secret
-    from intake.db.migrate import upgrade_to_head
-    from intake.db.session import make_engine, make_sessionmaker, session_scope
+    from intake.commands import service_database
+    from intake.db.session import make_sessionmaker, session_scope
     from intake.settings import Settings
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url_resolved)
-    sessions = make_sessionmaker(make_engine(settings.database_url_resolved))
+    sessions = make_sessionmaker(service_database(settings))
     with session_scope(sessions) as session:
         if args.keys_action == "add":
             row, key = create_key(session, args.name)

@@ -16,17 +16,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     import signal
 
-    from intake.db.migrate import upgrade_to_head
-    from intake.db.session import make_engine, make_sessionmaker
+    from intake.commands import service_database
+    from intake.db.session import make_sessionmaker
     from intake.logs import configure_logging
     from intake.outbox_sender import OutboxSender, OutboxSenderThread
     from intake.settings import Settings
 
     settings = Settings()
     configure_logging(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_to_head(settings.database_url_resolved)
-    sender = OutboxSender(settings, make_sessionmaker(make_engine(settings.database_url_resolved)))
+    sender = OutboxSender(settings, make_sessionmaker(service_database(settings)))
     if args.once:
         report = sender.run_once()
         print(f"delivered {len(report.delivered)}, retrying {len(report.retrying)}, failed {len(report.failed)}")

@@ -61,16 +61,12 @@ def _password(from_stdin: bool, command: str) -> str | None:
 
 def _in_database(command: str, work: Callable[[Session], str]) -> int:
     """Run `work` in one transaction on the configured database; print what it returns."""
-    from intake.db.migrate import upgrade_to_head
-    from intake.db.session import make_engine, make_sessionmaker, session_scope
+    from intake.commands import service_database
+    from intake.db.session import make_sessionmaker, session_scope
     from intake.review.accounts import AccountError
     from intake.settings import Settings
 
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.database_url_resolved
-    upgrade_to_head(url)
-    engine = make_engine(url)
+    engine = service_database(Settings())
     try:
         with session_scope(make_sessionmaker(engine)) as db:
             message = work(db)
