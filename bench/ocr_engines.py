@@ -4,6 +4,7 @@ Every page of every packet is read as a worker reads it (extraction.pages.read_p
 or orientation, OCR, re-reading doubtful lines and circled answers), by `--processes` processes
 that each build the engine once, as the service's workers do. Engines take turns on the same
 pages; the ratio is against the first engine listed. Accuracy is `intake evaluate --ocr-engine`.
+`measure_engine_alone` times the engine by itself on the same page images (bench/throughput.py).
 
     .venv/bin/python bench/ocr_engines.py samples/ [corpus/blind/test-4] [--processes 2]
 """
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from extraction.documents import open_document  # noqa: E402
 from extraction.limits import Limits  # noqa: E402
 from extraction.ocr import ENGINE_NAMES, OcrEngine, build_engine  # noqa: E402
-from extraction.pages import read_page  # noqa: E402
+from extraction.pages import has_real_text, read_page  # noqa: E402
 from intake.commands.evaluate import load_part  # noqa: E402
 
 _engine: OcrEngine | None = None  # one per bench process, like one per worker process
@@ -56,6 +57,43 @@ def measure(name: str, paths: list[str], processes: int) -> dict[str, float]:
     return {"pages": pages, "ocr_pages": sum(c[1] for c in counts), "wall_seconds": round(wall, 2),
             "pages_per_minute": round(pages * 60 / wall, 1),
             "cpu_seconds_per_page": round(sum(c[2] for c in counts) / pages, 3)}
+
+
+def ocr_pages(paths: list[str]) -> list[tuple[str, int]]:
+    """(packet, page index) of every page the service reads by OCR: those without a real text layer."""
+    found = []
+    for path in paths:
+        with open_document(Path(path).read_bytes(), Limits()) as doc:
+            for index in range(doc.page_count):
+                layer = doc.text_layer(index)
+                if layer is None or not has_real_text(layer.words):
+                    found.append((path, index))
+    return found
+
+
+def _recognize(page: tuple[str, int]) -> tuple[float, float]:
+    """(wall, CPU) seconds of the engine alone reading one page image: the page is rasterized at
+    its native resolution first (not counted), then read once (no orientation, no re-reads)."""
+    assert _engine is not None
+    path, index = page
+    with open_document(Path(path).read_bytes(), Limits()) as doc:
+        raster = doc.raster(index)
+    cpu, started = _cpu_seconds(), time.perf_counter()
+    _engine.read_words(raster.image, raster.dpi)
+    return time.perf_counter() - started, _cpu_seconds() - cpu
+
+
+def measure_engine_alone(name: str, paths: list[str], processes: int) -> dict[str, float]:
+    """The engine by itself on the same page images, `processes` processes each with one engine:
+    pages/min from the engine's own busy time (rasterizing, which the engine does not do, is left out)."""
+    pages = ocr_pages(paths)
+    with ProcessPoolExecutor(processes, initializer=_start, initargs=(name,)) as pool:
+        list(pool.map(_recognize, pages[:processes]))  # warm: models loaded
+        timings = list(pool.map(_recognize, pages))
+    busy = sum(t[0] for t in timings) / processes
+    return {"pages": len(pages), "engine_busy_seconds": round(busy, 2),
+            "pages_per_minute": round(len(pages) * 60 / busy, 1) if busy else 0.0,
+            "cpu_seconds_per_page": round(sum(t[1] for t in timings) / max(1, len(pages)), 3)}
 
 
 def main() -> int:

@@ -1,5 +1,9 @@
 """A throwaway `intake serve` for the benchmarks: own data dir, own redis-server, SQLite (or
---database-url), an API key, and a wait until all N workers have registered with RQ."""
+--database-url), an API key, and a wait until all N workers have registered with RQ.
+
+With `embedded_redis` the benchmark starts no Redis: `intake serve` runs its own embedded one
+(intake/redis_server.py, a free port, files under the throwaway data dir) and supervises it, as
+on a single machine in production; the soak (bench/soak.py) kills that one."""
 from __future__ import annotations
 
 import os
@@ -8,7 +12,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,41 +26,77 @@ from intake.db.migrate import upgrade_to_head
 from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.redis_server import EmbeddedRedis, free_port
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import embedded_redis_port  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 180
+STOP_TIMEOUT_SECONDS = 120
+
+
+@dataclass
+class BenchService:
+    base_url: str
+    api_key: str
+    database_url: str
+    data_dir: Path
+    queue: str
+    process: subprocess.Popen[bytes]
 
 
 @contextmanager
 def running_service(workers: int, database_url: str | None = None):
     """Yields (base_url, api_key)."""
-    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp, EmbeddedRedis(Path(tmp) / "redis") as redis:
+    with serve_process(workers, database_url) as service:
+        yield service.base_url, service.api_key
+
+
+@contextmanager
+def serve_process(workers: int, database_url: str | None = None, embedded_redis: bool = False,
+                  log_path: Path | None = None) -> Iterator[BenchService]:
+    """`intake serve --workers N` on a free loopback port; stopped with SIGTERM on exit.
+    `log_path`: where its output goes (default: inherited)."""
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp, ExitStack() as stack:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
+        redis_url = "" if embedded_redis else stack.enter_context(EmbeddedRedis(Path(tmp) / "redis")).url
         url = database_url or f"sqlite:///{data_dir / 'intake.db'}"
         upgrade_to_head(url)
         with session_scope(make_sessionmaker(make_engine(url))) as s:
             _, key = create_key(s, "bench")
         port, queue = free_port(), "bench"
-        env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": url, "REDIS_URL": redis.url,
+        env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": url, "REDIS_URL": redis_url,
                "INTAKE_QUEUE": queue, "INTAKE_LOG_LEVEL": os.environ.get("INTAKE_LOG_LEVEL", "WARNING")}
+        output = stack.enter_context(open(log_path, "ab")) if log_path else None
         process = subprocess.Popen([sys.executable, "-m", "intake.cli", "serve", "--port", str(port),
-                                    "--workers", str(workers)], cwd=REPO, env=env)
+                                    "--workers", str(workers)], cwd=REPO, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT if output else None)
+        service = BenchService(f"http://127.0.0.1:{port}", key, url, data_dir, queue, process)
         try:
-            _wait_ready(f"http://127.0.0.1:{port}", Redis.from_url(redis.url), queue, workers)
-            yield f"http://127.0.0.1:{port}", key
+            _wait_ready(service, redis_url or None, workers)
+            yield service
         finally:
             process.send_signal(signal.SIGTERM)
-            process.wait(timeout=120)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()  # its children die with it (intake.parent_death)
+                process.wait()
 
 
-def _wait_ready(base_url: str, redis: Redis, queue: str, workers: int) -> None:
+def _wait_ready(service: BenchService, redis_url: str | None, workers: int) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"intake serve exited with status {service.process.returncode}")
         try:
-            api_ready = httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
+            api_ready = httpx.get(f"{service.base_url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
             api_ready = False
-        if api_ready and Worker.count(queue=Queue(queue, connection=redis)) >= workers:
+        url = redis_url
+        if url is None and (port := embedded_redis_port(service.process.pid, service.data_dir)) is not None:
+            url = f"redis://127.0.0.1:{port}/0"
+        if api_ready and url and Worker.count(queue=Queue(service.queue, connection=Redis.from_url(url))) >= workers:
             return
         time.sleep(0.5)
     raise RuntimeError("service not ready")

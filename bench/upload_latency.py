@@ -2,7 +2,7 @@
 
 Baseline in the same run: one client uploading alone; the ratio p50(32)/p50(1) shows how
 latency degrades under concurrency on this machine. The API runs without workers so only the
-upload path (stream to blob store + fsync, open with limits, commit, enqueue) is measured.
+upload path (stream to blob store + fsync, sniff the type, one commit, enqueue) is measured.
 
     .venv/bin/python bench/upload_latency.py [--clients 32] [--uploads 320] [--database-url URL]
 """
@@ -59,23 +59,35 @@ def measure(base_url: str, key: str, clients: int, uploads: int, tag: str) -> li
         return [lat for batch in pool.map(one_client, range(clients)) for lat in batch]
 
 
+def latency_figures(clients: int, uploads: int, single_uploads: int = 40,
+                    database_url: str | None = None) -> dict[str, float]:
+    """p50/p99 (ms) of one client alone and of `clients` concurrent clients, on a fresh API
+    without workers (bench/throughput.py reports them too)."""
+    with running_service(workers=0, database_url=database_url) as (base_url, key):
+        measure(base_url, key, 4, 16, "warmup")
+        baseline = measure(base_url, key, 1, single_uploads, "single")
+        started = time.perf_counter()
+        loaded = measure(base_url, key, clients, uploads, "concurrent")
+        wall = time.perf_counter() - started
+    return {"clients": clients, "uploads": len(loaded),
+            "p50_ms_1": round(statistics.median(baseline) * 1000, 1),
+            "p99_ms_1": round(percentile(baseline, 0.99) * 1000, 1),
+            "p50_ms_n": round(percentile(loaded, 0.5) * 1000, 1),
+            "p99_ms_n": round(percentile(loaded, 0.99) * 1000, 1),
+            "uploads_per_second_n": round(len(loaded) / wall, 1)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--uploads", type=int, default=320)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    with running_service(workers=0, database_url=args.database_url) as (base_url, key):
-        measure(base_url, key, 4, 16, "warmup")
-        baseline = measure(base_url, key, 1, 40, "single")
-        started = time.perf_counter()
-        loaded = measure(base_url, key, args.clients, args.uploads, "concurrent")
-        wall = time.perf_counter() - started
-    p50_1, p50_n, p99_n = statistics.median(baseline), percentile(loaded, 0.5), percentile(loaded, 0.99)
-    print(f"1 client:    p50 {p50_1 * 1000:.1f} ms  p99 {percentile(baseline, 0.99) * 1000:.1f} ms")
-    print(f"{args.clients} clients: p50 {p50_n * 1000:.1f} ms  p99 {p99_n * 1000:.1f} ms  "
-          f"({len(loaded)} uploads, {len(loaded) / wall:.0f} uploads/s)")
-    print(f"ratio p50({args.clients})/p50(1): {p50_n / p50_1:.1f}")
+    f = latency_figures(args.clients, args.uploads, database_url=args.database_url)
+    print(f"1 client:    p50 {f['p50_ms_1']:.1f} ms  p99 {f['p99_ms_1']:.1f} ms")
+    print(f"{args.clients} clients: p50 {f['p50_ms_n']:.1f} ms  p99 {f['p99_ms_n']:.1f} ms  "
+          f"({f['uploads']} uploads, {f['uploads_per_second_n']:.0f} uploads/s)")
+    print(f"ratio p50({args.clients})/p50(1): {f['p50_ms_n'] / f['p50_ms_1']:.1f}")
     return 0
 
 

@@ -34,30 +34,44 @@ LINES = [
 ]
 
 
-def fax_packet(pages: int, tag: str) -> bytes:
+def text_packet(pages: int, tag: str, lines: list[str] = LINES) -> bytes:
+    """A digital (text-layer) packet; `tag` makes the bytes unique; many `lines` make dense pages
+    (bench/throughput.py). Synthetic patient only."""
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=letter)
+    step = min(24, 600 / len(lines))
     for n in range(pages):
-        c.setFont("Helvetica", 12)
-        for i, line in enumerate(LINES):
-            c.drawString(72, 720 - 24 * i, line)
+        c.setFont("Helvetica", 12 if step >= 14 else 10)
+        for i, line in enumerate(lines):
+            c.drawString(72, 720 - step * i, line)
         c.drawString(72, 100, f"Reference {tag} page {n + 1} of {pages}")
         c.showPage()
     c.save()
+    return buf.getvalue()
+
+
+def fax_packet(pages: int, tag: str, lines: list[str] = LINES) -> bytes:
+    """The text packet faxed (G4 TIFF in a PDF): every page needs OCR."""
     with tempfile.TemporaryDirectory() as tmp:
-        return pdf_to_fax(buf.getvalue(), Path(tmp) / "fax.pdf", FaxDamage(noise=0.001, seed=1)).read_bytes()
+        return pdf_to_fax(text_packet(pages, tag, lines), Path(tmp) / "fax.pdf",
+                          FaxDamage(noise=0.001, seed=1)).read_bytes()
 
 
 def packet_seconds(workers: int, data: bytes) -> tuple[float, float]:
     """(received -> finished seconds, seconds of page-reading work summed over pages)"""
     with running_service(workers=workers) as (base_url, key):
-        with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=60) as client:
-            status_url = client.post("/v1/documents", files={"file": ("fax.pdf", data)}).json()["status_url"]
-            while True:
-                doc = client.get(status_url).json()
-                if doc["status"] in ("ready_for_review", "failed"):
-                    break
-                time.sleep(0.25)
+        return packet_seconds_on(base_url, key, workers, data)
+
+
+def packet_seconds_on(base_url: str, key: str, workers: int, data: bytes) -> tuple[float, float]:
+    """packet_seconds on a service already running with `workers` workers."""
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=60) as client:
+        status_url = client.post("/v1/documents", files={"file": ("fax.pdf", data)}).json()["status_url"]
+        while True:
+            doc = client.get(status_url).json()
+            if doc["status"] in ("ready_for_review", "failed"):
+                break
+            time.sleep(0.25)
     if doc["status"] != "ready_for_review":
         raise RuntimeError(f"packet failed: {doc['error']}")
     page_seconds = sum(p["seconds"] for p in doc["result"]["page_details"])

@@ -1,8 +1,7 @@
-"""Completion callbacks: POST {"id", "status", "status_url"} to the document's callback_url.
-
-Runs as its own job after the document reached a final status, so a slow or failing receiver
-never delays or fails the document; retries are the job's RQ retries. Only ids and the status
-are sent or logged.
+"""Posting a callback to a document's callback_url. Every callback (the end of processing, a
+determination, a correction) is an outbox event (intake/outbox.py) that the outbox sender posts
+through `post_body`, so a slow or failing receiver never delays or fails the document. Only ids
+and the status are sent or logged.
 
 The destination is checked after DNS resolution (intake.callback_destinations) and the request
 goes to the very address that was checked: the URL's host travels only in the Host header and
@@ -36,10 +35,6 @@ class CallbackFailed(Exception):
     def __init__(self, reason: str, permanent: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.permanent = reason, permanent
-
-
-def status_payload(document_id: str, status: str, status_url: str) -> dict[str, str]:
-    return {"id": document_id, "status": status, "status_url": status_url}
 
 
 def status_url(base_url: str, document_id: str) -> str:

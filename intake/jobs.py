@@ -1,10 +1,14 @@
 """RQ job functions. Each takes ids only and reads its inputs from the blob store and database.
 
-process_document(id)   open the stored file once (limits, page count), create page rows, fan out
+process_document(id)   open the stored file once with the limits (the upload only stored and
+                       sniffed it): a bad file fails here with its code; else record the page
+                       count, create page rows, fan out
 read_page(id, n)       read one page (text layer or OCR), store its upright image and Page JSON;
                        the job that completes the last page requests the analysis, exactly once
 finish_document(id)    analyze all pages into the extraction contract -> ready_for_review
-notify_callback(id)    tell the sender's callback_url the final status
+
+The end of processing (ready for review, failed) writes its completion callback to the outbox in
+the same transaction (intake/db/transitions.py); the outbox sender delivers it, signed.
 
 Every step claims its row with a compare-and-set and a lease renewed by a heartbeat thread
 (intake.db.transitions), so duplicates are no-ops and a killed worker's work is taken over by
@@ -34,9 +38,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from extraction.errors import BadInput, IntakeError
 from extraction.models import Page, page_from_dict, page_to_dict
 from assessment.pipeline import Assessor
-from intake.callbacks import CallbackFailed, post_callback, status_payload, status_url
 from intake.db import transitions as tx
-from intake.db.models import FINAL_STATUSES, OPEN_STATUSES, Document, DocumentPage, DocumentStatus
+from intake.db.models import OPEN_STATUSES, Document, DocumentPage, DocumentStatus
 from intake.db.session import session_scope
 from intake.logs import log_event
 from intake.memory_cap import address_space_capped
@@ -112,9 +115,8 @@ def read_page(document_id: str, number: int) -> None:
             image_sha256 = ctx.store.put(_png(reading.image)) if reading.image is not None else None
     except BadInput as exc:
         with session_scope(ctx.sessions) as s:
-            tx.fail_document(s, document_id, exc.code, exc.message)
-        log_event(log, "document_failed", document_id=document_id, page=number, code=exc.code)
-        return _notify(ctx, document_id)
+            tx.fail_document(s, document_id, exc.code, exc.message, base_url=ctx.settings.public_base_url)
+        return log_event(log, "document_failed", document_id=document_id, page=number, code=exc.code)
     except Exception as exc:
         if _will_retry():
             with session_scope(ctx.sessions) as s:
@@ -150,37 +152,10 @@ def finish_document(document_id: str) -> None:
     if result is None:
         return
     with session_scope(ctx.sessions) as s:
-        won = tx.finish_document(s, document_id, owner, result.to_dict(), result.recommendation)
+        won = tx.finish_document(s, document_id, owner, result.to_dict(), result.recommendation,
+                                 base_url=ctx.settings.public_base_url)
     log_event(log, "document_ready" if won else "lease_lost", document_id=document_id, status="ready_for_review",
               pages=len(pages), seconds=time.perf_counter() - started)
-    if won:
-        _notify(ctx, document_id)
-
-
-def notify_callback(document_id: str) -> None:
-    ctx = _ctx()
-    with session_scope(ctx.sessions) as s:
-        doc = s.get(Document, document_id)
-        url, status = doc.callback_url, doc.status
-    if not url or status not in FINAL_STATUSES:
-        return
-    payload = status_payload(document_id, status, status_url(ctx.settings.public_base_url, document_id))
-    try:
-        code = post_callback(url, payload, ctx.settings.callback_timeout_seconds, ctx.settings.callback_policy())
-    except CallbackFailed as exc:
-        # A refused destination or a redirect is permanent: recorded now, never retried. The
-        # reason names the kind of destination, never the URL (it may carry the caller's ids).
-        final = exc.permanent or not _will_retry()
-        log_event(log, "callback_failed", logging.WARNING, document_id=document_id, reason=exc.reason,
-                  permanent=exc.permanent, final=final)
-        if not final:
-            raise
-        with session_scope(ctx.sessions) as s:
-            tx.record_event(s, document_id, "callback_failed", reason=exc.reason, permanent=exc.permanent)
-        return
-    with session_scope(ctx.sessions) as s:
-        tx.record_event(s, document_id, "callback_sent", code=code)
-    log_event(log, "callback_sent", document_id=document_id, status=status, code=code)
 
 
 def _request_analysis(ctx: WorkerContext, document_id: str) -> None:
@@ -188,13 +163,6 @@ def _request_analysis(ctx: WorkerContext, document_id: str) -> None:
         won = tx.request_analysis(s, document_id)
     if won:
         ctx.queue.enqueue_finish(document_id)
-
-
-def _notify(ctx: WorkerContext, document_id: str) -> None:
-    with session_scope(ctx.sessions) as s:
-        wanted = s.get(Document, document_id).callback_url is not None
-    if wanted:
-        ctx.queue.enqueue_callback(document_id)
 
 
 def _document_step(ctx: WorkerContext, document_id: str, owner: str, step: str, work: Callable[[], T]) -> T | None:
@@ -208,14 +176,14 @@ def _document_step(ctx: WorkerContext, document_id: str, owner: str, step: str, 
         final = isinstance(exc, BadInput) or not _will_retry()
         with session_scope(ctx.sessions) as s:
             if final:
-                tx.fail_document(s, document_id, _code(exc), _message(exc), owner=owner)
+                tx.fail_document(s, document_id, _code(exc), _message(exc), owner=owner,
+                                 base_url=ctx.settings.public_base_url)
             else:
                 tx.release_document_lease(s, document_id, owner)
         log_event(log, "document_failed" if final else "step_retry", logging.WARNING, document_id=document_id,
                   step=step, code=_code(exc))
         if not final:
             raise
-    _notify(ctx, document_id)
     return None
 
 

@@ -1,8 +1,9 @@
 """Writing and reading outbox events (intake/db/outbox_models.py); sending is outbox_sender.py.
 
-`add_event` only adds the row to the caller's session: it commits with the determination (or
-correction) that caused it, or not at all. A document without a callback_url still gets its row
-(state no_callback), so the API shows that nothing was sent and why.
+`add_event` (a determination or a correction after it) and `add_status_event` (processing ended:
+ready for review or failed) only add the row to the caller's session: it commits with the change
+that caused it, or not at all. A document without a callback_url still gets its row (state
+no_callback), so the API shows that nothing was sent and why.
 """
 from __future__ import annotations
 
@@ -12,19 +13,32 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake.callbacks import status_url
 from intake.db.models import Document, new_id, utcnow
-from intake.db.outbox_models import OUTBOX_STATES, OutboxEvent
+from intake.db.outbox_models import OUTBOX_STATES, PROCESSED, OutboxEvent
 
 
 def add_event(db: Session, document: Document, kind: str, outcome: str, at: datetime) -> OutboxEvent:
     """`outcome`: the determination in force after the change (a correction repeats it)."""
+    return _add(db, document, kind, at, {"outcome": outcome})
+
+
+def add_status_event(db: Session, document_id: str, status: str, base_url: str) -> OutboxEvent:
+    """Processing ended with `status` (ready_for_review or failed). The body keeps the completion
+    callback's keys (`id`, `status`, `status_url`) next to the event's own."""
+    document = db.get(Document, document_id)
+    return _add(db, document, PROCESSED, utcnow(), {"id": document_id, "status": str(status),
+                                                    "status_url": status_url(base_url, document_id)})
+
+
+def _add(db: Session, document: Document, kind: str, at: datetime, detail: dict[str, str]) -> OutboxEvent:
     event_id = new_id()
     due = utcnow() if document.callback_url else None
     event = OutboxEvent(event_id=event_id, document_id=document.id, kind=kind, created_at=utcnow(),
                         state="pending" if document.callback_url else "no_callback", attempts=0,
                         next_attempt_at=due,
                         payload={"event_id": event_id, "event": kind, "document_id": document.id,
-                                 "outcome": outcome, "at": at.isoformat()})
+                                 "at": at.isoformat(), **detail})
     db.add(event)
     return event
 
@@ -33,7 +47,7 @@ def add_event(db: Session, document: Document, kind: str, outcome: str, at: date
 class DeliveryState:
     """One event as the API shows it: ids, state and attempt history, never the URL."""
     event_id: str  # also the Idempotency-Key header of every attempt
-    event: str  # determination | correction
+    event: str  # OUTBOX_KINDS: determination | correction | processed
     state: str  # OUTBOX_STATES
     attempts: int
     created_at: datetime

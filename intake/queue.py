@@ -2,7 +2,7 @@
 
 Jobs carry ids only (document id, page number), never file bytes or results; the database is
 the truth and Redis only says what should run next. Job ids are deterministic
-(`process-<doc>`, `page-<doc>-<n>`, `finish-<doc>`, `callback-<doc>`) so the reconciler can ask
+(`process-<doc>`, `page-<doc>-<n>`, `finish-<doc>`) so the reconciler can ask
 Redis whether the job for a row still exists. Functions are referenced by dotted name, so the
 API process enqueues without importing the extraction pipeline.
 """
@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 from intake.db.models import utcnow
 from intake.settings import Settings
 
-_WAITING = (JobStatus.SCHEDULED, JobStatus.DEFERRED)
+_WAITING = (JobStatus.DEFERRED,)
 
 
 def process_job_id(document_id: str) -> str:
@@ -31,10 +31,6 @@ def page_job_id(document_id: str, number: int) -> str:
 
 def finish_job_id(document_id: str) -> str:
     return f"finish-{document_id}"
-
-
-def callback_job_id(document_id: str) -> str:
-    return f"callback-{document_id}"
 
 
 def connect(url: str) -> Redis:
@@ -63,13 +59,6 @@ class JobQueue:
     def enqueue_finish(self, document_id: str) -> Job:
         return self._enqueue("intake.jobs.finish_document", finish_job_id(document_id), document_id)
 
-    def enqueue_callback(self, document_id: str) -> Job | None:
-        s = self.settings
-        retry = Retry(max=s.callback_retries, interval=s.retry_intervals) if s.callback_retries else None
-        return self.queue.enqueue(
-            "intake.jobs.notify_callback", document_id, job_id=callback_job_id(document_id),
-            job_timeout=int(s.callback_timeout_seconds * 2) + 5, result_ttl=s.result_ttl_seconds, retry=retry)
-
     def is_alive(self, job_id: str, row_updated_at: datetime, grace_seconds: float) -> bool:
         """Will this job still run? Waiting in the queue list, scheduled for a retry, or started
         recently (a started job claims its row's lease within moments; after the grace period
@@ -81,12 +70,25 @@ class JobQueue:
         status = job.get_status(refresh=False)
         if status == JobStatus.QUEUED:
             return self.redis.lpos(self.queue.key, job_id) is not None
+        if status == JobStatus.SCHEDULED:
+            return self._scheduled_on_time(job_id, grace_seconds)
         if status in _WAITING:
             return True
         if status == JobStatus.STARTED:
             last_sign = max(row_updated_at, job.started_at or row_updated_at)
             return utcnow() - last_sign < timedelta(seconds=grace_seconds)
         return False
+
+    def _scheduled_on_time(self, job_id: str, grace_seconds: float) -> bool:
+        """A retry waiting for its time, not one overdue: RQ's scheduler (one worker's child
+        process, holding a lock in Redis) moves due jobs to the queue, and when that worker is
+        killed or Redis restarts no other worker takes the role until its next maintenance pass
+        (10 minutes); a retry left behind is enqueued again by the reconciler."""
+        try:
+            due = self.queue.scheduled_job_registry.get_scheduled_time(job_id)
+        except NoSuchJobError:
+            return False  # marked scheduled but in no registry (Redis lost the write)
+        return utcnow() - due < timedelta(seconds=grace_seconds)
 
     def ping(self) -> bool:
         return bool(self.redis.ping())

@@ -106,12 +106,11 @@ class Reconciler:
         if attempts >= self.settings.max_attempts:
             with session_scope(self.sessions) as s:
                 failed = tx.fail_document(s, doc.id, "processing_abandoned",
-                                          f"a processing step was interrupted {attempts} times; giving up")
+                                          f"a processing step was interrupted {attempts} times; giving up",
+                                          base_url=self.settings.public_base_url)
             if failed:
                 report.abandoned.append(doc.id)
                 log_event(log, "document_failed", logging.WARNING, document_id=doc.id, code="processing_abandoned")
-                if doc.callback_url:
-                    self.queue.enqueue_callback(doc.id)
             return
         if doc.status == DocumentStatus.RECEIVED:
             with session_scope(self.sessions) as s:

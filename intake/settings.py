@@ -93,7 +93,6 @@ class Settings(BaseSettings):
                                                         "about to be written.")
 
     callback_timeout_seconds: float = Field(10.0, validation_alias=_env("INTAKE_CALLBACK_TIMEOUT"), gt=0)
-    callback_retries: int = Field(3, validation_alias=_env("INTAKE_CALLBACK_RETRIES"), ge=0)
     callback_allow_http: bool = Field(False, validation_alias=_env("INTAKE_CALLBACK_ALLOW_HTTP"),
                                       description="Accept plain http callback URLs (development only).")
     callback_allow: list[str] = Field(default_factory=list, validation_alias=_env("INTAKE_CALLBACK_ALLOW"),
@@ -102,7 +101,7 @@ class Settings(BaseSettings):
                                                   "must resolve to public addresses only.")
     outbox_interval_seconds: float = Field(5.0, validation_alias=_env("INTAKE_OUTBOX_INTERVAL"), gt=0,
                                            description="How often `intake serve` looks for due outbox "
-                                                       "events (determination callbacks).")
+                                                       "events (completion and determination callbacks).")
     outbox_batch: int = Field(100, validation_alias=_env("INTAKE_OUTBOX_BATCH"), ge=1,
                               description="Outbox events one pass sends at most.")
     outbox_max_attempts: int = Field(12, validation_alias=_env("INTAKE_OUTBOX_MAX_ATTEMPTS"), ge=1,
@@ -154,6 +153,9 @@ class Settings(BaseSettings):
                                          description="A packet this close to its due time stands out.")
     review_low_confidence: float = Field(0.7, validation_alias=_env("INTAKE_REVIEW_LOW_CONFIDENCE"), ge=0, le=1)
     review_queue_limit: int = Field(500, validation_alias=_env("INTAKE_REVIEW_QUEUE_LIMIT"), gt=0)
+    review_claim_minutes: float = Field(30.0, validation_alias=_env("INTAKE_REVIEW_CLAIM_MINUTES"), gt=0,
+                                        description="A reviewer's claim on a packet lasts this long after "
+                                                    "their last view or action.")
     session_hours: float = Field(8.0, validation_alias=_env("INTAKE_SESSION_HOURS"), gt=0)
     session_cookie_secure: bool | None = Field(None, validation_alias=_env("INTAKE_SESSION_COOKIE_SECURE"),
                                                description="unset: cookies are `Secure` and HSTS is sent when the "

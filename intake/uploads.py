@@ -16,7 +16,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from extraction.documents import SNIFF_BYTES
+from extraction.documents import SNIFF_BYTES, sniff_media_type
 from extraction.errors import BadInput, TooLarge
 from intake.form_limits import FormLimits
 from intake.storage import BlobStore, BlobWriter
@@ -33,7 +33,7 @@ class MalformedUpload(BadInput):
 class Upload:
     sha256: str
     size: int
-    head: bytes  # the first SNIFF_BYTES, for content sniffing
+    media_type: str  # sniffed from the first SNIFF_BYTES, never the file name
     fields: dict[str, str] = field(default_factory=dict)
 
 
@@ -117,7 +117,9 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
     """Read a multipart upload into the blob store; the blob is durable when this returns.
 
     `check_fields` sees the form's other fields once the body is read and before the blob is
-    committed: whatever it raises refuses the upload with nothing stored. Its result is returned."""
+    committed: whatever it raises refuses the upload with nothing stored. Its result is returned.
+    So does an empty file or one whose first bytes are no known type (EmptyDocument,
+    UnsupportedFormat); whatever needs the file opened is judged later, by the worker."""
     mime, params = parse_options_header(content_type)
     if mime != b"multipart/form-data" or b"boundary" not in params:
         raise MalformedUpload("send the file as multipart/form-data with a `file` part")
@@ -139,5 +141,6 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
         if not parts.file_seen:
             raise MalformedUpload("the form has no `file` part")
         checked = check_fields(parts.fields)
+        media_type = sniff_media_type(parts.head)
         sha256 = await run_in_threadpool(writer.commit)  # fsyncs: off the event loop
-        return Upload(sha256=sha256, size=writer.size, head=parts.head, fields=parts.fields), checked
+        return Upload(sha256=sha256, size=writer.size, media_type=media_type, fields=parts.fields), checked

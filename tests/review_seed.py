@@ -81,7 +81,9 @@ def api_key(sessions: sessionmaker[Session]) -> tuple[str, str]:
 def seed_document(sessions: sessionmaker[Session], store: BlobStore, key_id: str,
                   packet: ExtractedPacket, result: dict[str, Any] | None = None,
                   received_ago: timedelta = timedelta(hours=1), expedited: bool = False,
-                  source: str = "synthetic-review.pdf") -> str:
+                  source: str = "synthetic-review.pdf", media_type: str = "application/pdf",
+                  page_count: int | None = None) -> str:
+    """`page_count`: when the packet carries no page readings (a sample seeded from its truth)."""
     result = packet.result if result is None else result
     now = utcnow()
     received_at: datetime = now - received_ago
@@ -89,7 +91,8 @@ def seed_document(sessions: sessionmaker[Session], store: BlobStore, key_id: str
     with session_scope(sessions) as db:
         document = Document(
             sha256=sha256, dedup_key=hashlib.sha256(f"{sha256}:{received_at}".encode()).hexdigest(),
-            size=len(packet.pdf), media_type="application/pdf", page_count=len(packet.pages),
+            size=len(packet.pdf), media_type=media_type,
+            page_count=len(packet.pages) if page_count is None else page_count,
             status="ready_for_review", source=source, api_key_id=key_id, expedited=expedited,
             received_at=received_at, finished_at=now, updated_at=now, attempts=1,
             recommendation=result["recommendation"], result=result)

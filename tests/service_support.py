@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +165,19 @@ class Service:
                 raise AssertionError(f"{len(open_)} documents not final after {timeout} s: {open_}; "
                                      f"log: {self.log_path}")
             time.sleep(0.5)
+
+    def assert_failed_in_worker(self, files: dict[str, tuple[Callable[[], bytes], str]], timeout: float = 120) -> None:
+        """Each file ({case: (make, code)}) is accepted (202), since judging it needs the file
+        opened, and then fails in the worker's first step with its code and a message."""
+        accepted = {case: self.upload(make()) for case, (make, _) in files.items()}
+        assert {case: r.status_code for case, r in accepted.items()} == {case: 202 for case in files}
+        ids = {case: r.json()["id"] for case, r in accepted.items()}
+        assert self.wait_final(list(ids.values()), timeout) == {i: "failed" for i in ids.values()}
+        with self.client() as client:
+            for case, (_, code) in files.items():
+                doc = client.get(f"/v1/documents/{ids[case]}").json()
+                assert doc["error"]["code"] == code and doc["error"]["message"], (case, doc["error"])
+                assert doc["page_count"] is None and doc["result"] is None, case
 
     def assert_processed_exactly_once(self, ids: list[str]) -> None:
         """Every document ready, one result each: one `finished` event, one done row and one

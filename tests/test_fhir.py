@@ -1,10 +1,12 @@
 """The packet as a FHIR R4 Bundle: the mapping for a met, a not-met, an insufficient-evidence and
 a reviewer-corrected packet, a pended bundle before any determination, unknown values left out,
-no A3 from any determination, every bundle round-tripped through fhir.resources' parser; and the
+no A3 from any determination on any kind of packet (and no other determination accepted), a
+decided packet closed to corrections, every bundle round-tripped through fhir.resources' parser; and the
 /fhir route (uploading key or reviewer session, audited as a PHI read) with the outbox route."""
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import pytest
@@ -16,8 +18,9 @@ from intake.db.models import Document
 from intake.db.review_models import DETERMINATIONS, AuditEntry
 from intake.db.session import session_scope
 from intake.fhir.bundle import packet_bundle
-from intake.fhir.claim_response import REVIEW_ACTION, X12_306, review_action_code
-from intake.review.decisions import correct_field, override_criterion, record_determination
+from intake.db.outbox_models import OutboxEvent
+from intake.fhir.claim_response import REVIEW_ACTION, REVIEW_ACTION_CODES, X12_306, review_action_code
+from intake.review.decisions import ReviewRefused, correct_field, override_criterion, record_determination
 from intake.storage import BlobStore
 from review_seed import api_key, extracted_packet, migrated_sessions, seed_document, with_exceptions
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
@@ -194,14 +197,45 @@ def test_unknown_values_are_absent_not_invented(sessions, tmp_path):
 def test_no_determination_produces_a3(sessions, tmp_path):
     assert {outcome: review_action_code(outcome) for outcome in (*DETERMINATIONS, None)} == {
         "meets_criteria": "A1", "request_more_information": "A4", "refer_to_medical_director": "A4", None: "A4"}
+    assert set(REVIEW_ACTION_CODES.values()) == {"A1", "A4"}  # the only codes the builder knows
     with pytest.raises(KeyError):
         review_action_code("deny")  # an outcome nobody mapped fails loudly, never falls to A3
-    for outcome in DETERMINATIONS:
-        document_id = _seed(sessions, tmp_path)
+    packets = {"met": extracted_packet().result, "not_met": _not_met(extracted_packet().result),
+               "insufficient_evidence": with_exceptions(extracted_packet().result)}
+    for (kind, result), outcome in itertools.product(packets.items(), DETERMINATIONS):
+        document_id = _seed(sessions, tmp_path, result)
         _decide(sessions, document_id, outcome)
         bundle = _bundle(sessions, document_id)
-        assert _review_action(_resources(bundle)["ClaimResponse"][0]) in ("A1", "A4")
+        assert _review_action(_resources(bundle)["ClaimResponse"][0]) == REVIEW_ACTION_CODES[outcome], kind
         assert '"A3"' not in json.dumps(bundle)
+
+
+@pytest.mark.parametrize("outcome", ["does_not_meet_criteria", "deny", "denied", "not_certified", "A3", "", None])
+def test_a_determination_outside_the_three_is_refused_and_leaves_the_packet_pended(sessions, tmp_path, outcome):
+    document_id = _seed(sessions, tmp_path, _not_met(extracted_packet().result))
+    with pytest.raises(ReviewRefused), session_scope(sessions) as db:
+        record_determination(db, db.get(Document, document_id), outcome, NOTE, "nurse-a")
+    with session_scope(sessions) as db:
+        assert db.get(Document, document_id).status == "ready_for_review"
+        assert db.scalars(select(OutboxEvent).where(OutboxEvent.document_id == document_id)).all() == []
+    assert _review_action(_resources(_bundle(sessions, document_id))["ClaimResponse"][0]) == "A4"
+
+
+def test_a_decided_packet_refuses_changes_so_its_determination_is_its_last_event(sessions, tmp_path):
+    """A reviewed packet is closed: a correction after the determination is refused, in the same
+    transaction nothing is written, and the outbox holds the one determination event."""
+    document_id = _seed(sessions, tmp_path)
+    _decide(sessions, document_id, "meets_criteria")
+    criterion = extracted_packet().result["criteria"][0]["id"]
+    changes = (lambda db, d: correct_field(db, d, "member_id", "CPC000000001", "typo", "nurse-b"),
+               lambda db, d: override_criterion(db, d, criterion, "not_met", "on second look", "nurse-b"))
+    for change in changes:
+        with pytest.raises(ReviewRefused, match="only packets ready for review"), session_scope(sessions) as db:
+            change(db, db.get(Document, document_id))
+    with session_scope(sessions) as db:
+        events = [(e.kind, e.payload["outcome"])
+                  for e in db.scalars(select(OutboxEvent).where(OutboxEvent.document_id == document_id))]
+    assert events == [("determination", "meets_criteria")]
 
 
 def test_the_fhir_route_serves_the_uploader_and_reviewers_and_audits_the_read(app):

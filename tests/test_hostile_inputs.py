@@ -1,7 +1,9 @@
 """Hostile uploads and requests (issue 14, rows 1-4 and 12), generated here byte by byte
-(tests/hostile_files.py): each gets a bounded 4xx in the documented JSON error shape with a
-stable code, and leaves no bytes in the blob store without a row. The API runs in-process on
-both databases with a real Redis; the worker cases run a real `intake serve` (marked slow).
+(tests/hostile_files.py): each ends with a stable code in the documented JSON error shape (a
+bounded 4xx for what the upload judges: the form; a `failed` document for what needs the file
+opened, judged by the worker's first step), and leaves no bytes in the blob store without a row.
+The API runs in-process on both databases with a real Redis; the worker cases run a real
+`intake serve` (marked slow).
 """
 from __future__ import annotations
 
@@ -114,26 +116,6 @@ def _assert_no_orphan_bytes(client: TestClient, settings: Settings) -> None:
 def _documents(client: TestClient) -> int:
     with session_scope(client.app.state.sessions) as s:
         return s.scalar(select(func.count()).select_from(Document))
-
-
-REFUSED_FILES = {
-    "png_13000px_no_dpi": (hostile.huge_png, 413, "too_many_pixels"),
-    "g4_tiff_13000px": (hostile.huge_g4_tiff, 413, "too_many_pixels"),
-    "tiff_60k_frames": (lambda: hostile.many_frames_tiff(60_000), 413, "too_many_pages"),
-    "nested_page_tree": (hostile.nested_page_tree_pdf, 422, "corrupt_document"),
-    "mediabox_three_numbers": (hostile.odd_mediabox_pdf, 422, "corrupt_document"),
-    "mediabox_names": (lambda: hostile.odd_mediabox_pdf(b"[/a /b /c /d]"), 422, "corrupt_document"),
-}
-
-
-@pytest.mark.parametrize("case", list(REFUSED_FILES))
-def test_hostile_files_are_refused_at_upload_and_leave_nothing(api, case):
-    client, settings = api
-    make, status, code = REFUSED_FILES[case]
-    before = _documents(client)
-    _assert_error(client.post("/v1/documents", files={"file": ("x.bin", make())}), status, code)
-    assert _documents(client) == before
-    _assert_no_orphan_bytes(client, settings)
 
 
 REFUSED_FIELDS = {
@@ -292,6 +274,24 @@ def test_content_bombs_fail_their_page_fast_in_the_worker(worker_service):
         for document_id in ids:
             pages = client.get(f"/v1/documents/{document_id}").json()["result"]["page_details"]
             assert [(p["method"], p["error"]) for p in pages] == [("failed", "limit_exceeded")]
+    _assert_no_orphan_bytes_on_disk(worker_service)
+
+
+FAILED_FILES = {
+    "png_13000px_no_dpi": (hostile.huge_png, "too_many_pixels"),
+    "g4_tiff_13000px": (hostile.huge_g4_tiff, "too_many_pixels"),
+    "tiff_60k_frames": (lambda: hostile.many_frames_tiff(60_000), "too_many_pages"),
+    "nested_page_tree": (hostile.nested_page_tree_pdf, "corrupt_document"),
+    "mediabox_three_numbers": (hostile.odd_mediabox_pdf, "corrupt_document"),
+    "mediabox_names": (lambda: hostile.odd_mediabox_pdf(b"[/a /b /c /d]"), "corrupt_document"),
+}
+
+
+@pytest.mark.slow
+def test_hostile_files_are_stored_then_failed_by_the_worker_with_their_code(worker_service):
+    """Judging them needs the file opened, so the upload stores and queues them (one write, one
+    row) and the worker's first step opens each with the limits and fails it with its code."""
+    worker_service.assert_failed_in_worker(FAILED_FILES)
     _assert_no_orphan_bytes_on_disk(worker_service)
 
 

@@ -178,7 +178,8 @@ def test_a_new_analysis_starts_from_its_own_result(sessions, packet_id):
         document.status, document.lease_owner = "processing", "w1"  # as request_policy leaves it
     with session_scope(sessions) as db:
         seen = db.get(Document, packet_id).review_version
-        assert transitions.finish_document(db, packet_id, "w1", extracted_packet().result, "meets_criteria")
+        assert transitions.finish_document(db, packet_id, "w1", extracted_packet().result, "meets_criteria",
+                                           base_url="")
     with session_scope(sessions) as db:
         document = db.get(Document, packet_id)
         assert document.reviewed is None and document.review_version == seen + 1

@@ -174,12 +174,42 @@ def test_correction_is_validated_audited_and_served_downstream(app, seeded):
 
 
 def test_page_images_are_served_to_signed_in_reviewers(app, seeded):
+    """Named by their content hash, so the signed-in browser may keep them (never a shared cache);
+    signing out tells the browser to drop them."""
     client = TestClient(app)
     sign_in(client)
-    image = client.get(f"/review/packets/{seeded['plain']}/pages/1/image")
+    packet = client.get(f"/review/packets/{seeded['plain']}").text
+    src = re.search(r'<img src="([^"]+/pages/1/image\?v=([0-9a-f]{64}))"', packet)
+    image = client.get(src.group(1))
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
-    assert "no-store" in image.headers["cache-control"]
+    assert image.headers["cache-control"] == "private, max-age=31536000, immutable"
+    assert image.headers["etag"] == f'"{src.group(2)}"'
+    again = client.get(src.group(1), headers={"If-None-Match": image.headers["etag"]})
+    assert again.status_code == 304 and not again.content
     assert client.get(f"/review/packets/{seeded['plain']}/pages/99/image").status_code == 404
+    assert "no-store" in client.get(f"/review/packets/{seeded['plain']}").headers["cache-control"]
+    signed_out = client.post("/logout", data={"csrf_token": CSRF.search(packet).group(1)}, follow_redirects=False)
+    assert signed_out.status_code == 303 and signed_out.headers["clear-site-data"] == '"cache"'
+
+
+def test_an_action_from_the_page_script_answers_the_review_panel(app, seeded):
+    """review.js sends X-Review-Fragment: the answer is the panel alone (no page, no images), with
+    the item to focus; a stale action gets 409 and the fresh panel, nothing saved."""
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+    form = form_of(client, packet)
+    answer = client.post(f"{packet}/fields/member_id", data={**form, "action": "confirm"},
+                         headers={"X-Review-Fragment": "1"}, follow_redirects=False)
+    assert answer.status_code == 200 and answer.headers["x-review-fragment"] == "1"
+    assert answer.headers["x-review-focus"].startswith("item-f")
+    assert answer.text.lstrip().startswith("<section class=\"review\"") and "<html" not in answer.text
+    assert "<img" not in answer.text and "confirmed by rita" in answer.text
+    assert f'data-packet-version="{answer.headers["x-packet-version"]}"' in answer.text
+    assert "no-store" in answer.headers["cache-control"]
+    stale = client.post(f"{packet}/fields/member_id", data={**form, "action": "confirm"},
+                        headers={"X-Review-Fragment": "1"}, follow_redirects=False)
+    assert stale.status_code == 409 and "nothing was saved" in stale.text and "<html" not in stale.text
 
 
 def test_admin_pages_are_for_admins(app):
@@ -356,3 +386,66 @@ def test_typed_corrections_in_the_ui_re_run_the_rules(app, seeded):
     assert out["fields"]["outpatient_appropriate_attested"]["value"] is True
     age = next(c for c in out["criteria"] if c["id"] == "age_18_or_older")
     assert (age["extracted_status"], age["status"]) == ("met", "not_met")
+
+
+def test_a_packet_is_claimed_by_its_reviewer_and_taken_over_only_explicitly(app, seeded):
+    """Two reviewers do not work one packet unknowingly: rita's view claims it; ada sees who holds
+    it (queue and packet), her actions are refused with rita's name until she takes it over, which
+    is audited; from then on rita's actions are refused. The determination ends the claim."""
+    rita, ada = TestClient(app), TestClient(app)
+    sign_in(rita)
+    sign_in(ada, "ada")
+    packet = f"/review/packets/{seeded['plain']}"
+    rita.get(packet)
+    assert "You are working on this packet" in rita.get(packet).text
+    queue = ada.get("/review?status=all").text
+    assert "claimed by rita" in queue
+
+    ada_page = ada.get(packet).text
+    assert "<b>rita</b> is working on this packet" in ada_page and "Take over from rita" in ada_page
+    form = form_of(ada, packet)
+    refused = ada.post(f"{packet}/fields/member_id", data={**form, "action": "confirm"}, follow_redirects=False)
+    assert refused.status_code == 422 and "rita is working on this packet" in refused.text
+    assert "field confirmed" not in ada.get(packet).text
+
+    # Taking over names the holder the page showed: a stale name changes nothing.
+    wrong = ada.post(f"{packet}/claim", data={"csrf_token": form["csrf_token"], "holder": "nobody"},
+                     follow_redirects=False)
+    assert wrong.status_code == 422 and "changed since your page was loaded" in wrong.text
+    taken = ada.post(f"{packet}/claim", data={"csrf_token": form["csrf_token"], "holder": "rita"},
+                     follow_redirects=False)
+    assert taken.status_code == 303
+    assert ada.post(f"{packet}/fields/member_id", data={**form, "action": "confirm"},
+                    follow_redirects=False).status_code == 303
+    rita_form = form_of(rita, packet)
+    assert "<b>ada</b> is working on this packet" in rita.get(packet).text
+    assert rita.post(f"{packet}/fields/patient_name", data={**rita_form, "action": "confirm"},
+                     follow_redirects=False).status_code == 422
+
+    with app.state.sessions() as db:
+        from intake.review import audit
+        trail = [(e.action, e.actor, e.old_value, e.new_value) for e in audit.trail(db, seeded["plain"])]
+    assert ("claim taken over", "ada", "rita", "ada") in trail
+    assert [a for a, actor, *_ in trail if a == "claimed"] == ["claimed"]  # rita's first view only
+
+    decided = ada.post(f"{packet}/determination", data={**form_of(ada, packet), "outcome": "refer_to_medical_director",
+                                                         "note": "physician review"}, follow_redirects=False)
+    assert decided.status_code == 303
+    assert "claimed by" not in ada.get("/review?status=all").text
+
+
+def test_an_expired_claim_is_nobodys(app, seeded):
+    from datetime import datetime, timezone
+
+    from intake.db.models import Document
+    from intake.review import claims
+
+    now = datetime.now(timezone.utc)
+    with app.state.sessions() as db:
+        document = db.get(Document, seeded["plain"])
+        assert claims.claim(db, document, "rita", now, 30).holder == "rita"
+        assert claims.claim(db, document, "ada", now + timedelta(minutes=10), 30).holder == "rita"
+        later = now + timedelta(minutes=31)
+        assert claims.live_claim(document, later) is None
+        assert claims.claim(db, document, "ada", later, 30).holder == "ada"
+        db.commit()

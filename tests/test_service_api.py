@@ -18,7 +18,7 @@ CONTRACT_KEYS = {"source", "pages", "fields", "criteria", "recommendation", "pol
 
 # The callback receiver below is an internal one on loopback: allow-listed, over plain http.
 service = service_fixture("api", workers=2, INTAKE_CALLBACK_ALLOW_HTTP="true",
-                          INTAKE_CALLBACK_ALLOW='["127.0.0.1/32"]')
+                          INTAKE_CALLBACK_ALLOW='["127.0.0.1/32"]', INTAKE_OUTBOX_INTERVAL="0.5")
 
 
 class _CallbackReceiver(BaseHTTPRequestHandler):
@@ -70,12 +70,14 @@ def test_upload_is_processed_to_ready_for_review_with_contract_results(service, 
                for c in result["criteria"])
     service.assert_processed_exactly_once([doc_id])
 
-    for _ in range(100):  # the callback is its own job, sent right after the result commits
+    for _ in range(100):  # an outbox event committed with the result; the sender posts it
         if received:
             break
         threading.Event().wait(0.2)
-    assert received == [{"id": doc_id, "status": "ready_for_review", "status_url": received[0]["status_url"]}]
-    assert received[0]["status_url"].endswith(f"/v1/documents/{doc_id}")
+    (callback,) = received
+    assert {k: callback[k] for k in ("id", "document_id", "event", "status")} == {
+        "id": doc_id, "document_id": doc_id, "event": "processed", "status": "ready_for_review"}
+    assert callback["status_url"].endswith(f"/v1/documents/{doc_id}")
 
 
 def test_the_policy_named_at_upload_judges_the_packet_and_an_unknown_one_is_refused(service):

@@ -1,5 +1,8 @@
-"""Every class of bad input is refused at upload with a clear JSON reason (nothing stored as a
-document), a damaged page degrades without failing its packet, and the workers keep serving."""
+"""Every class of bad input ends with a clear JSON reason and its stable code: what the upload
+can know cheaply (size, empty body, unknown type by its first bytes) is refused at upload with
+nothing stored as a document; what needs the file opened (structure, encryption, pages, pixels)
+is accepted and fails in the worker's first step. A damaged page degrades without failing its
+packet, and the workers keep serving."""
 from __future__ import annotations
 
 import io
@@ -44,14 +47,16 @@ def _huge_png() -> bytes:
     return buf.getvalue()
 
 
-BAD_INPUTS = {
+REFUSED_AT_UPLOAD = {
     "empty": (lambda: b"", 422, "empty_document"),
     "random_bytes": (lambda: bytes(range(256)) * 40, 415, "unsupported_format"),
-    "truncated_pdf": (lambda: tagged_pdf("truncated", pages=2)[:-700], 422, "corrupt_document"),
-    "encrypted_pdf": (_encrypted_pdf, 422, "encrypted_document"),
     "too_large": (lambda: b"%PDF-1.4\n" + bytes(MAX_BYTES + 10), 413, "file_too_large"),
-    "too_many_pages": (lambda: tagged_pdf("long", pages=MAX_PAGES + 1), 413, "too_many_pages"),
-    "too_many_pixels": (_huge_png, 413, "too_many_pixels"),
+}
+FAILED_BY_WORKER = {
+    "truncated_pdf": (lambda: tagged_pdf("truncated", pages=2)[:-700], "corrupt_document"),
+    "encrypted_pdf": (_encrypted_pdf, "encrypted_document"),
+    "too_many_pages": (lambda: tagged_pdf("long", pages=MAX_PAGES + 1), "too_many_pages"),
+    "too_many_pixels": (_huge_png, "too_many_pixels"),
 }
 
 
@@ -60,15 +65,21 @@ def _document_count(service) -> int:
         return s.scalar(select(func.count()).select_from(Document))
 
 
-@pytest.mark.parametrize("case", list(BAD_INPUTS))
+@pytest.mark.parametrize("case", list(REFUSED_AT_UPLOAD))
 def test_bad_input_is_refused_with_a_reason(service, case):
-    make, status, code = BAD_INPUTS[case]
+    make, status, code = REFUSED_AT_UPLOAD[case]
     before = _document_count(service)
     response = service.upload(make())
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["code"] == code and error["message"]
     assert _document_count(service) == before
+
+
+def test_files_judged_by_opening_them_fail_in_the_worker_with_a_reason(service):
+    """The upload only stores and queues them; the worker's first step opens each with the
+    limits and records the failure, with no page read and no page count."""
+    service.assert_failed_in_worker(FAILED_BY_WORKER)
 
 
 def test_damaged_page_degrades_and_workers_keep_serving(service, tmp_path):

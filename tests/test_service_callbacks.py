@@ -1,8 +1,9 @@
 """Callback destinations through the real service (SQLite and PostgreSQL): refused URLs answer
 400 at upload and leave no document and no blob; at delivery a destination that resolves to a
 refused address, or a receiver that redirects, is a recorded permanent failure (no retry, no
-URL in the log); an allow-listed internal receiver gets its callback, and `intake serve`'s outbox
-sender delivers a determination signed, with its state in the API and /metrics."""
+URL in the log); an allow-listed internal receiver gets its completion callback signed through
+the outbox, and `intake serve`'s outbox sender delivers a determination signed, with its state
+in the API and /metrics."""
 from __future__ import annotations
 
 import ipaddress
@@ -18,7 +19,8 @@ from callback_receivers import receiver, signature_is_valid
 from intake.auth import hash_key
 from intake.callback_destinations import CallbackPolicy, address_refusal
 from intake.callback_signing import new_secret
-from intake.db.models import ApiKey, Document, Event
+from intake.db.models import ApiKey, Document
+from intake.db.outbox_models import PROCESSED, OutboxEvent
 from intake.db.session import session_scope
 from intake.review.decisions import record_determination
 from intake.storage import BlobStore
@@ -56,14 +58,16 @@ def _document_count(service) -> int:
         return s.scalar(select(func.count()).select_from(Document))
 
 
-def _callback_events(service, doc_id: str, timeout: float = 60) -> list[tuple[str, dict]]:
+def _completion_callbacks(service, doc_id: str, timeout: float = 60) -> list[tuple[str, int, int | None, str | None]]:
+    """The document's completion callbacks once none is pending: (state, attempts, status, error)."""
     deadline = time.monotonic() + timeout
     while True:
         with session_scope(service.sessions) as s:
-            events = s.execute(select(Event.kind, Event.detail).where(
-                Event.document_id == doc_id, Event.kind.in_(("callback_sent", "callback_failed")))).all()
-        if events or time.monotonic() > deadline:
-            return [(kind, detail) for kind, detail in events]
+            rows = s.execute(select(OutboxEvent.state, OutboxEvent.attempts, OutboxEvent.last_status,
+                                    OutboxEvent.last_error)
+                             .where(OutboxEvent.document_id == doc_id, OutboxEvent.kind == PROCESSED)).all()
+        if (rows and all(r.state != "pending" for r in rows)) or time.monotonic() > deadline:
+            return [tuple(r) for r in rows]
         time.sleep(0.3)
 
 
@@ -94,11 +98,21 @@ def test_refused_callback_urls_answer_400_and_store_nothing(service):
     assert _blob_files(service) == blobs  # nothing kept, not even a temporary file
 
 
-def test_an_allow_listed_internal_receiver_gets_its_callback(service, internal_receiver):
+def test_an_allow_listed_internal_receiver_gets_its_completion_callback_signed(service, internal_receiver):
+    secret = _sign_with_new_secret(service)
     url = f"http://{INTERNAL}:{internal_receiver.server_port}/done?ref={MARKER}"
     doc_id = _processed_with_callback(service, url, "allowed")
-    assert _callback_events(service, doc_id) == [("callback_sent", {"code": 204})]
-    assert [r["body"]["id"] for r in internal_receiver.received] == [doc_id]
+    assert _completion_callbacks(service, doc_id) == [("delivered", 1, 204, None)]
+    (received,), (signing,) = internal_receiver.received, internal_receiver.signing
+    body = received["body"]
+    assert (body["id"], body["document_id"], body["status"], body["event"]) == (doc_id, doc_id, "ready_for_review",
+                                                                                 "processed")
+    assert body["status_url"].endswith(f"/v1/documents/{doc_id}")
+    assert signing["idempotency_key"] == body["event_id"]
+    assert signature_is_valid(secret, signing["raw"], signing["signature"])
+    with service.client() as client:
+        (state,) = client.get(f"/v1/documents/{doc_id}/callbacks").json()
+    assert (state["event"], state["event_id"], state["state"]) == ("processed", body["event_id"], "delivered")
 
 
 def test_a_name_resolving_to_a_refused_address_is_a_recorded_permanent_failure(service, loopback_receiver):
@@ -109,11 +123,11 @@ def test_a_name_resolving_to_a_refused_address_is_a_recorded_permanent_failure(s
         pytest.skip(f"{host} does not resolve to a refused address here")
     url = f"http://{host}:{loopback_receiver.server_port}/done?ref={MARKER}"
     doc_id = _processed_with_callback(service, url, "rebound-name")  # a name passes the upload check
-    events = _callback_events(service, doc_id)
-    assert len(events) == 1 and events[0][0] == "callback_failed"
-    assert events[0][1]["permanent"] is True and events[0][1]["reason"].startswith("refused destination: ")
-    time.sleep(3)  # test retry intervals are 1, 2, 4 s: a retry would have come
-    assert _callback_events(service, doc_id) == events
+    events = _completion_callbacks(service, doc_id)
+    assert len(events) == 1 and events[0][:3] == ("failed", 1, None)  # permanent: no second attempt
+    assert events[0][3].startswith("refused destination: ")
+    time.sleep(3)  # the outbox passes every 0.5 s: a retry would have come
+    assert _completion_callbacks(service, doc_id) == events
     assert loopback_receiver.received == []
     assert MARKER not in service.log_path.read_text()
 
@@ -122,19 +136,30 @@ def test_a_redirect_is_not_followed_nor_retried(service, internal_receiver):
     landing = f"http://{INTERNAL}:{internal_receiver.server_port}/landing"
     with receiver(INTERNAL, status=307, location=landing) as redirector:
         doc_id = _processed_with_callback(service, f"http://{INTERNAL}:{redirector.server_port}/done", "redirect")
-        events = _callback_events(service, doc_id)
-        assert [kind for kind, _ in events] == ["callback_failed"] and events[0][1]["permanent"] is True
+        events = _completion_callbacks(service, doc_id)
+        assert [e[:2] for e in events] == [("failed", 1)] and "redirects are not followed" in events[0][3]
         time.sleep(3)
         assert [r["body"]["id"] for r in redirector.received] == [doc_id]  # once: no retry
     assert internal_receiver.received == []
 
 
-def test_serve_delivers_a_determination_signed_and_shows_its_state(service, internal_receiver):
+def _sign_with_new_secret(service) -> str:
+    """Give the service's API key a new callback secret; returns it."""
     secret = new_secret()
     with session_scope(service.sessions) as s:
         key = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(service.api_key)))
         key.callback_secret = secret
-        key_id = key.id
+    return secret
+
+
+def _service_key_id(service) -> str:
+    with session_scope(service.sessions) as s:
+        return s.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_key(service.api_key)))
+
+
+def test_serve_delivers_a_determination_signed_and_shows_its_state(service, internal_receiver):
+    secret = _sign_with_new_secret(service)
+    key_id = _service_key_id(service)
     store = BlobStore(Path(service.env["INTAKE_DATA_DIR"]) / "blobs")
     doc_id = seed_document(service.sessions, store, key_id, extracted_packet(), source="outbox-serve.pdf")
     with session_scope(service.sessions) as s:

@@ -118,6 +118,8 @@ def sign_in(page, base: str, target: str = "/review") -> None:
 
 
 def test_reviewer_corrects_overrides_and_decides(page, site):
+    from playwright.sync_api import expect
+
     base = site["base"]
     sign_in(page, base)
     screenshots = os.environ.get("REVIEW_SCREENSHOTS")
@@ -147,6 +149,10 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
     assert page.evaluate("document.querySelector('.sheet img').naturalWidth") > 0  # image served
     if screenshots:
         page.screenshot(path=str(Path(screenshots) / "packet.png"))
+    # Every action below is sent in place: the page is never loaded again, nor are its images.
+    page.evaluate("window.sameDocument = true")
+    fetched = []
+    page.on("request", lambda r: fetched.append(r) if r.resource_type in ("document", "image") else None)
 
     # Correct the birth date with the keyboard: focus the field, e, type, Enter.
     birth.focus()
@@ -156,9 +162,8 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
     date_input.fill("1970-02-24")
     birth.locator("input[name=reason]").fill("date on the request form")
     date_input.press("Enter")
-    page.wait_for_load_state()
     birth = page.locator("article.field", has=page.locator(".name", has_text="birth date"))
-    assert birth.locator("[data-role=value]").inner_text() == "1970-02-24"
+    expect(birth.locator("[data-role=value]")).to_have_text("1970-02-24")
     assert "corrected by rita" in birth.inner_text()
 
     # Override a criterion; the reason is mandatory.
@@ -169,9 +174,8 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
     criterion.locator("select[name=status]").select_option(label=new_status)
     criterion.locator("textarea[name=reason]").fill("pathology report is for a different date")
     criterion.locator("form.override button[type=submit]").click()
-    page.wait_for_load_state()
     criterion = page.locator("article.criterion").first
-    assert criterion.locator("[data-role=status]").inner_text() == new_status
+    expect(criterion.locator("[data-role=status]")).to_have_text(new_status)
     assert "overridden by rita" in criterion.inner_text()
 
     # Determination: refer to the medical director (there is no denial to choose).
@@ -179,9 +183,9 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
     page.check("form.determination input[value=refer_to_medical_director]")
     page.fill("form.determination textarea[name=note]", "age and prior therapy need a physician")
     page.click("form.determination button[type=submit]")
-    page.wait_for_load_state()
     assert "Refer to medical director" in page.locator(".determination-done").inner_text()
     assert "reviewed" in page.locator(".packet-head").inner_text()
+    assert page.evaluate("window.sameDocument") and fetched == []
 
     trail = page.locator("#audit tbody").inner_text()
     assert "viewed" in trail
@@ -253,11 +257,10 @@ def test_a_stale_second_tab_gets_409_and_the_fresh_value(page, site):
     member_id(page).locator("input[name=value]").fill("CPC743028596")
     with page.expect_response(lambda r: r.request.method == "POST") as saved:
         member_id(page).locator("form.correct button[type=submit]").click()
-    assert saved.value.status == 303
+    assert saved.value.status == 200  # the review panel, swapped in place
     with second.expect_response(lambda r: r.request.method == "POST") as stale:
         member_id(second).locator("form.confirm button[type=submit]").click()
     assert stale.value.status == 409
-    second.wait_for_load_state()
     assert "nothing was saved" in second.locator("#stale").inner_text()
     assert member_id(second).locator("[data-role=value]").inner_text() == "CPC743028596"
     assert "confirmed by" not in member_id(second).inner_text()

@@ -1,12 +1,13 @@
-"""`intake outbox send [--once]`: deliver due outbox events (determination callbacks) without the
-API, e.g. on a host where `intake serve` does not run; `--once` makes one pass and exits."""
+"""`intake outbox send [--once]`: deliver due outbox events (completion and determination
+callbacks) without the API, e.g. on a host where `intake serve` does not run; `--once` makes one
+pass and exits."""
 from __future__ import annotations
 
 import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("outbox", help="deliver determination callbacks")
+    parser = subparsers.add_parser("outbox", help="deliver callbacks (completion, determination)")
     actions = parser.add_subparsers(dest="outbox_action", required=True)
     send = actions.add_parser("send", help="send due events, every INTAKE_OUTBOX_INTERVAL seconds")
     send.add_argument("--once", action="store_true", help="one pass, then exit")

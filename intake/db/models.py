@@ -124,6 +124,9 @@ class Document(Base):
     review_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The policy's criteria on the reviewed field values, after a correction (review/reevaluate.py).
     reviewed: Mapped[dict[str, Any] | None]
+    # The reviewer working on the packet and until when (review/claims.py); an expired claim is none.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
 
     pages: Mapped[list["DocumentPage"]] = relationship(
         back_populates="document", order_by="DocumentPage.number", cascade="all, delete-orphan")

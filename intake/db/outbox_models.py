@@ -1,13 +1,15 @@
 """The outbox table: one row per event a caller's callback URL must hear about.
 
 outbox_events  written in the transaction that records the determination (or a correction after
-               it), so an event exists exactly when its change was committed; the sender
+               it), or the end of processing (ready for review or failed: intake/db/transitions.py),
+               so an event exists exactly when its change was committed; the sender
                (intake/outbox_sender.py) delivers rows and records each attempt on the row. The
                row is the truth: a process or Redis dying between commit and delivery loses
                nothing, the next pass sends it. `event_id` is the Idempotency-Key: a redelivery
                after a crash carries the same one, so a receiver can drop the duplicate.
 
-The payload holds ids, the event kind and the outcome only, never packet values: the receiver
+The payload holds ids, the event kind and the outcome (or the document status) only, never packet
+values: the receiver
 reads those through the API (`/review`, `/fhir`) with its key.
 """
 from __future__ import annotations
@@ -23,7 +25,8 @@ from intake.db.models import Base, new_id, utcnow
 # pending: to be sent (now or at next_attempt_at); delivered: a 2xx came back; failed: given up
 # (permanent refusal or attempts exhausted); no_callback: the document has no callback_url.
 OUTBOX_STATES = ("pending", "delivered", "failed", "no_callback")
-OUTBOX_KINDS = ("determination", "correction")
+PROCESSED = "processed"  # processing ended: ready for review or failed (the completion callback)
+OUTBOX_KINDS = ("determination", "correction", PROCESSED)
 
 
 class OutboxEvent(Base):

@@ -3,7 +3,8 @@
 A job may be delivered twice (RQ retry, reconciler re-enqueue, a killed worker's orphaned work
 horse finishing late); each transition states the status it expects and the lease it must hold,
 so only one execution can win and the others become no-ops. Functions return whether they won.
-Run them inside `session_scope` so the change and its event commit together.
+Run them inside `session_scope` so the change and its event commit together; the end of processing
+(ready for review, failed) also writes its completion callback to the outbox in that transaction.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from intake import outbox
 from intake.db.models import OPEN_STATUSES, Document, DocumentPage, DocumentStatus, Event, utcnow
 
 
@@ -28,6 +30,12 @@ def mark_queued(session: Session, document_id: str) -> bool:
     now = utcnow()
     return _set(session, update(Document).where(Document.id == document_id, Document.status == DocumentStatus.RECEIVED)
                 .values(status=DocumentStatus.QUEUED, queued_at=now, updated_at=now))
+
+
+def mark_not_queued(session: Session, document_id: str) -> bool:
+    """The upload committed the row as queued but Redis refused the job: the reconciler enqueues it."""
+    return _set(session, update(Document).where(Document.id == document_id, Document.status == DocumentStatus.QUEUED)
+                .values(status=DocumentStatus.RECEIVED, queued_at=None, updated_at=utcnow()))
 
 
 def _lease_free(model: Any) -> Any:
@@ -118,7 +126,8 @@ def request_analysis(session: Session, document_id: str) -> bool:
 
 
 def finish_document(session: Session, document_id: str, owner: str, result: dict[str, Any],
-                    recommendation: str) -> bool:
+                    recommendation: str, *, base_url: str) -> bool:
+    """`base_url`: the service's public prefix, for the completion callback's status_url."""
     now = utcnow()
     won = _set(session, update(Document)
                .where(Document.id == document_id, Document.status == DocumentStatus.PROCESSING, Document.lease_owner == owner)
@@ -128,10 +137,12 @@ def finish_document(session: Session, document_id: str, owner: str, result: dict
                        reviewed=None, review_version=Document.review_version + 1))
     if won:
         record_event(session, document_id, "finished", recommendation=recommendation)
+        outbox.add_status_event(session, document_id, DocumentStatus.READY_FOR_REVIEW, base_url)
     return won
 
 
-def fail_document(session: Session, document_id: str, code: str, message: str, owner: str | None = None) -> bool:
+def fail_document(session: Session, document_id: str, code: str, message: str, owner: str | None = None, *,
+                  base_url: str) -> bool:
     """Final failure with a reason. With `owner`, only the holder of the document lease may fail it."""
     now = utcnow()
     conditions = [Document.id == document_id, Document.status.in_(OPEN_STATUSES)]
@@ -142,4 +153,5 @@ def fail_document(session: Session, document_id: str, code: str, message: str, o
                        updated_at=now, lease_owner=None, lease_until=None))
     if won:
         record_event(session, document_id, "failed", code=code)
+        outbox.add_status_event(session, document_id, DocumentStatus.FAILED, base_url)
     return won

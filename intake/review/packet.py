@@ -43,7 +43,9 @@ class PageView:
     number: int
     width: float | None
     height: float | None
-    has_image: bool
+    # The stored image's content hash (sha256 hex) or None: it names the image's URL, so the
+    # browser may cache an image for good and a new image is a new URL.
+    image_version: str | None
     method: str | None
     error: str | None
     problem: str | None = None  # attention.page_problems: blank, unreadable, another patient's
@@ -147,7 +149,7 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
     problems = page_problems(document)
     pages = {n: PageView(number=n, width=sizes.get(n, (None, None))[0],
                          height=sizes.get(n, (None, None))[1],
-                         has_image=bool(rows.get(n) and rows[n].image_sha256),
+                         image_version=(rows[n].image_sha256 or None) if n in rows else None,
                          method=rows[n].method if n in rows else None,
                          error=rows[n].error if n in rows else None, problem=problems.get(n)) for n in numbers}
     decided = current_decisions(db, document)

@@ -13,6 +13,7 @@ from assessment.record import AssessmentRecord
 from intake.db.models import DECIDED_STATUSES, DOCUMENT_STATUSES, Document, DocumentStatus
 from intake.db.review_models import ReviewerDecision
 from intake.review.attention import page_problems, undecided
+from intake.review.claims import live_claim
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.reevaluate import reviewed_value, standing
 from intake.review.values import display_value
@@ -48,6 +49,7 @@ class QueueRow:
     hcpcs: str
     attention: int  # items needing attention that no reviewer decided yet
     flagged_pages: int  # pages blank, unreadable or of another patient (attention.page_problems)
+    claimed_by: str  # the reviewer working on it now (claims.py), "" when nobody is
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
             member_id=display_value(reviewed_value(document, "member_id")), product=_product(document, products or {}),
             hcpcs=display_value(reviewed_value(document, "hcpcs_codes")),
             attention=attention_waiting(document, decided[document.id], low_confidence_below),
-            flagged_pages=len(page_problems(document))))
+            flagged_pages=len(page_problems(document)),
+            claimed_by=claim.holder if (claim := live_claim(document, now)) else ""))
     rows.sort(key=lambda r: r.due_at)
     status_counts = {status: 0 for status in DOCUMENT_STATUSES}
     status_counts.update(db.execute(select(Document.status, func.count()).group_by(Document.status)).all())

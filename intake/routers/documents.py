@@ -1,9 +1,13 @@
 """/v1/documents: upload a packet, poll its status and results, list documents.
 
-An upload is streamed into the blob store (size limit enforced while streaming), sniffed and
-opened with the configured limits, and its row committed before the 202 answer; only then is
-the job enqueued. If Redis is unreachable at that moment the document stays `received` and the
-reconciler enqueues it later: an accepted document is never lost.
+An upload is streamed into the blob store (size limit enforced while streaming; the one durable
+write), its type sniffed from the first bytes, and its row committed as `queued` (the one
+commit) before the job is enqueued and the 202 answered. Everything that needs the file opened
+(page count, page sizes and pixels, structure, encryption) is judged by the worker's first step
+(intake/jobs.py `process_document`): a file that fails there ends `failed` with its stable
+error code. If Redis is unreachable when enqueueing, the document goes back to `received` and the
+reconciler enqueues it later; if the API dies between commit and enqueue, the reconciler finds the
+`queued` row without a job after its grace period: an accepted document is never lost.
 """
 from __future__ import annotations
 
@@ -19,13 +23,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from extraction.documents import open_document, sniff_media_type
 from extraction.errors import IntakeError
 from intake.auth import require_api_key
 from intake.callback_destinations import CallbackPolicy, DestinationRefused, parse_callback_url
 from intake.callbacks import status_url
 from intake.db import transitions as tx
-from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, DocumentStatus
+from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, DocumentStatus, utcnow
 from intake.db.session import get_session, session_scope
 from intake.http_errors import ApiError, error_responses
 from intake.logs import log_event
@@ -89,24 +92,19 @@ async def upload_document(
         if first is not None:
             return JSONResponse(_accepted(request, first), status_code=200)
     callback_policy = state.settings.callback_policy()
-    upload, fields = await receive_upload(
-        request.headers.get("content-type", ""), request.headers.get("content-length"), request.stream(),
-        state.store, state.settings.upload_form_limits(),
-        check_fields=lambda raw: _metadata(raw, state.policy_ids, callback_policy))
-    try:
-        media_type = sniff_media_type(upload.head)
-        page_count = await run_in_threadpool(_validate, state, upload.sha256)
-    except Exception as exc:  # refused (BadInput) or not: bytes without a row are not kept
-        await run_in_threadpool(_forget_unreferenced_blob, state, upload.sha256)
-        log_event(log, "upload_rejected", code=exc.code if isinstance(exc, IntakeError) else type(exc).__name__,
-                  size=upload.size)
+    try:  # refused uploads (size, form, empty or unknown type by its first bytes) keep no bytes
+        upload, fields = await receive_upload(
+            request.headers.get("content-type", ""), request.headers.get("content-length"), request.stream(),
+            state.store, state.settings.upload_form_limits(),
+            check_fields=lambda raw: _metadata(raw, state.policy_ids, callback_policy))
+    except IntakeError as exc:
+        log_event(log, "upload_rejected", code=exc.code)
         raise
-    doc, created = await run_in_threadpool(_register, state.sessions, api_key.id, idempotency_key, upload,
-                                           media_type, page_count, fields)
+    doc, created = await run_in_threadpool(_register, state.sessions, api_key.id, idempotency_key, upload, fields)
     if not created:
         return JSONResponse(_accepted(request, doc), status_code=200)
     doc.status = await run_in_threadpool(_enqueue, state, doc.id)
-    log_event(log, "document_received", document_id=doc.id, status=doc.status, size=upload.size, pages=page_count)
+    log_event(log, "document_received", document_id=doc.id, status=doc.status, size=upload.size)
     return _accepted(request, doc)
 
 
@@ -139,20 +137,6 @@ def _metadata(raw: dict[str, str], policy_ids: frozenset[str],
     return out
 
 
-def _validate(state, sha256: str) -> int:
-    """Open with the configured limits (size, pages, pixels): raises the BadInput naming why not.
-    Headers and structure only: pixel data is decoded by the worker, never in the API process."""
-    with open_document(state.store.get(sha256), state.settings.limits(), decode=False) as doc:
-        return doc.page_count
-
-
-def _forget_unreferenced_blob(state, sha256: str) -> None:
-    with session_scope(state.sessions) as s:
-        referenced = s.scalar(select(func.count()).where(Document.sha256 == sha256))
-    if not referenced:
-        state.store.delete(sha256)
-
-
 def _find_by_idempotency_key(sessions, api_key_id: str, key: str) -> Document | None:
     with session_scope(sessions) as s:
         return s.scalar(select(Document).where(Document.api_key_id == api_key_id, Document.idempotency_key == key))
@@ -162,9 +146,10 @@ def _dedup_key(sha256: str, fax_from: str | None) -> str:
     return hashlib.sha256(f"{sha256}\x00{fax_from or ''}".encode()).hexdigest()
 
 
-def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Upload, media_type: str,
-              page_count: int, fields: dict[str, str | None]) -> tuple[Document, bool]:
-    """Commit the row (the blob is already durable). Returns (document, created)."""
+def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Upload,
+              fields: dict[str, str | None]) -> tuple[Document, bool]:
+    """Commit the row, already `queued` (the blob is already durable). Returns (document, created).
+    The page count stays unknown until the worker opens the file."""
     dedup_key = _dedup_key(upload.sha256, fields["fax_from"])
     same = Document.dedup_key == dedup_key
     if idempotency_key:
@@ -176,15 +161,17 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
             existing = s.scalars(first).first()
             if existing is not None:
                 return existing, False
-            doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=media_type,
-                           page_count=None, status=DocumentStatus.RECEIVED, source=fields["source"], fax_from=fields["fax_from"],
+            now = utcnow()
+            doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=upload.media_type,
+                           page_count=None, status=DocumentStatus.QUEUED, received_at=now, queued_at=now,
+                           updated_at=now, source=fields["source"], fax_from=fields["fax_from"],
                            callback_url=fields["callback_url"], idempotency_key=idempotency_key,
                            policy_requested=fields["policy"],
                            policy_requested_by="upload" if fields["policy"] else None,
                            api_key_id=api_key_id, expedited=False, attempts=0)
             s.add(doc)
             s.flush()
-            tx.record_event(s, doc.id, "received", size=upload.size, pages=page_count, media_type=media_type)
+            tx.record_event(s, doc.id, "received", size=upload.size, media_type=upload.media_type)
         return doc, True
     except IntegrityError:
         # A concurrent retry of the same upload committed first: answer with its document.
@@ -196,13 +183,15 @@ def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Up
 
 
 def _enqueue(state, document_id: str) -> DocumentStatus:
+    """Enqueue the committed row's first step. Only when Redis refuses is the row touched again:
+    back to `received`, which the reconciler enqueues once Redis answers."""
     try:
         state.queue.enqueue_process(document_id)
     except RedisError as exc:
         log_event(log, "enqueue_deferred", logging.WARNING, document_id=document_id, error=type(exc).__name__)
+        with session_scope(state.sessions) as s:
+            tx.mark_not_queued(s, document_id)
         return DocumentStatus.RECEIVED
-    with session_scope(state.sessions) as s:
-        tx.mark_queued(s, document_id)
     return DocumentStatus.QUEUED
 
 

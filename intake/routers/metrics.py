@@ -135,7 +135,7 @@ def _document_metrics(documents: list[DocumentTiming], pages_total: dict[str, in
 
 
 def _outbox_metrics(by_state: dict[str, int], attempts: int, oldest_pending: float) -> Iterator[Metric]:
-    events = GaugeMetricFamily("intake_outbox_events", "Determination callbacks by delivery state",
+    events = GaugeMetricFamily("intake_outbox_events", "Callbacks (outbox events) by delivery state",
                                labels=["state"])
     for state, count in by_state.items():
         events.add_metric([state], count)

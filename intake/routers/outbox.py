@@ -1,5 +1,5 @@
-"""/v1/documents/{id}/callbacks: delivery state of the packet's outbox events (determination and
-correction callbacks): ids, state, attempts, the receiver's last status; never the URL."""
+"""/v1/documents/{id}/callbacks: delivery state of the packet's outbox events (processing ended,
+determination, correction): ids, state, attempts, the receiver's last status; never the URL."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/documents", tags=["callbacks"])
 
 
 @router.get("/{document_id}/callbacks", response_model=list[DeliveryState],
-            summary="Delivery state of the packet's determination callbacks",
+            summary="Delivery state of the packet's callbacks (end of processing, determination)",
             responses=error_responses(401, 404))
 def document_callbacks(document_id: str, reader: PacketReader = Depends(packet_reader),
                        db: Session = Depends(get_session)) -> list[DeliveryState]:

@@ -17,8 +17,9 @@ from intake.web.transport_security import strict_transport_security
 STATIC_DIR = Path(__file__).parent / "static"
 UI_PREFIXES = ("/login", "/logout", "/review", "/admin", "/static/review")
 # Scripts and styles come only from our own static files: injected markup could not run.
+# connect-src: review.js sends the reviewer's actions to the app itself with fetch.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                           "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+                           "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 async def _sign_in_first(_request: Request, exc: SignInRequired) -> Response:
@@ -33,8 +34,9 @@ async def _ui_headers(request: Request, call_next: Callable[[Request], Awaitable
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         if not path.startswith("/static/"):
-            # Pages carry patient data: never cached by the browser or a proxy.
-            response.headers["Cache-Control"] = "no-store"
+            # Pages carry patient data: never cached by the browser or a proxy, unless the route
+            # chose a private policy itself (page images, named by their content hash).
+            response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

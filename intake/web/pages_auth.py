@@ -108,6 +108,8 @@ def logout(request: Request, _user: SignedIn = Depends(form_user),
            db: Session = Depends(get_session)) -> Response:
     end_session(db, request.cookies.get(SESSION_COOKIE))
     db.commit()
-    response = RedirectResponse("/login", status_code=303)
+    # Page images are cached by the browser for the signed-in reviewer (private, immutable): the
+    # next person at this browser must not find them there.
+    response = RedirectResponse("/login", status_code=303, headers={"Clear-Site-Data": '"cache"'})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

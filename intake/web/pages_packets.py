@@ -6,7 +6,15 @@ carries the packet version its page showed (`seen_version`, or an `X-Packet-Vers
 stale one changes nothing and gets 409 with the page as it is now (versions.py). A caller that
 asks for JSON (`Accept: application/json`) gets the reviewed result (with its new `version`)
 instead of the redirect, and the JSON error shape instead of the page; a 409 carries the fresh
-state as `current`.
+state as `current`. An action sent by the page's own script (`X-Review-Fragment: 1`) gets the
+review panel alone, as it is now, with the item to focus in `X-Review-Focus`: the script swaps the
+panel in place, so no action reloads the page or its images.
+
+A reviewer who opens an open packet claims it (claims.py); while another reviewer's claim is live
+their actions are refused with that reviewer's name, until they take the packet over (`/claim`).
+
+Page images are named by their content hash (`?v=sha256`) and sent cacheable for the signed-in
+browser only (`private, immutable`, ETag): one packet's images are fetched once per browser.
 """
 from __future__ import annotations
 
@@ -22,7 +30,7 @@ from sqlalchemy.orm import Session
 from intake.db.models import Document, DocumentPage, utcnow
 from intake.db.review_models import DETERMINATIONS
 from intake.db.session import get_session
-from intake.review import audit, decisions, reassess, routine, versions
+from intake.review import audit, claims, decisions, reassess, routine, versions
 from intake.review.accounts import SignedIn
 from intake.review.packet import build_packet_view
 from intake.review.reviewed import reviewed_result
@@ -43,28 +51,47 @@ def _document(db: Session, document_id: str) -> Document:
     return document
 
 
+FRAGMENT_HEADER = "X-Review-Fragment"  # sent by review.js; answered with the review panel alone
+FOCUS_HEADER = "X-Review-Focus"  # the element the panel's script focuses after the swap
+IMAGE_CACHE_CONTROL = "private, max-age=31536000, immutable"  # the URL changes with the content
+
+
 def _packet_page(request: Request, db: Session, document: Document, user: SignedIn,
-                 error: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                 error: dict[str, str] | None = None, status_code: int = 200,
+                 headers: dict[str, str] | None = None) -> Response:
     settings = app_settings(request)
     view = build_packet_view(db, document, decision_clock(settings), utcnow(),
                              settings.review_low_confidence)
-    return render(request, "packet.html", user, status_code=status_code, view=view, error=error,
-                  policy_ids=sorted(request.app.state.policy_ids))
+    template = "packet_review.html" if _wants_fragment(request) else "packet.html"
+    response = render(request, template, user, status_code=status_code, view=view, error=error,
+                      policy_ids=sorted(request.app.state.policy_ids),
+                      claim=claims.live_claim(document, utcnow()))
+    response.headers.update(headers or {})
+    if _wants_fragment(request):
+        response.headers[FRAGMENT_HEADER] = "1"  # tells the script this is a panel, not a page
+    return response
 
 
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+def _wants_fragment(request: Request) -> bool:
+    return request.headers.get(FRAGMENT_HEADER) == "1"
+
+
 def _seen_version(request: Request, form_value: str) -> int:
     return versions.parse_seen(form_value or request.headers.get("x-packet-version"))
 
 
-def _back_to(request: Request, db: Session, document: Document, anchor: str) -> Response:
-    """After a recorded action (committed): the reviewed result as JSON, or back to the item."""
+def _back_to(request: Request, db: Session, document: Document, anchor: str, user: SignedIn) -> Response:
+    """After a recorded action (committed): the reviewed result as JSON, the review panel for the
+    page's script, or back to the item."""
     version = {"X-Packet-Version": str(document.review_version)}
     if _wants_json(request):
         return JSONResponse(reviewed_result(db, document), headers=version)
+    if _wants_fragment(request):
+        return _packet_page(request, db, document, user, headers={**version, FOCUS_HEADER: anchor})
     return RedirectResponse(f"/review/packets/{document.id}#{anchor}", status_code=303, headers=version)
 
 
@@ -84,7 +111,8 @@ def _refused(request: Request, db: Session, document_id: str, user: SignedIn, ta
             body["current"] = reviewed_result(db, document)
         return JSONResponse(body, status_code=status)
     return _packet_page(request, db, document, user, {"target": target, "message": str(exc), "value": typed,
-                                                      "choice": choice, "stale": stale}, status)
+                                                      "choice": choice, "stale": stale}, status,
+                        headers={"X-Packet-Version": str(document.review_version)})
 
 
 @router.get("/{document_id}")
@@ -92,6 +120,7 @@ def packet_page(request: Request, document_id: str, user: SignedIn = Depends(pag
                 db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
     audit.append(db, document.id, user.name, "viewed")
+    claims.claim(db, document, user.name, utcnow(), app_settings(request).review_claim_minutes)
     db.commit()
     return _packet_page(request, db, document, user)
 
@@ -106,8 +135,10 @@ def page_image(request: Request, document_id: str, number: Annotated[int, Path(g
         raise HTTPException(status_code=404, detail="no image for this page")
     audit.append(db, document_id, user.name, "page_image_viewed", target=f"page {number}")  # a PHI read
     db.commit()
-    return Response(store.get(sha256), media_type="image/png",
-                    headers={"Cache-Control": "private, no-store"})
+    cache = {"Cache-Control": IMAGE_CACHE_CONTROL, "ETag": f'"{sha256}"'}
+    if cache["ETag"] in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=cache)  # the browser holds these very bytes
+    return Response(store.get(sha256), media_type="image/png", headers=cache)
 
 
 def _field_index(document: Document, name: str) -> str:
@@ -125,6 +156,11 @@ def _criterion_index(document: Document, criterion_id: str) -> str:
 REFUSALS = (decisions.ReviewRefused, InvalidValue, versions.StaleVersion)
 
 
+def _hold(request: Request, db: Session, document: Document, user: SignedIn) -> None:
+    """Before an action: refused while another reviewer holds the packet; else claimed/extended."""
+    claims.require(db, document, user.name, utcnow(), app_settings(request).review_claim_minutes)
+
+
 @router.post("/{document_id}/fields/{name}")
 def review_field(request: Request, document_id: str, name: str, action: str = Form(...),
                  value: str = Form(""), reason: str = Form(""), seen_version: str = Form(""),
@@ -132,6 +168,7 @@ def review_field(request: Request, document_id: str, name: str, action: str = Fo
     document = _document(db, document_id)
     policies = request.app.state.policies
     try:
+        _hold(request, db, document, user)
         seen = _seen_version(request, seen_version)
         if action == "confirm":
             decisions.confirm_field(db, document, name, user.name, seen_version=seen, policies=policies)
@@ -143,7 +180,7 @@ def review_field(request: Request, document_id: str, name: str, action: str = Fo
     except REFUSALS as exc:
         return _refused(request, db, document_id, user, name, exc, value)
     db.commit()
-    return _back_to(request, db, document, _field_index(document, name))
+    return _back_to(request, db, document, _field_index(document, name), user)
 
 
 @router.post("/{document_id}/criteria/{criterion_id}")
@@ -152,6 +189,7 @@ def review_criterion(request: Request, document_id: str, criterion_id: str, acti
                      user: SignedIn = Depends(form_user), db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
     try:
+        _hold(request, db, document, user)
         seen = _seen_version(request, seen_version)
         if action == "confirm":
             decisions.confirm_criterion(db, document, criterion_id, user.name, seen_version=seen)
@@ -163,7 +201,7 @@ def review_criterion(request: Request, document_id: str, criterion_id: str, acti
     except REFUSALS as exc:
         return _refused(request, db, document_id, user, criterion_id, exc)
     db.commit()
-    return _back_to(request, db, document, _criterion_index(document, criterion_id))
+    return _back_to(request, db, document, _criterion_index(document, criterion_id), user)
 
 
 @router.post("/{document_id}/routine")
@@ -174,6 +212,7 @@ def confirm_routine(request: Request, document_id: str, seen_version: str = Form
     document = _document(db, document_id)
     low_below = app_settings(request).review_low_confidence
     try:
+        _hold(request, db, document, user)
         routine.confirm_routine(db, document, user.name, low_below, policies=request.app.state.policies,
                                 seen_version=_seen_version(request, seen_version))
     except REFUSALS as exc:
@@ -181,9 +220,9 @@ def confirm_routine(request: Request, document_id: str, seen_version: str = Form
     db.commit()
     waiting = routine.first_waiting(document, decisions.current_decisions(db, document), low_below)
     if waiting is None:
-        return _back_to(request, db, document, f"outcome-{DETERMINATIONS[0]}")
+        return _back_to(request, db, document, f"outcome-{DETERMINATIONS[0]}", user)
     kind, position = waiting
-    return _back_to(request, db, document, f"item-{'f' if kind == 'field' else 'c'}{position}")
+    return _back_to(request, db, document, f"item-{'f' if kind == 'field' else 'c'}{position}", user)
 
 
 @router.post("/{document_id}/determination")
@@ -192,12 +231,14 @@ def determination(request: Request, document_id: str, outcome: str = Form(""), n
                   db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
     try:
+        _hold(request, db, document, user)
         decisions.record_determination(db, document, outcome, note, user.name,
                                        seen_version=_seen_version(request, seen_version))
+        claims.release(db, document)
     except REFUSALS as exc:
         return _refused(request, db, document_id, user, "determination", exc, note, outcome)
     db.commit()
-    return _back_to(request, db, document, "determination")
+    return _back_to(request, db, document, "determination", user)
 
 
 @router.post("/{document_id}/policy")
@@ -207,6 +248,7 @@ def choose_policy(request: Request, document_id: str, policy: str = Form(""), re
     """Judge the packet by another policy: back to analysis from its stored pages."""
     document = _document(db, document_id)
     try:
+        _hold(request, db, document, user)
         reassess.request_policy(db, document, policy, request.app.state.policy_ids, user.name, reason,
                                 seen_version=_seen_version(request, seen_version))
     except REFUSALS as exc:
@@ -216,4 +258,17 @@ def choose_policy(request: Request, document_id: str, policy: str = Form(""), re
         request.app.state.queue.enqueue_finish(document.id)
     except RedisError:
         log.warning("finish job not queued; the reconciler will queue it")  # the row says what to do
-    return _back_to(request, db, document, "policy")
+    return _back_to(request, db, document, "policy", user)
+
+
+@router.post("/{document_id}/claim")
+def take_over(request: Request, document_id: str, holder: str = Form(""), user: SignedIn = Depends(form_user),
+              db: Session = Depends(get_session)) -> Response:
+    """Take the packet over from the reviewer the page showed holding it (`holder`); audited."""
+    document = _document(db, document_id)
+    try:
+        claims.take_over(db, document, user.name, utcnow(), app_settings(request).review_claim_minutes, holder)
+    except REFUSALS as exc:
+        return _refused(request, db, document_id, user, "claim", exc)
+    db.commit()
+    return _back_to(request, db, document, "claim", user)

@@ -1,5 +1,7 @@
-// Reviewer UI behaviour: evidence boxes, highlight on click, keyboard shortcuts.
-// Packet text is only ever read or written through textContent / attributes, never innerHTML.
+// Reviewer UI behaviour: evidence boxes, highlight on click, keyboard shortcuts, actions without
+// reloads. Packet text is only ever read or written through textContent / attributes, never
+// innerHTML; the one HTML this script inserts is the server's own autoescaped review panel,
+// parsed with DOMParser (and the page's CSP runs no script that could hide in it).
 "use strict";
 
 function placeBoxes() {
@@ -125,13 +127,56 @@ function openOn(target) {
     return;
   }
   if (target) return;
-  const packet = document.querySelector(".packet[data-first-attention]");
+  const packet = document.querySelector("#review[data-first-attention]");
   const first = packet && document.getElementById(packet.dataset.firstAttention);
   const start = first || document.querySelector("form.routine button");
   if (start) {
     start.focus();
     start.scrollIntoView({block: "nearest"});
   }
+}
+
+// Actions without reloads: a form in the review panel is sent with fetch, and the server answers
+// the panel as it is now (X-Review-Fragment), which replaces the old one; the page images stay.
+// Any other answer (signed out, CSRF refused, a server error) is left to the browser: the form is
+// sent the ordinary way, and the packet version keeps a repeated action from counting twice.
+const FRAGMENT_HEADER = "X-Review-Fragment";
+
+function focusAfterSwap(anchor) {
+  const target = anchor && document.getElementById(anchor);
+  const refused = document.querySelector("#review [role=alert]");
+  const start = target || (refused && (refused.closest(".review-item") || refused));
+  if (!start) return;
+  if (start.tabIndex >= 0 || start.matches("input, button, a[href]")) start.focus({preventScroll: true});
+  start.scrollIntoView({block: "nearest"});
+}
+
+async function sendInPlace(event) {
+  const form = event.target;
+  const panel = document.getElementById("review");
+  if (!panel || !panel.contains(form) || form.id === "policy" || event.defaultPrevented) return;
+  event.preventDefault();
+  if (form.dataset.sending) return;  // a second Enter while the first is on its way
+  form.dataset.sending = "1";
+  let response = null;
+  try {
+    // form.action would be the hidden input named "action", not the attribute
+    response = await fetch(form.getAttribute("action"), {method: "POST", body: new FormData(form),
+                                         headers: {[FRAGMENT_HEADER]: "1"}, credentials: "same-origin"});
+  } catch (error) {
+    response = null;
+  }
+  if (!response || response.headers.get(FRAGMENT_HEADER) !== "1") {
+    HTMLFormElement.prototype.submit.call(form);
+    return;
+  }
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("review");
+  const scrolled = panel.scrollTop;
+  panel.replaceWith(fresh);
+  fresh.scrollTop = scrolled;
+  const anchor = response.headers.get("X-Review-Focus");
+  focusAfterSwap(anchor);
+  if (anchor) history.replaceState(null, "", "#" + anchor);  // where the redirect would have gone
 }
 
 function init() {
@@ -153,6 +198,7 @@ function init() {
     }
   });
   document.addEventListener("keydown", onKey);
+  document.addEventListener("submit", sendInPlace);
   openOn(window.location.hash && document.getElementById(window.location.hash.slice(1)));
 }
 
