@@ -1,40 +1,22 @@
 """A reviewer's session in real headless Chromium against a real uvicorn server process.
 
-Packets are seeded through the service's DB layer and blob store (no workers). Set
-REVIEW_SCREENSHOTS=<dir> to also save the queue and packet screenshots used in docs/.
+Packets are seeded through the service's DB layer and blob store (no workers). The screenshots in
+docs/ come from scripts/screenshots.py, which runs the same way.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from review_seed import (PASSWORD, SCRIPT_TEXT, add_user, extracted_packet, seed_document, seedable_data_dir,
                          with_markup)
+from review_server import CHROMIUM, CHROMIUM_ARGS, uvicorn_server
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVER_START_TIMEOUT_S = 60
 UI_TIMEOUT_MS = 15_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,36 +41,6 @@ def site(tmp_path_factory):
                "routine": routine}
 
 
-@contextmanager
-def uvicorn_server(data_dir: Path) -> Iterator[str]:
-    """`api:app_from_env` on INTAKE_DATA_DIR=data_dir in a real uvicorn process; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "REDIS_URL": "redis://127.0.0.1:6379/15"}
-    env.pop("DATABASE_URL", None)
-    log = open(data_dir / "uvicorn.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api:app_from_env",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("uvicorn did not start: " + (data_dir / "uvicorn.log").read_text()[-2000:])
-        time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -108,10 +60,10 @@ def page(browser):
     context.close()
 
 
-def sign_in(page, base: str, target: str = "/review") -> None:
+def sign_in(page, base: str, target: str = "/review", name: str = "rita") -> None:
     page.goto(base + target)
     assert "/login" in page.url  # signed-out visitors are sent to sign in
-    page.fill("input[name=name]", "rita")
+    page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}{target}")
@@ -122,9 +74,6 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
 
     base = site["base"]
     sign_in(page, base)
-    screenshots = os.environ.get("REVIEW_SCREENSHOTS")
-    if screenshots:
-        page.screenshot(path=str(Path(screenshots) / "queue.png"))
 
     # The oldest packet (expedited on its form, received 30 h ago) is first and overdue.
     first = page.locator("tr.queue-row").first
@@ -147,8 +96,6 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
     assert box_area["width"] > 5 and box_area["height"] > 3
     assert image_area["x"] <= box_area["x"] and box_area["x"] + box_area["width"] <= image_area["x"] + image_area["width"]
     assert page.evaluate("document.querySelector('.sheet img').naturalWidth") > 0  # image served
-    if screenshots:
-        page.screenshot(path=str(Path(screenshots) / "packet.png"))
     # Every action below is sent in place: the page is never loaded again, nor are its images.
     page.evaluate("window.sameDocument = true")
     fetched = []

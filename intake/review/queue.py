@@ -133,3 +133,24 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
     status_counts.update(db.execute(select(Document.status, func.count()).group_by(Document.status)).all())
     return Queue(rows=rows, status_counts=status_counts,
                  clock_counts=dict(Counter(r.clock for r in rows)), truncated=truncated)
+
+
+@dataclass(frozen=True)
+class NextPacket:
+    id: str
+    source: str
+    due_at: datetime
+
+
+def next_open_packet(db: Session, clock: DecisionClock, now: datetime, reviewer: str, limit: int) -> NextPacket | None:
+    """Where a reviewer goes after a determination: the first open packet in the queue's order
+    (due time, then receipt) that no other reviewer holds a live claim on."""
+    documents = db.scalars(select(Document).where(Document.status == DEFAULT_STATUS)
+                           .order_by(Document.received_at).limit(limit))
+    free = [document for document in documents
+            if (claim := live_claim(document, now)) is None or claim.held_by(reviewer)]
+    if not free:
+        return None
+    due = {document.id: clock.due_at(document.received_at, is_expedited(document)) for document in free}
+    first = min(free, key=lambda document: due[document.id])  # the first of equals, as the queue's stable sort
+    return NextPacket(id=first.id, source=first.source or "", due_at=due[first.id])

@@ -33,6 +33,7 @@ from intake.db.session import get_session
 from intake.review import audit, claims, decisions, reassess, routine, versions
 from intake.review.accounts import SignedIn
 from intake.review.packet import build_packet_view
+from intake.review.queue import next_open_packet
 from intake.review.reviewed import reviewed_result
 from intake.review.values import InvalidValue
 from intake.schemas import SQL_INT_MAX
@@ -63,9 +64,13 @@ def _packet_page(request: Request, db: Session, document: Document, user: Signed
     view = build_packet_view(db, document, decision_clock(settings), utcnow(),
                              settings.review_low_confidence)
     template = "packet_review.html" if _wants_fragment(request) else "packet.html"
+    next_packet = None
+    if view.determination is not None and not view.open:  # decided: on to the next one
+        next_packet = next_open_packet(db, decision_clock(settings), utcnow(), user.name,
+                                       settings.review_queue_limit)
     response = render(request, template, user, status_code=status_code, view=view, error=error,
                       policy_ids=sorted(request.app.state.policy_ids),
-                      claim=claims.live_claim(document, utcnow()))
+                      claim=claims.live_claim(document, utcnow()), next_packet=next_packet)
     response.headers.update(headers or {})
     if _wants_fragment(request):
         response.headers[FRAGMENT_HEADER] = "1"  # tells the script this is a panel, not a page

@@ -1,7 +1,8 @@
-// Reviewer UI behaviour: evidence boxes, highlight on click, keyboard shortcuts, actions without
-// reloads. Packet text is only ever read or written through textContent / attributes, never
-// innerHTML; the one HTML this script inserts is the server's own autoescaped review panel,
-// parsed with DOMParser (and the page's CSP runs no script that could hide in it).
+// Reviewer UI behaviour: evidence boxes, highlight on click, the page viewer (zoom, pan, rotate),
+// keyboard shortcuts, actions without reloads. Packet text is only ever read or written through
+// textContent / attributes, never innerHTML; the one HTML this script inserts is the server's own
+// autoescaped review panel, parsed with DOMParser (and the page's CSP runs no script that could
+// hide in it).
 "use strict";
 
 function placeBoxes() {
@@ -14,6 +15,117 @@ function placeBoxes() {
   }
 }
 
+// The page viewer: one zoom (1 = the page fits the column's width) and one turn (0, 90, 180 or
+// 270 degrees clockwise) for every page. Each sheet (the image and its boxes) is sized and turned
+// as a whole with a CSS transform, and its frame takes the turned size, so a box stays on its
+// words at every zoom and turn; zoomed pages are panned by scrolling or dragging the column.
+const ZOOM_STEPS = [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4];
+const viewer = {zoom: 1, turn: 0};
+
+function sheetTransform(turn, width, height) {
+  switch (turn) {
+    case 90: return `translate(${height}px, 0) rotate(90deg)`;
+    case 180: return `translate(${width}px, ${height}px) rotate(180deg)`;
+    case 270: return `translate(0, ${width}px) rotate(270deg)`;
+    default: return "none";
+  }
+}
+
+function layoutPages() {
+  const pages = document.getElementById("pages");
+  if (!pages) return;
+  const style = getComputedStyle(pages);
+  const room = pages.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  if (room <= 0) return;  // not shown (yet): keep the plain layout
+  const turned = viewer.turn % 180 !== 0;
+  for (const sheet of pages.querySelectorAll(".sheet")) {
+    const image = sheet.querySelector("img");
+    const pageWidth = parseFloat(sheet.dataset.pageWidth) || image.naturalWidth;
+    const pageHeight = parseFloat(sheet.dataset.pageHeight) || image.naturalHeight;
+    if (!pageWidth || !pageHeight) continue;
+    const across = room * viewer.zoom;  // the width the page takes on screen, turned or not
+    const width = turned ? across * pageWidth / pageHeight : across;
+    const height = width * pageHeight / pageWidth;
+    sheet.style.width = width + "px";
+    sheet.style.height = height + "px";
+    sheet.style.transform = sheetTransform(viewer.turn, width, height);
+    sheet.parentElement.style.width = (turned ? height : width) + "px";
+    sheet.parentElement.style.height = (turned ? width : height) + "px";
+  }
+  pages.classList.add("laid-out");
+  pages.classList.toggle("zoomed", viewer.zoom > 1);
+  pages.dataset.zoom = String(viewer.zoom);
+  pages.dataset.turn = String(viewer.turn);
+  const level = document.getElementById("zoom-level");
+  if (level) level.textContent = Math.round(viewer.zoom * 100) + "%" + (viewer.turn ? ` · ${viewer.turn}°` : "");
+}
+
+function setView(zoom, turn) {
+  // Keep the point at the centre of the column where it was, as far as the new layout allows.
+  const pages = document.getElementById("pages");
+  if (!pages) return;
+  const across = (pages.scrollLeft + pages.clientWidth / 2) / pages.scrollWidth;
+  const down = (pages.scrollTop + pages.clientHeight / 2) / pages.scrollHeight;
+  viewer.zoom = zoom;
+  viewer.turn = ((turn % 360) + 360) % 360;
+  layoutPages();
+  pages.scrollLeft = across * pages.scrollWidth - pages.clientWidth / 2;
+  pages.scrollTop = down * pages.scrollHeight - pages.clientHeight / 2;
+}
+
+function zoomBy(steps) {
+  const at = ZOOM_STEPS.indexOf(viewer.zoom);
+  const next = ZOOM_STEPS[Math.min(ZOOM_STEPS.length - 1, Math.max(0, (at < 0 ? 2 : at) + steps))];
+  setView(next, viewer.turn);
+}
+
+const VIEW_ACTIONS = {
+  "zoom-in": () => zoomBy(1),
+  "zoom-out": () => zoomBy(-1),
+  "fit": () => setView(1, viewer.turn),
+  "rotate-right": () => setView(viewer.zoom, viewer.turn + 90),
+  "rotate-left": () => setView(viewer.zoom, viewer.turn - 90),
+};
+
+function enablePanning(pages) {
+  // Dragging with the mouse pans; a drag is not a click (so it never jumps to a box's item).
+  let drag = null;
+  let dragged = false;
+  pages.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0 || event.pointerType !== "mouse") return;  // touch pans natively
+    drag = {x: event.clientX, y: event.clientY, left: pages.scrollLeft, top: pages.scrollTop, moved: false};
+    dragged = false;
+  });
+  pages.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 5) return;
+    if (!drag.moved) {
+      drag.moved = true;
+      pages.setPointerCapture(event.pointerId);
+      pages.classList.add("panning");
+    }
+    pages.scrollLeft = drag.left - dx;
+    pages.scrollTop = drag.top - dy;
+  });
+  const end = () => {
+    dragged = Boolean(drag && drag.moved);
+    drag = null;
+    pages.classList.remove("panning");
+  };
+  pages.addEventListener("pointerup", end);
+  pages.addEventListener("pointercancel", end);
+  pages.addEventListener("dragstart", (event) => event.preventDefault());
+  pages.addEventListener("click", (event) => {
+    if (dragged) {
+      event.stopPropagation();
+      event.preventDefault();
+      dragged = false;
+    }
+  }, true);
+}
+
 function showEvidence(key, link) {
   for (const el of document.querySelectorAll(".box.active, .evidence.active")) {
     el.classList.remove("active");
@@ -22,7 +134,7 @@ function showEvidence(key, link) {
   if (link) link.classList.add("active");
   if (box) {
     box.classList.add("active");
-    box.scrollIntoView({block: "center", inline: "nearest"});
+    box.scrollIntoView({block: "center", inline: "center"});
     return;
   }
   const page = link && document.getElementById("page-" + link.dataset.page);
@@ -107,6 +219,17 @@ function onKey(event) {
       }
       break;
     }
+    case "+": case "=": zoomBy(1); break;
+    case "-": zoomBy(-1); break;
+    case "0": VIEW_ACTIONS.fit(); break;
+    case "]": VIEW_ACTIONS["rotate-right"](); break;
+    case "[": VIEW_ACTIONS["rotate-left"](); break;
+    case "n": {
+      const next = document.getElementById("next-packet");
+      if (!next) return;
+      window.location.assign(next.getAttribute("href"));
+      break;
+    }
     case "q": window.location.assign("/review"); break;
     case "Enter":
       // Only a focused queue row itself opens its packet; anything else keeps its Enter.
@@ -145,7 +268,9 @@ const FRAGMENT_HEADER = "X-Review-Fragment";
 function focusAfterSwap(anchor) {
   const target = anchor && document.getElementById(anchor);
   const refused = document.querySelector("#review [role=alert]");
-  const start = target || (refused && (refused.closest(".review-item") || refused));
+  // After a determination, the link to the next packet in the queue.
+  const next = anchor === "determination" && document.getElementById("next-packet");
+  const start = next || target || (refused && (refused.closest(".review-item") || refused));
   if (!start) return;
   if (start.tabIndex >= 0 || start.matches("input, button, a[href]")) start.focus({preventScroll: true});
   start.scrollIntoView({block: "nearest"});
@@ -181,7 +306,21 @@ async function sendInPlace(event) {
 
 function init() {
   placeBoxes();
+  layoutPages();
+  const pages = document.getElementById("pages");
+  if (pages) {
+    enablePanning(pages);
+    for (const image of pages.querySelectorAll(".sheet:not([data-page-width]) img")) {
+      image.addEventListener("load", layoutPages);  // sized by the image itself once it is in
+    }
+    window.addEventListener("resize", layoutPages);
+  }
   document.addEventListener("click", (event) => {
+    const tool = event.target.closest("button[data-view]");
+    if (tool && VIEW_ACTIONS[tool.dataset.view]) {
+      VIEW_ACTIONS[tool.dataset.view]();
+      return;
+    }
     const link = event.target.closest(".evidence[data-ev]");
     if (link) {
       event.preventDefault();
