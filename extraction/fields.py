@@ -43,7 +43,11 @@ _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spous
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
-_NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|not\s+(expedited|urgent)|standard\s+review)\b", re.IGNORECASE)
+# "Routine review - we are not asking for expedited handling": a denial in the same clause.
+# "Urgent: form hdr box empty": the box said to be left blank.
+_NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|(not|no|never|without)\b[^.;:\n]{0,30}\b(expedited|urgent)"
+                            r"|(standard|routine)\s+review|(expedited|urgent)\b[^.;\n]{0,25}\b(empty|blank|unchecked"
+                            r"|unticked|unmarked|not\s+(checked|ticked|marked)))\b", re.IGNORECASE)
 # After "expedited": a question mark or a choice offered ("? [ ]", "(check if ...)", "Y / N").
 _OFFERED_CHOICE = re.compile(r"^[^.]{0,40}(\?|\(check|\bif\b|\bY\s*/\s*N\b)", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
@@ -274,7 +278,8 @@ def _expedited_field(packet: Packet) -> FieldValue:
             confidence = form_answers.CIRCLED_RELIABILITY
             return field_from("expedited", chosen, [(circled[0].start, circled[0].end, confidence)], packet.text,
                               confidence)
-        answer = form_answers.yes_no_answer(packet.text, match.end())
+        answer = (form_answers.yes_no_answer(packet.text, match.end())
+                  or form_answers.typed_column_mark(packet.text, line_start, line_end))
         if answer is not None and answer.value is not None:
             return field_from("expedited", answer.value, [(match.start(), answer.end, answer.confidence)],
                               packet.text, answer.confidence)

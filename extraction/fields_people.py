@@ -7,16 +7,20 @@ import re
 from extraction.fields_support import Packet, absent, combine, disagreement, field_from, reliability
 from extraction.models import FieldValue
 
+# "Name (last, first MI):": the order the form asks for stands between the label and its colon.
+_NAME_ORDER = r"(?:\s*\([^)\n]{0,25}\))?"
 _NAME_LABEL = re.compile(
-    r"\b(?:patient(?:'s)?\s+name|patient|member\s+name|pt\.?\s+name|name\s+of\s+patient|re)\s*(?:[:#]|;(?=\s*[A-Z]))\s*",
-    re.IGNORECASE)
-_BARE_NAME_LABEL = re.compile(r"(?:^|\s)name\s*:\s*", re.IGNORECASE)
+    rf"\b(?:patient(?:'s)?\s+name{_NAME_ORDER}|patient|member\s+name{_NAME_ORDER}|pt\.?\s+name|name\s+of\s+patient|re)"
+    r"\s*(?:[:#]|;(?=\s*[A-Z]))\s*", re.IGNORECASE)
+_BARE_NAME_LABEL = re.compile(rf"(?:^|\s)name{_NAME_ORDER}\s*:\s*", re.IGNORECASE)
 _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|facility|practice|donor|plan|drug|"
                           r"product|submitter|office)\b", re.IGNORECASE)
 _NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z]\.?"
 _NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:,?\s(?:{_NAME_WORD})){{1,3}})")
 _STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B."}
 _SAME_READING = 0.9  # similarity above which two readings are one value misread
+_WIDER_SUPPORT = 2  # pages more than the best-read name that make another labelled name the patient's
+_SPECKS = re.compile(r"[\s»«\"“”'‘’|.,;:~*]*")
 _MEMBER_ID = re.compile(
     r"\b(?:member|subscriber|insurance|policy|health\s+plan)\s*(?:id|#|no\.?|number)(?:\s*(?:#|no\.?|number))?"
     r"\s*[:#]?\s*(?P<value>[A-Z0-9][A-Z0-9\-]{4,})", re.IGNORECASE)
@@ -32,14 +36,20 @@ def patient_name_field(packet: Packet) -> FieldValue:
             if label.end() in labelled_ends:
                 continue
             labelled_ends.add(label.end())
-            line_start, line_end = packet.text.line_bounds(label.start())
+            # The bare label's leading space may be the line break before it: its line is the word's.
+            word_start = label.start() + len(label.group(0)) - len(label.group(0).lstrip())
+            line_start, line_end = packet.text.line_bounds(word_start)
             if packet.text.page_at(label.start()) in packet.foreign_pages:
                 continue
             if packet.is_reference(label.start()) or _NOT_PATIENT.search(text[line_start:label.start() + 1]
                                                                          + label.group(0)):
                 continue
-            match = _NAME.match(text, label.end(), line_end)
+            # "Patient: » Ferreira-Lund, Nico": fax specks between the label and the name.
+            specks = _SPECKS.match(text, label.end(), line_end)
+            match = _NAME.match(text, specks.end() if specks else label.end(), line_end)
             name = _clean_name(match.group("name")) if match else None
+            if name and pattern is _BARE_NAME_LABEL and _prescriber_name(packet, line_start, match.end()):
+                continue
             if name:
                 _vote(candidates, spelled, name, label.start(), match.end(),
                       reliability(packet.text, match.start(), match.end(), base))
@@ -51,7 +61,31 @@ def patient_name_field(packet: Packet) -> FieldValue:
             # The model only supports a labelled name, or stands in when no form label exists.
             if name and (not labelled or name.lower() in labelled):
                 _vote(candidates, spelled, name, m.start, m.end, reliability(packet.text, m.start, m.end, 0.6))
-    return _best("patient_name", candidates, spelled, packet)
+    return _best("patient_name", candidates, spelled, packet, _pages_naming)
+
+
+def _prescriber_name(packet: Packet, line_start: int, name_end: int) -> bool:
+    """"2. Prescriber information / Name: A. M. Korrigan, MD": a bare "Name:" under a heading
+    about someone else, or a name followed by a clinician's degree, is not the patient's."""
+    text = packet.text.text
+    if _CLINICIAN.match(text[name_end:name_end + 8].lstrip(" ,")):
+        return True
+    heading_start, heading_end = packet.text.line_bounds(max(0, line_start - 1))
+    return line_start > 0 and bool(_CLINICIAN_HEADING.search(text[heading_start:heading_end]))
+
+
+_CLINICIAN_HEADING = re.compile(r"\b(provider|physician|prescriber|prescribing|doctor|contact|submitter|referring|"
+                                r"ordering|requesting)\b", re.IGNORECASE)
+
+
+def _pages_naming(packet: Packet, key: str) -> int:
+    """On how many pages the name's surname-like words stand: the packet's patient is named page
+    after page, a misfiled page's patient on that page alone."""
+    words = [w for w in re.findall(r"[a-z]{4,}", key)]
+    if not words:
+        return 0
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+    return len({packet.text.page_at(m.start()) for m in pattern.finditer(packet.text.text)})
 
 
 def member_id_field(packet: Packet) -> FieldValue:
@@ -141,12 +175,17 @@ def _vote(candidates, spelled, value: str, start: int, end: int, confidence: flo
     candidates.setdefault(key, []).append((start, end, confidence))
 
 
-def _best(name: str, candidates, spelled, packet: Packet) -> FieldValue:
+def _best(name: str, candidates, spelled, packet: Packet, page_support=None) -> FieldValue:
     if not candidates:
         return absent(name, None)
     candidates = _merge_misreadings(candidates)
     scores = {key: combine([c for _, _, c in spans]) for key, spans in candidates.items()}
     best = max(scores, key=scores.get)  # equal support: the merge's order (most read, then longest) decides
+    if page_support is not None and len(scores) > 1:
+        pages = {key: page_support(packet, key) for key in scores}
+        widest = max(pages, key=pages.get)
+        if pages[widest] >= pages[best] + _WIDER_SUPPORT:
+            best = widest
     field = field_from(name, spelled[best], candidates[best], packet.text, scores[best])
     if len(scores) > 1:
         field.confidence = round(disagreement(scores[best], max(s for k, s in scores.items() if k != best)), 4)

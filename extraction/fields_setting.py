@@ -122,8 +122,11 @@ def _phrase_votes(packet: Packet, found: list[StatementVote]) -> list[StatementV
     for m in packet.about_patient("ATTESTATION"):
         if m.negated or any(v.label == m.normalized and v.start <= m.start < v.end for v in found + votes):
             continue
-        start, end = packet.unit_around(m.start)
-        vote = statement_vote(packet.text, m.normalized, min(start, m.start), max(end, m.end), m.end)
+        # A phrase the model stretched over a line break belongs to the unit it ends in, not to the
+        # box of the statement above it.
+        start, end = packet.unit_around(m.end - 1)
+        vote = statement_vote(packet.text, m.normalized, max(start, m.start) if m.start < start else start,
+                              max(end, m.end), m.end)
         if vote is not None:
             votes.append(vote)
     return votes

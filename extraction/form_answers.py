@@ -6,14 +6,15 @@ offsets; knows nothing about spaCy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extraction.fields_support import ocr_factor as _ocr_factor
 from extraction.imaging import answer_word
 from extraction.text import CheckboxLabel, PacketText
 
 # A portal print view draws a chosen radio button as "(o)" or "(•)"; OCR reads it "(0)", "(e)", "(*)".
-_MARK = r"(?:\[\s*[xX✓✔]\s*\]|\(\s*[xXoO0•●*]\s*\)|[☒☑■✓✔◉])"
+# A box whose left side the fax lost reads "x]".
+_MARK = r"(?:\[\s*[xX✓✔]\s*\]|(?<![\w\[])[xX✓✔]\]|\(\s*[xXoO0•●*]\s*\)|[☒☑■✓✔◉])"
 _EMPTY = r"(?:\[\s*\]|\(\s*\)|[☐□])"
 _MARK_BEFORE = re.compile(rf"{_MARK}\s*(?P<answer>yes|no|n/?a)\b", re.IGNORECASE)
 _MARK_AFTER = re.compile(rf"\b(?P<answer>yes|no|n/?a)\s*:?\s*{_MARK}", re.IGNORECASE)
@@ -47,9 +48,10 @@ class Answer:
     confidence: float
     start: int  # character range of the answer, for evidence
     end: int
-    # A bare "Y" or "N": on a "Y  N" form whose circled letter the fax lost it is the letter left
-    # unmarked, so it is one uncertain reading, never enough to overturn the notes.
-    lone_letter: bool = False
+    # One uncertain reading, never enough to overturn the notes: a bare "Y" or "N" (on a "Y  N"
+    # form whose circled letter the fax lost it is the letter left unmarked), or a typed mark whose
+    # column only its position on the page tells.
+    uncertain: bool = False
 
 
 def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Answer | None:
@@ -96,6 +98,13 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
         value = (answer_word(letters[0].word.text)[:1].lower() == "y") if len(letters) == 1 else None
         confidence = CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(pair.start(), pair.end()))
         return Answer(value, confidence, pair.start(), pair.end())
+    question_end = packet.text.rfind("?", start, end)
+    ring = _RING_IN_PAIR.search(packet.text[question_end + 1:end]) if question_end >= 0 else None
+    if ring is not None:
+        # "... clinically appropriate? ©) IN": the circled letter read as a ring, inside the unit.
+        ring_start, ring_end = question_end + 1 + ring.start(), question_end + 1 + ring.end()
+        return Answer(ring.group("no") is None,
+                      CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(ring_start, ring_end)), ring_start, ring_end)
     # A choice with its own checkbox is answered by the box, not by a circle.
     words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(_choice(w.word.text))
              and packet.checkbox_for(w.start, w.end) is None]
@@ -117,10 +126,10 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
 # "Y  N" to circle, where OCR read the circled letter as a ring glyph: the printed letter beside it
 # is the one left unmarked ("Y ©" is N circled, "(©) N" is Y circled).
 _RING = r"(?:\(\s*[©®@]\s*\)|[©®@]\)?)"
-_RING_IN_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*i?N\b)")
+_RING_IN_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*[iIl|7/]?\s?N\b)")
 # A circle drawn round a printed choice that OCR read as type: "(Yes)", "CYes", "(No".
 # ("(no active infection": a lower-case word after a bracket is prose unless the bracket closes.)
-_RING_REMNANT = re.compile(r"[(\[{]\s*(?:Yes|No|YES|NO)\s*[)\]}]?|[(\[{]\s*(?:yes|no)\s*[)\]}]|[CcO(](?:Yes|No|YES|NO)\)?")
+_RING_REMNANT = re.compile(r"[(\[{]\s*(?:Yes|No|YES|NO)\s*[)\]}]?|[(\[{Cc]\s*(?:yes|no)\s*[)\]}]|[CcO(](?:Yes|No|YES|NO)\)?")
 
 
 # "Y / N", "Y/N" or "Y  N" ending a line (not "(Y/N):" before a written answer).
@@ -173,7 +182,7 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
             value = True if word in ("yes", "y") else False if word in _NO_WORDS else None
             start, end = after + match.start(), after + match.end()
             return Answer(value, reliability * _ocr_factor(packet.confidence(start, end)), start, end,
-                          lone_letter=len(word) == 1)
+                          uncertain=len(word) == 1)
     return None
 
 
@@ -189,7 +198,8 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
             return columns
         return Answer(box.checked, confidence, label.start, label.end)
     line_start, _ = packet.line_bounds(start)
-    mark = _LEADING_MARK.match(packet.text[line_start:start])
+    # The mark stands before the statement's unit, or opens it ("x] Prescriber has evaluated ...").
+    mark = _LEADING_MARK.match(packet.text[line_start:start]) or _LEADING_MARK.match(packet.text[start:end])
     if mark:
         checked = bool(re.fullmatch(_MARK, mark.group("mark")))
         return Answer(checked, TYPED_MARK_RELIABILITY * _ocr_factor(packet.confidence(line_start, end)),
@@ -232,7 +242,7 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
         if cells:
             break
     if not cells:
-        return None
+        return typed_column_mark(packet, start, end)
     confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * min(c.checkbox.confidence for c in cells))
     if len(cells) == 1:
         return Answer(cells[0].checkbox.checked, confidence, cells[0].start, cells[0].end)
@@ -253,6 +263,35 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     return Answer(values.pop(), confidence, checked[0].start, checked[0].end)
 
 
+# "Prior CAR-T documented in notes        x": a typed mark under the Y / N / U column heads.
+_TYPED_X = re.compile(r"[xX×✓✔][xXK]?[.,]?")
+_COLUMN_SLACK = 30.0  # points beside the outer heads where a mark still stands in their columns
+
+
+def typed_column_mark(packet: PacketText, start: int, end: int) -> Answer | None:
+    """A typed mark ending the statement's last line, placed in a column of a heads row above
+    ("FIELD  Y  N  U"): the column it stands under is the answer (U / N/A: not answered)."""
+    line_start, line_end = packet.line_bounds(max(start, end - 1))
+    page = packet.page_at(line_start)
+    words = [w for w in packet.words_in(line_start, line_end) if w.page == page]
+    if not any(_TYPED_X.fullmatch(w.word.text) for w in words):
+        return None
+    heads = _column_heads(packet, line_start)
+    if heads is None:
+        return None
+    # Marks standing within the heads' span; a source or comment column may follow them.
+    left, right = min(x for x, _ in heads) - _COLUMN_SLACK, max(x for x, _ in heads) + _COLUMN_SLACK
+    marks = [w for w in words if _TYPED_X.fullmatch(w.word.text)
+             and left <= (w.word.bbox.x0 + w.word.bbox.x1) / 2 <= right]
+    label = [w for w in words if marks and w.start < marks[0].start]
+    if not marks or not re.search(r"[A-Za-z]{3,}", " ".join(w.word.text for w in label)):
+        return None
+    values = {_head_at(heads, (m.word.bbox.x0 + m.word.bbox.x1) / 2) for m in marks}
+    confidence = TYPED_MARK_RELIABILITY * _ocr_factor(packet.confidence(marks[0].start, marks[-1].end))
+    return Answer(values.pop() if len(values) == 1 else None, confidence, marks[0].start, marks[-1].end,
+                  uncertain=True)
+
+
 def _unlabelled(cell: CheckboxLabel) -> bool:
     """No label, or only what OCR made of the box's own ink ("O°", "oO", "Bl", "iil")."""
     label = cell.label.strip()
@@ -264,6 +303,7 @@ _HEAD_REACH = 12  # lines above a row where its table's column heads may stand
 _CONVENTIONAL_HEADS = (True, False, None)  # Yes, No, N/A: the order of answer columns on forms
 CONVENTIONAL_ORDER_SHARE = 0.85  # a column read by convention, its head unread
 _HEAD_WORDS = {"y", "n", "yn", "yes", "no", "na", "n/a"}
+_RUN_HEADS = _HEAD_WORDS | {"u", "unk", "unknown", "yon"}
 
 
 def _line_heads(packet: PacketText, line_start: int, line_end: int) -> list[tuple[float, bool | None]] | None:
@@ -278,19 +318,35 @@ def _heads(packet: PacketText, line_start: int, line_end: int, page: int,
     ("Noly" for "No" and a tick)."""
     heads = []
     spans = [w for w in packet.words_in(line_start, line_end) if w.page == page]
-    # "Y  N  NA" (OCR: "YN. NA") heading its columns: single letters only on a line of heads alone.
-    letters = bool(spans) and all(answer_word(w.word.text).lower() in _HEAD_WORDS for w in spans)
+    # "Y  N  NA" (OCR: "YN. NA") heading its columns: single letters only on a line of heads alone,
+    # or as the run of heads ending a row title's line ("FIELD  Y  N  U").
+    is_head = [answer_word(w.word.text).lower() in _RUN_HEADS for w in spans]
+    run_start, run = 0, 0
+    for index in range(len(spans)):
+        length = 0
+        while index + length < len(spans) and is_head[index + length]:
+            length += 1
+        if length > run:
+            run_start, run = index, length
+    # ("CODES Y=YES N=NO  Y  N  U" ends its line with them; "ITEM  Y  N  U  SOURCE": a title word
+    # or two either side of the run.)
+    letters = bool(spans) and (run == len(spans) or (
+        run >= 2 and not glued and (run_start + run == len(spans) or len(spans) - run <= 2)))
+    if letters:
+        spans = spans[run_start:run_start + run]
     for span in spans:
         word = answer_word(span.word.text).lower()
         if glued:
             word = re.sub(r"^(yes|no)[a-z]{1,2}$", r"\1", word)
         x0, x1 = span.word.bbox.x0, span.word.bbox.x1
-        if letters and word == "yn":
-            heads += [(x0 + (x1 - x0) / 4, True), (x1 - (x1 - x0) / 4, False)]
+        if letters and word in ("yn", "yon"):
+            share = 4 if word == "yn" else 6
+            heads += [(x0 + (x1 - x0) / share, True), (x1 - (x1 - x0) / share, False)]
             continue
-        if letters and word in ("y", "n"):
-            word = "yes" if word == "y" else "no"
-        value = True if word == "yes" else False if word == "no" else None if word in ("na", "n/a") else "-"
+        if letters and word in ("y", "n", "u"):
+            word = {"y": "yes", "n": "no", "u": "unk"}[word]
+        value = (True if word == "yes" else False if word == "no"
+                 else None if word in ("na", "n/a", "unk", "unknown") else "-")
         if value != "-":
             heads.append(((x0 + x1) / 2, value))
     return heads
@@ -314,7 +370,10 @@ def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | N
 
 
 def _nearest_head(heads: list[tuple[float, bool | None]], cell: CheckboxLabel) -> bool | None:
-    centre = (cell.checkbox.bbox.x0 + cell.checkbox.bbox.x1) / 2
+    return _head_at(heads, (cell.checkbox.bbox.x0 + cell.checkbox.bbox.x1) / 2)
+
+
+def _head_at(heads: list[tuple[float, bool | None]], centre: float) -> bool | None:
     return min(heads, key=lambda head: abs(head[0] - centre))[1]
 
 
@@ -345,7 +404,23 @@ def _words_before_boxes(packet: PacketText, after: int) -> Answer | None:
 
 
 def checked_labels(packet: PacketText) -> list[CheckboxLabel]:
-    return [c for c in packet.checkbox_labels if c.checkbox.checked]
+    """Checked boxes with the words each answers: its label, or on a line whose boxes follow their
+    words ("Inpatient [ ]  Outpatient [v]") the words before it."""
+    rows: dict[int, list[CheckboxLabel]] = {}
+    for c in packet.checkbox_labels:
+        rows.setdefault(c.line_start, []).append(c)
+    checked = []
+    for row in rows.values():
+        row.sort(key=lambda c: c.checkbox.bbox.x0)
+        words_first = len(row) >= 2 and _unlabelled(row[-1]) and not _unlabelled(row[0])
+        for index, box in enumerate(row):
+            if not box.checkbox.checked:
+                continue
+            if words_first:
+                before_start = row[index - 1].start if index else box.line_start
+                box = replace(box, label=packet.text[before_start:box.start].strip(" []|"))
+            checked.append(box)
+    return checked
 
 
 def yes_no_boxes_within(packet: PacketText, start: int, end: int) -> Answer | None:
@@ -392,7 +467,12 @@ def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
     if line_start == 0:
         return None
     previous_start, previous_end = packet.line_bounds(line_start - 1)
+    # "[x] ... is clinically appropriate. / Patient and caregiver meet ...": a sentence ended above
+    # and a new one opens; the box is the line above's alone.
+    opens_sentence = packet.text[line_start:line_start + 3].lstrip()[:1].isupper()
     for label in packet.checkbox_labels:
+        if opens_sentence and label.label.rstrip().endswith((".", "!", "?")):
+            continue
         # A statement, not a choice ("[ ] Inpatient"), runs on from the box to the line's end.
         if (label.label and len(label.label.split()) > 3 and label.line_start == previous_start
                 and label.end == previous_end):

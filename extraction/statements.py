@@ -22,7 +22,7 @@ MAX_UNIT = 400  # characters: a statement longer than this is a paragraph, cut a
 SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form row, a statement's last line)
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
-_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|[-*\u2022>]\s|\[|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
+_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|[-*\u2022>]\s|\[|[xX✓✔]\]|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
                          r"|[A-Z]{1,2}\d{1,2}[a-z]?[.):]\s)")
 # A line ending this way leaves its sentence open: the next line continues it even after a box row.
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",
@@ -43,6 +43,16 @@ _ASIDE = re.compile(r",(?!\s*(if|once|when|unless|until|pending|provided|assumin
 _DEFERRED = re.compile(r"\b(will|would|to be|once|until|pending|not yet|yet to|after (the|a|her|his)|being arranged"
                        r"|scheduled|plan(ned)? to|expect(ed)? to|should|if|whether|must|required|requires"
                        r"|only when|when the)\b", re.IGNORECASE)
+
+# "... monitoring requirements (24-hour caregiver, ...):" with its answer on the next line (not the
+# specks after a full stop: "appropriate. : :").
+_PROMPT_END = re.compile(r"[A-Za-z)]\s*:\s*$")
+_APPROVAL_CONDITION = re.compile(
+    r"\b(if|once|when|should)\s+(the\s+)?(therapy|treatment|request|authori[sz]ation|approval|infusion|this)\s+"
+    r"(proceeds|is\s+(approved|authori[sz]ed|granted)|goes\s+ahead|be\s+(approved|granted))\s*,", re.IGNORECASE)
+_FIRST_PERSON_JUDGEMENT = re.compile(r"\b(I|we)\s+(believe|consider|find|think|judge|feel|(have\s+)?(assessed|evaluated|"
+                                     r"examined|seen))\b|\bin\s+my\s+"
+                                     r"(opinion|judge?ment|assessment)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,9 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
                       # a narrow column's wrapped statement goes on in lower case ("...is clinically / appropriate.")
                       and not (stripped[:1].islower() and not _LINE_ENDS_SENTENCE.search(previous_line)))
                   or _ITEM_START.match(line) or line_start in box_starts
-                  or ((previous_start in box_rows or line_start in box_rows) and not stripped[:1].islower()
+                  or ((previous_start in box_rows or line_start in box_rows)
+                      and not (first_letter is not None and first_letter.start() <= 2
+                               and first_letter.group(0).islower())
                       and not _OPEN_END.search(previous_line)))
         if not breaks and line_end - start > MAX_UNIT:
             # Too long for one statement: cut at its last sentence end, so that the sentence this
@@ -181,8 +193,8 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")
-    if _QUESTION.search(text.text[start:end]):
-        return None  # a form question whose answer could not be read asserts nothing
+    if _QUESTION.search(text.text[start:end]) or _PROMPT_END.search(text.text[start:end]):
+        return None  # a form question (or a prompt ending in ":") whose answer could not be read asserts nothing
     before = text.text[start:keyword]
     clause = re.split(r"[;:]|\s-\s|\bbut\b", before)[-1]
     if _JUDGED.match(text.text, keyword):
@@ -191,6 +203,11 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     # "giving obe-cel in our outpatient unit, with admission only if she develops toxicity, is
     # clinically appropriate": a condition inside commas qualifies an aside, not the judgement.
     clause = _ASIDE.sub(",", clause)
+    # "If therapy proceeds, I have assessed him and I believe ... would be clinically appropriate":
+    # a condition on the approval itself, and a judgement's own "would", defer nothing.
+    clause = _APPROVAL_CONDITION.sub(" ", clause)
+    if _FIRST_PERSON_JUDGEMENT.search(clause):
+        clause = re.sub(r"\bwould\b", " ", clause, flags=re.IGNORECASE)
     if _NEGATION.search(before) or _DEFERRED.search(clause):
         return None  # a statement not (yet) made is no attestation either way
     confidence = PROSE_RELIABILITY * ocr_factor(text.confidence(start, end))

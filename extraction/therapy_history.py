@@ -16,6 +16,7 @@ from extraction.therapy_placement import (STRONG, UNPLACED_CONFIDENCE, PlacedMen
 UNPLACED_DOUBT = 0.6  # a "no" that a product named without context leaves open
 UNKNOWN_CONFIDENCE = 0.6
 SILENT_HISTORY_CONFIDENCE = 0.75  # no CAR-T in a documented treatment history, nothing said outright
+DISAGREEMENT = 0.85  # an answer the notes decide against the form's
 
 
 def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
@@ -34,9 +35,14 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     unplaced = [p for p in placed if p.placement is Placement.UNPLACED and p.mention.normalized
                 not in unnamed | packet.requested_products]
     form = _form_answers(packet, [p for p in placed if p.placement is Placement.QUESTION])
-    form_yes = [a for a in form if a.value is True and not (a.lone_letter and (negated or unknown))]
+    form_yes = [a for a in form if a.value is True and not (a.uncertain and (negated or unknown))]
     uncertain_yes = [a for a in form if a.value is True and a not in form_yes]
     form_no = [a for a in form if a.value is False]
+    # Notes beat the form both ways: a form's "Yes" against notes that plainly say no CAR-T was
+    # given (twice, or once outright) and name no administration is the form's error.
+    denial = len(negated) >= 2 or any(p.strength >= STRONG for p in negated)
+    overruled_yes = form_yes if denial and not received else []
+    form_yes = [a for a in form_yes if a not in overruled_yes]
 
     products = sorted({p.mention.normalized for p in received if p.mention.normalized not in unnamed})
     product_spans = [(p.mention.start, p.mention.end, weight(p)) for p in received]
@@ -55,7 +61,7 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         confidence = combine([c for _, _, c in yes])
         note = None
         if negated or form_no:
-            confidence *= 0.85
+            confidence *= DISAGREEMENT
             note = "sources disagree: the packet also says no prior CAR-T; the documented administration decides"
         field = field_from("prior_car_t", True, yes + spans(negated) + answer_spans(form_no), text, confidence)
         field.note = note
@@ -66,9 +72,15 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
         field = field_from("prior_car_t", None, why, text, UNKNOWN_CONFIDENCE)
         named = sorted({p.mention.normalized for p in received if p.mention.normalized not in unnamed})
         field.note = ("the packet does not establish whether the patient received CAR-T" if unknown else
-                      "the form's answer reads as a bare 'Y' that the notes contradict" if not received else
+                      "the form's Yes is one uncertain reading (a bare 'Y', a mark placed by position) that the notes contradict" if not received else
                       f"a past CAR-T{' (' + ', '.join(named) + ')' if named else ''} is implied but not stated "
                       "outright, against a stated 'no'")
+        return [field, products_field]
+    if overruled_yes:
+        no = spans(negated) + answer_spans(form_no)
+        field = field_from("prior_car_t", False, no + answer_spans(overruled_yes), text,
+                           combine([c for _, _, c in no]) * DISAGREEMENT)
+        field.note = "sources disagree: the form answers yes, the notes say no CAR-T was given; the notes decide"
         return [field, products_field]
     if negated or form_no:
         no = spans(negated) + answer_spans(form_no)

@@ -20,6 +20,8 @@ from extraction.statements import words_pattern
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 _SECOND_PERSON = re.compile(r"\byour\b", re.IGNORECASE)
 _NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
+# "He is CAR-T naive: ...": said of the mention right after it, before any relative or donor nearby.
+_NAIVE_AFTER = re.compile(r"[\s-]{0,2}(cell\s+therapy\s+|therapy\s+)?na[iï]ve\b", re.IGNORECASE)
 _CAR_WORDS = re.compile(r"CAR|chimeric", re.IGNORECASE)
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
 _INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?"
@@ -60,7 +62,9 @@ _FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-z])[.)]\s")
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b", re.IGNORECASE)
-_CONDITION_BEFORE = re.compile(r"\b(if|unless|whether|in case|should (the )?records?)\b", re.IGNORECASE)
+# "Had he already received a CAR-T product, I would have ...": an inverted auxiliary is a condition too.
+_CONDITION_BEFORE = re.compile(r"\b(if|unless|whether|in case|should (the )?records?"
+                               r"|(had|were) (he|she|they|the patient|this patient))\b", re.IGNORECASE)
 _OFFICE_BOX = re.compile(r"\buse[\s.]{1,3}only\b", re.IGNORECASE)
 # "received the CAR-T teaching", "CAR-T consult 03/10": an encounter about the therapy, not a dose of it.
 _TOPIC = re.compile(r"\s*(teaching|education|class|orientation|consult|consultation|evaluation|eval|work-?up"
@@ -71,8 +75,11 @@ _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|th
 # A negator right before an administration cue: "was never treated with", "has not been given".
 _NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b[^\w\s]{0,3}(\s+(been|yet|ever|previously|already|\w|[^\w\s]{1,3}))*\s*$",
                              re.IGNORECASE)  # a one-letter word or a speck between: OCR's stray marks
-_FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*)\b",
-                     re.IGNORECASE)
+# "we intend transplant consolidation after CAR-T if he achieves remission": intent and conditions
+# look forward; nothing in such a clause says the therapy was given.
+_FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*"
+                     r"|intend\w*|anticipat\w*|hope\w*|if (he|she|they|the patient) (achieves?|reaches?|attains?)"
+                     r")\b", re.IGNORECASE)
 _NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
 STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / only implied
 UNPLACED_CONFIDENCE = 0.5
@@ -129,7 +136,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if generic and _SECOND_PERSON.search(unit):
         # "Going home after your CAR T-cell therapy": written to a patient, an education sheet.
         return placed(Placement.REFERENCE, 0.8, "written to the patient (education text)")
-    if _NAIVE.search(packet.text.text[mention.start:mention.end]):
+    if _NAIVE.search(packet.text.text[mention.start:mention.end]) or _NAIVE_AFTER.match(packet.text.text, mention.end):
         return placed(Placement.NEGATED, 0.9, "named as naive to it")
     if packet.text.page_at(mention.start) in packet.foreign_pages:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
