@@ -45,17 +45,17 @@ class BenchService:
 
 
 @contextmanager
-def running_service(workers: int, database_url: str | None = None):
+def running_service(workers: int, database_url: str | None = None, api_workers: int = 1):
     """Yields (base_url, api_key)."""
-    with serve_process(workers, database_url) as service:
+    with serve_process(workers, database_url, api_workers=api_workers) as service:
         yield service.base_url, service.api_key
 
 
 @contextmanager
 def serve_process(workers: int, database_url: str | None = None, embedded_redis: bool = False,
-                  log_path: Path | None = None) -> Iterator[BenchService]:
+                  log_path: Path | None = None, api_workers: int = 1) -> Iterator[BenchService]:
     """`intake serve --workers N` on a free loopback port; stopped with SIGTERM on exit.
-    `log_path`: where its output goes (default: inherited)."""
+    `log_path`: where its output goes (default: inherited). `api_workers` > 1 needs PostgreSQL."""
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp, ExitStack() as stack:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
@@ -66,7 +66,8 @@ def serve_process(workers: int, database_url: str | None = None, embedded_redis:
             _, key = create_key(s, "bench")
         port, queue = free_port(), "bench"
         env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": url, "REDIS_URL": redis_url,
-               "INTAKE_QUEUE": queue, "INTAKE_LOG_LEVEL": os.environ.get("INTAKE_LOG_LEVEL", "WARNING")}
+               "INTAKE_QUEUE": queue, "INTAKE_LOG_LEVEL": os.environ.get("INTAKE_LOG_LEVEL", "WARNING"),
+               "INTAKE_API_WORKERS": str(api_workers)}
         output = stack.enter_context(open(log_path, "ab")) if log_path else None
         process = subprocess.Popen([sys.executable, "-m", "intake.cli", "serve", "--port", str(port),
                                     "--workers", str(workers)], cwd=REPO, env=env, stdout=output,

@@ -3,8 +3,12 @@
 Baseline in the same run: one client uploading alone; the ratio p50(32)/p50(1) shows how
 latency degrades under concurrency on this machine. The API runs without workers so only the
 upload path (stream to blob store + fsync, sniff the type, one commit, enqueue) is measured.
+`--api-workers 1 2` measures a fresh service with each number of API processes
+(INTAKE_API_WORKERS) in the same run; more than one needs `--database-url` on PostgreSQL.
 
     .venv/bin/python bench/upload_latency.py [--clients 32] [--uploads 320] [--database-url URL]
+    .venv/bin/python bench/upload_latency.py --database-url postgresql+psycopg2://postgres@127.0.0.1/test \
+        --api-workers 1 2
 """
 from __future__ import annotations
 
@@ -60,16 +64,17 @@ def measure(base_url: str, key: str, clients: int, uploads: int, tag: str) -> li
 
 
 def latency_figures(clients: int, uploads: int, single_uploads: int = 40,
-                    database_url: str | None = None) -> dict[str, float]:
+                    database_url: str | None = None, api_workers: int = 1) -> dict[str, float]:
     """p50/p99 (ms) of one client alone and of `clients` concurrent clients, on a fresh API
     without workers (bench/throughput.py reports them too)."""
-    with running_service(workers=0, database_url=database_url) as (base_url, key):
-        measure(base_url, key, 4, 16, "warmup")
-        baseline = measure(base_url, key, 1, single_uploads, "single")
+    run = f"api{api_workers}-{time.time_ns()}"  # unique bytes per run: a reused database holds earlier ones
+    with running_service(workers=0, database_url=database_url, api_workers=api_workers) as (base_url, key):
+        measure(base_url, key, 4, 16, f"warmup-{run}")
+        baseline = measure(base_url, key, 1, single_uploads, f"single-{run}")
         started = time.perf_counter()
-        loaded = measure(base_url, key, clients, uploads, "concurrent")
+        loaded = measure(base_url, key, clients, uploads, f"concurrent-{run}")
         wall = time.perf_counter() - started
-    return {"clients": clients, "uploads": len(loaded),
+    return {"clients": clients, "api_workers": api_workers, "uploads": len(loaded),
             "p50_ms_1": round(statistics.median(baseline) * 1000, 1),
             "p99_ms_1": round(percentile(baseline, 0.99) * 1000, 1),
             "p50_ms_n": round(percentile(loaded, 0.5) * 1000, 1),
@@ -82,12 +87,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--uploads", type=int, default=320)
     parser.add_argument("--database-url")
+    parser.add_argument("--api-workers", type=int, nargs="+", default=[1], metavar="N",
+                        help="API processes; several numbers: one fresh service each, in this run")
     args = parser.parse_args()
-    f = latency_figures(args.clients, args.uploads, database_url=args.database_url)
-    print(f"1 client:    p50 {f['p50_ms_1']:.1f} ms  p99 {f['p99_ms_1']:.1f} ms")
-    print(f"{args.clients} clients: p50 {f['p50_ms_n']:.1f} ms  p99 {f['p99_ms_n']:.1f} ms  "
-          f"({f['uploads']} uploads, {f['uploads_per_second_n']:.0f} uploads/s)")
-    print(f"ratio p50({args.clients})/p50(1): {f['p50_ms_n'] / f['p50_ms_1']:.1f}")
+    for api_workers in args.api_workers:
+        f = latency_figures(args.clients, args.uploads, database_url=args.database_url, api_workers=api_workers)
+        print(f"{api_workers} API process(es), 1 client:    p50 {f['p50_ms_1']:.1f} ms  p99 {f['p99_ms_1']:.1f} ms")
+        print(f"{api_workers} API process(es), {args.clients} clients: p50 {f['p50_ms_n']:.1f} ms  "
+              f"p99 {f['p99_ms_n']:.1f} ms  ({f['uploads']} uploads, {f['uploads_per_second_n']:.0f} uploads/s)")
+        print(f"{api_workers} API process(es), ratio p50({args.clients})/p50(1): "
+              f"{f['p50_ms_n'] / f['p50_ms_1']:.1f}", flush=True)
     return 0
 
 

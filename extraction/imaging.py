@@ -71,7 +71,9 @@ def estimate_skew(image: Image.Image) -> float:
         # cv2 turns counter-clockwise for positive angles; undo a tilt of `angle`.
         matrix = cv2.getRotationMatrix2D(center, -angle, 1.0)
         rotated = cv2.warpAffine(ink, matrix, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_NEAREST)
-        rows = rotated.sum(axis=1, dtype=np.float64)
+        # Row sums in integers (exact: at most 255 x the work width), then float64 as before:
+        # the same values at a quarter of a float64 sum's cost.
+        rows = rotated.sum(axis=1, dtype=np.uint32).astype(np.float64)
         return float(np.sum(np.diff(rows) ** 2))
 
     coarse = np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 1e-9, _SKEW_COARSE_STEP)

@@ -100,10 +100,12 @@ def words_from_columns(data: dict[str, list], dpi: float, width_px: int, height_
 
 
 class TesseractEngine:
-    """The `tesseract` executable through pytesseract: a subprocess (and a PNG) per call."""
+    """The `tesseract` executable through pytesseract: a subprocess (and an image file) per call."""
     name = "tesseract"
     thresholds = ConfidenceThresholds()
-    orientation_first = True
+    # Read first: an orientation pass of the executable costs more CPU than reading the page
+    # (1.7 s against 1.1 s per faxed page); it runs only when the reading is doubtful or sideways.
+    orientation_first = False
 
     def __init__(self, lang: str = "eng", timeout_seconds: float = 60) -> None:
         if timeout_seconds <= 0:
@@ -138,7 +140,7 @@ class TesseractEngine:
 
     def _run(self, func, image: Image.Image, **kwargs):
         try:
-            return func(image, timeout=self.timeout_seconds, **kwargs)
+            return func(_uncompressed(image), timeout=self.timeout_seconds, **kwargs)
         except pytesseract.TesseractNotFoundError as exc:
             raise ConfigurationError("the tesseract executable is not installed or not on PATH") from exc
         except pytesseract.TesseractError as exc:
@@ -147,3 +149,12 @@ class TesseractEngine:
             raise OcrEngineError(f"Tesseract failed (status {exc.status})") from exc
         except RuntimeError as exc:  # pytesseract signals its timeout as a bare RuntimeError
             raise OcrEngineError(f"Tesseract did not finish within {self.timeout_seconds} s") from exc
+
+
+def _uncompressed(image: Image.Image) -> Image.Image:
+    """The page as pytesseract will hand it over: netpbm (PGM for grayscale) instead of its
+    default PNG, whose compression cost more CPU than writing the raw pixels; Tesseract gets the
+    same pixels either way."""
+    handed = image.copy()
+    handed.format = "PPM"  # pytesseract saves in the image's format; PIL writes "L" as P5 (PGM)
+    return handed

@@ -76,7 +76,11 @@ class TesserocrEngine:
         self.timeout_seconds = timeout_seconds
         self.tessdata = find_tessdata(lang, tessdata)
         self._local = threading.local()  # a Tesseract API is not thread-safe: one per thread
-        self._reader()  # load the model now: a missing language fails at start, not on a page
+        # Load both models now, in the worker before RQ forks a work horse per job: a horse
+        # inherits them instead of loading the osd model in every job that needs orientation, and
+        # missing language data fails at start, not on a page.
+        self._reader()
+        self._orientation_detector()
 
     def read_words(self, image: Image.Image, dpi: float, layout: Layout = Layout.PAGE) -> list[Word]:
         api = self._reader()

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = Field(3600.0, validation_alias=_env("INTAKE_OUTBOX_BACKOFF_MAX"), gt=0,
                                               description="Longest wait between two attempts.")
 
+    api_workers: int = Field(1, validation_alias=_env("INTAKE_API_WORKERS"), ge=1,
+                             description="API processes `intake serve` runs on its port (uploads, status, "
+                                         "reviewer UI). More than 1 needs PostgreSQL: SQLite allows one "
+                                         "writing process.")
     public_base_url: str = Field("", validation_alias=_env("INTAKE_PUBLIC_BASE_URL"),
                                  description="Prefix for status_url; empty -> a path relative to the API root.")
     api_docs: bool = Field(False, validation_alias=_env("INTAKE_API_DOCS"),
@@ -180,6 +184,10 @@ class Settings(BaseSettings):
     @property
     def database_url_resolved(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'intake.db').resolve()}"
+
+    @property
+    def database_is_sqlite(self) -> bool:
+        return self.database_url_resolved.startswith("sqlite")
 
     @property
     def blob_dir(self) -> Path:

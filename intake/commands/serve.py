@@ -6,6 +6,11 @@ SIGINT/SIGTERM uvicorn stops accepting requests first, then workers finish their
 (which persists its queue to disk) stops last. Redis and the workers are restarted if they die
 (intake.supervisor) and die with this process if it is killed (intake.parent_death); with the
 embedded Redis the data folder is locked (intake.data_dir_lock) until the last of them is gone.
+
+INTAKE_API_WORKERS > 1 (PostgreSQL only) serves the API from that many processes on one socket
+(uvicorn's multiprocess supervisor, which restarts one that dies); each builds its own app from
+the environment this process resolved, and dies with it. The reconciler, outbox sender, metrics
+address and worker supervision stay in this process.
 """
 from __future__ import annotations
 
@@ -39,13 +44,17 @@ def _run(args: argparse.Namespace) -> int:
     from intake.reconciler import Reconciler, ReconcilerThread
     from intake.redis_server import EmbeddedRedis
     from intake.settings import Settings
-    from intake.supervisor import RedisChild, Supervisor, worker_children
+    from intake.supervisor import RedisChild, Supervisor, worker_children, worker_environment
 
     # uvicorn re-raises the SIGTERM it caught once it has drained; with the default action that
     # would kill this process before the finally below stops the workers and Redis.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = Settings()
     configure_logging(settings.log_level)
+    if settings.api_workers > 1 and settings.database_is_sqlite:
+        print(f"intake serve: INTAKE_API_WORKERS={settings.api_workers} needs PostgreSQL (DATABASE_URL): "
+              "SQLite allows one writing process", file=sys.stderr)
+        return 1
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock, inherited_fds, supervisor = None, (), Supervisor()
     if not settings.redis_url:  # the embedded Redis: one `intake serve` per data folder
@@ -71,11 +80,18 @@ def _run(args: argparse.Namespace) -> int:
         sender = OutboxSenderThread(OutboxSender(settings, sessions), settings.outbox_interval_seconds)
         sender.start()
         log_event(logging.getLogger("intake.serve"), "serving", host=args.host, port=args.port,
-                  workers=args.workers, embedded_redis=lock is not None)
-        app = create_app(settings)
+                  workers=args.workers, api_workers=settings.api_workers, embedded_redis=lock is not None)
+        app = create_app(settings)  # also checks the policies before any API process starts
         if settings.metrics_listen:
             metrics_server = _serve_in_thread(create_metrics_app(app), settings.metrics_listen)
-        uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)).run()
+        if settings.api_workers > 1:
+            os.environ.update(worker_environment(settings))  # the API processes resolve the same stores
+            os.environ[_API_PARENT_PID] = str(os.getpid())
+            uvicorn.run(f"{__name__}:{api_process_app.__name__}", factory=True, host=args.host, port=args.port,
+                        workers=settings.api_workers, log_config=None, access_log=False)
+        else:
+            uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None,
+                                          access_log=False)).run()
     finally:
         if metrics_server is not None:
             metrics_server.should_exit = True
@@ -87,6 +103,23 @@ def _run(args: argparse.Namespace) -> int:
         if lock is not None:
             lock.release()
     return 0
+
+
+_API_PARENT_PID = "INTAKE_SERVE_PID"  # set by `intake serve` for its API processes, not by operators
+
+
+def api_process_app():
+    """The app of one API process (INTAKE_API_WORKERS > 1), started by uvicorn in a fresh
+    interpreter: it dies with `intake serve` (a SIGKILLed parent runs no cleanup)."""
+    from api import create_app
+    from intake.logs import configure_logging
+    from intake.parent_death import die_with_parent
+    from intake.settings import Settings
+
+    die_with_parent(int(os.environ[_API_PARENT_PID]))
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def _serve_in_thread(app, listen: str):
