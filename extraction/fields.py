@@ -45,7 +45,7 @@ _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spous
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 # "Routine review - we are not asking for expedited handling": a denial in the same clause.
 # "Urgent: form hdr box empty": the box said to be left blank.
-_NOT_EXPEDITED = re.compile(r"\b(non[-\s]?urgent|(not|no|never|without)\b[^.;:\n]{0,30}\b(expedited|urgent)"
+_NOT_EXPEDITED = re.compile(r"\b([nh]on[-\s]?urgent|(not|no|never|without)\b[^.;:\n]{0,30}\b(expedited|urgent)"
                             r"|(standard|routine)\s+review|(expedited|urgent)\b[^.;\n]{0,25}\b(empty|blank|unchecked"
                             r"|unticked|unmarked|not\s+(checked|ticked|marked)))\b", re.IGNORECASE)
 # After "expedited": a question mark or a choice offered ("? [ ]", "(check if ...)", "Y / N").
@@ -264,6 +264,7 @@ def _expedited_field(packet: Packet) -> FieldValue:
         if _STANDARD.match(box.label) and box.checkbox.checked:
             return field_from("expedited", False, [(box.start, box.end, confidence)], packet.text, confidence)
     text = packet.text.text
+    bare = None  # the first "expedited" said without a choice around it; a form's answer anywhere beats it
     for match in _EXPEDITED.finditer(text):
         if packet.is_reference(match.start()) or packet.text.checkbox_for(match.start(), match.end()):
             continue
@@ -271,6 +272,10 @@ def _expedited_field(packet: Packet) -> FieldValue:
         if _NOT_EXPEDITED.search(text[line_start:line_end]):
             continue
         line = text[line_start:line_end]
+        leading = form_answers.leading_choice(packet.text, line_start, match.start())
+        if leading is not None:
+            return field_from("expedited", leading.value, [(leading.start, match.end(), leading.confidence)],
+                              packet.text, leading.confidence)
         circled = [w for w in packet.text.words_in(line_start, line_end) if w.word.circled]
         if circled and (_STANDARD.search(line) or len(circled) == 1):
             # "Request type (circle): Standard  Expedited": the circled word is the answer.
@@ -287,7 +292,8 @@ def _expedited_field(packet: Packet) -> FieldValue:
                 r"\b(standard|circle|check one|select one)\b", line, re.IGNORECASE) or any(
                 c.start >= match.start() - 1 for c in packet.text.checkboxes_on_line(match.start())):
             continue  # the form offers expedited review (a choice, a question, an empty box): not chosen
-        confidence = reliability(packet.text, match.start(), match.end(), 0.85)
-        return field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
+        if bare is None:
+            confidence = reliability(packet.text, match.start(), match.end(), 0.85)
+            bare = field_from("expedited", True, [(match.start(), match.end(), confidence)], packet.text, confidence)
     # No request for expedited review anywhere: a standard request.
-    return FieldValue("expedited", False, NOT_EXPEDITED_CONFIDENCE)
+    return bare or FieldValue("expedited", False, NOT_EXPEDITED_CONFIDENCE)

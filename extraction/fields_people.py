@@ -205,7 +205,8 @@ def _merge_misreadings(candidates: dict[str, list]) -> dict[str, list]:
     return merged
 
 
-_PAGE_NAME_LABEL = re.compile(r"\b(?:patient(?:'s)?(?:\s+name)?|member\s+name|pt\.?\s+name|name)\s*[:#]", re.IGNORECASE)
+# (A fax may turn the label's colon into a quote mark: 'Patient” Haiold P. Viner'.)
+_PAGE_NAME_LABEL = re.compile(r"\b(?:patient(?:'s)?(?:\s+name)?|member\s+name|pt\.?\s+name|name)\s*[:#”\"]", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"\b(request|authori[sz]ation|information|therapy|cellular|leukemia|form|program|clinic|"
                          r"hospital|center|report|note|summary|oncology|hematology|health|plan)\b", re.IGNORECASE)
 _CLINICIAN = re.compile(r"\b(MD|M\.D|DO|NP|PA-C|APRN|RN|PharmD|NPI)\b")

@@ -133,7 +133,7 @@ _RING_REMNANT = re.compile(r"[(\[{]\s*(?:Yes|No|YES|NO)\s*[)\]}]?|[(\[{Cc]\s*(?:
 
 
 # "Y / N", "Y/N" or "Y  N" ending a line (not "(Y/N):" before a written answer).
-_LETTER_PAIR = re.compile(r"(?<![\w(/])Y\s*(/\s*)?N(?![\w)/])[^\w\n]*$", re.MULTILINE)
+_LETTER_PAIR = re.compile(r"(?<![\w(/])Y\s*([/|Il]\s*)?N(?![\w)/])[^\w\n]*$", re.MULTILINE)  # "YIN": the slash read as I
 
 
 def _choice(text: str) -> str:
@@ -143,6 +143,29 @@ def _choice(text: str) -> str:
 
 
 _TYPED_CHOICE_BEFORE = re.compile(rf"(?:(?P<mark>{_MARK})|{_EMPTY})[\s.]{{0,2}}$")
+
+
+# "Y  ((N))  h. Is expedited review requested?": the answer column stands left of the question.
+_ITEM_LABEL = r"(?:[a-z]|\d{1,2}[a-z]?)[.)]"
+_LEADING_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>Y\W{{0,2}}\s*{_RING})|(?P<yes>{_RING}\W{{0,2}}\s*[iIl|7/]?\s?N))"
+                           rf"\W{{0,4}}{_ITEM_LABEL}?\s*\S*\s*$")
+
+
+def leading_choice(packet: PacketText, line_start: int, start: int) -> Answer | None:
+    """A "Y / N" pair in front of a question on its line, its circled letter read as a ring or
+    marked circled: the answer, when nothing but an item label stands between."""
+    prefix = packet.text[line_start:start]
+    pair = _LEADING_PAIR.match(prefix)
+    if pair is not None:
+        return Answer(pair.group("no") is None, CIRCLED_RELIABILITY * _ocr_factor(
+            packet.confidence(line_start, line_start + pair.end())), line_start, line_start + pair.end())
+    letters = [w for w in packet.words_in(line_start, start) if answer_word(w.word.text).lower() in ("y", "n")]
+    circled = [w for w in letters if w.word.circled]
+    if len(letters) == 2 and len(circled) == 1 and re.fullmatch(rf"\W*Y\W+N\W*({_ITEM_LABEL})?\s*\S*\s*",
+                                                                  re.sub(r"[()©®@]", " ", prefix)):
+        return Answer(answer_word(circled[0].word.text).lower() == "y", CIRCLED_RELIABILITY * _ocr_factor(
+            circled[0].word.confidence), circled[0].start, circled[0].end)
+    return None
 
 
 def typed_choice_before(packet: PacketText, offset: int) -> bool | None:

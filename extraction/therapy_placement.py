@@ -35,6 +35,8 @@ _RELATIVE_SUBJECT = re.compile(
     r"|was given|got|underwent|had)\b[.,\"”’']{0,2}[^.;]{0,30}$", re.IGNORECASE)  # a verb ends no sentence: a dot there is fax speckle
 # "Maternal cousin: DLBCL 2022, treated with Yescarta", "Brother (Callum) - B-ALL 2013; received
 # tisagenlecleucel": a family-history row names its relative first.
+_RELATIVE_WORD = re.compile(r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband"
+                            r"|spouse|partner|friend|relative|niece|nephew|donor|family)\b", re.IGNORECASE)
 _RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother|father"
                            r"|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)"
                            r"(\s*\([^)\n]{0,40}\))?\s*[:\-\u2013]",
@@ -63,17 +65,21 @@ _FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-z])[.)]\s")
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b", re.IGNORECASE)
 # "Had he already received a CAR-T product, I would have ...": an inverted auxiliary is a condition too.
+_CONDITION_OPENS = re.compile(r"\W{0,3}(if|should|unless|in case|provided that|assuming)\b", re.IGNORECASE)
 _CONDITION_BEFORE = re.compile(r"\b(if|unless|whether|in case|should (the )?records?"
                                r"|(had|were) (he|she|they|the patient|this patient))\b", re.IGNORECASE)
 _OFFICE_BOX = re.compile(r"\buse[\s.]{1,3}only\b", re.IGNORECASE)
-# "received the CAR-T teaching", "CAR-T consult 03/10": an encounter about the therapy, not a dose of it.
+# "received the CAR-T teaching", "CAR-T consult 03/10", "here to finalize cellular therapy plan": an
+# encounter or a plan about the therapy, not a dose of it.
 _TOPIC = re.compile(r"\s*(teaching|education|class|orientation|consult|consultation|evaluation|eval|work-?up"
-                    r"|screening|referral|intake|information|info|handout|visit|seminar)\b", re.IGNORECASE)
+                    r"|screening|referral|intake|information|info|handout|visit|seminar|plan|planning|candidacy)\b",
+                    re.IGNORECASE)
 # "This would be her first CAR-T therapy": a first one means none before.
 _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
                             r"first\s+(\w+\s+){0,2}$", re.IGNORECASE)
 # A negator right before an administration cue: "was never treated with", "has not been given".
-_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b[^\w\s]{0,3}(\s+(been|yet|ever|previously|already|\w|[^\w\s]{1,3}))*\s*$",
+_NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b[^\w\s]{0,3}(\s+(been|yet|ever|previously|already|actually|in\s+fact"
+                             r"|truly|really|\w|[^\w\s]{1,3}))*\s*$",
                              re.IGNORECASE)  # a one-letter word or a speck between: OCR's stray marks
 # "we intend transplant consolidation after CAR-T if he achieves remission": intent and conditions
 # look forward; nothing in such a clause says the therapy was given.
@@ -140,7 +146,11 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.NEGATED, 0.9, "named as naive to it")
     if packet.text.page_at(mention.start) in packet.foreign_pages:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
-    if (mention.family or mention.section == "family_history" or _RELATIVE_SUBJECT.search(clause_before)
+    # "She has not been treated with any CAR T-cell product, family history: her brother ...": a
+    # relative named only after a denial about the patient leaves the denial hers.
+    relative_after_only = mention.negated and not _RELATIVE_WORD.search(clause_before)
+    if ((mention.family and not relative_after_only) or mention.section == "family_history"
+            or _RELATIVE_SUBJECT.search(clause_before)
             or _RELATIVE_ROW.match(packet.text.text, line_start, mention.start)):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     after = packet.text.text[mention.end:end]
@@ -154,7 +164,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         # "We cannot tell whether this was a CAR T-cell product": not knowing is no negation.
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated and "?" not in unit and not _INTERROGATIVE.match(unit):
-        return _negated(packet, mention, end, cues, placed)
+        return _negated(packet, mention, start, end, cues, placed)
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
             or form_answers.yes_no_answer(packet.text, mention.end) is not None
             or form_answers.is_question(packet.text, mention.end)
@@ -180,7 +190,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if _unknown_receipt(packet, start, unit, cues) and not requested:
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
     if mention.negated:
-        return _negated(packet, mention, end, cues, placed)
+        return _negated(packet, mention, start, end, cues, placed)
     # The collection's fate is often told a sentence or two around it (a memo's title, its last line).
     before_start = packet.unit_around(max(0, start - 2))[0]
     after_end = end
@@ -282,8 +292,13 @@ def _label_answered_no(after: str) -> bool:
     return best <= (0 if len(word) <= 3 else 2) and len(nearest) == 1 and nearest[0] in _NO_ANSWERS
 
 
-def _negated(packet: Packet, mention: Mention, unit_end: int, cues, placed) -> PlacedMention:
+def _negated(packet: Packet, mention: Mention, unit_start: int, unit_end: int, cues, placed) -> PlacedMention:
     after = packet.text.text[mention.end:unit_end]
+    at, sentence = _sentence(packet.text.text[unit_start:unit_end], mention.start - unit_start)
+    if _CONDITION_OPENS.match(sentence):
+        # "If it was donor lymphocytes, he has never received CAR-T; if it was an engineered product,
+        # ...": a denial inside a condition decides nothing.
+        return placed(Placement.HYPOTHETICAL, 0.8, "denied only inside a condition")
     if words_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
         return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
     return placed(Placement.NEGATED, 0.9, "negated")
