@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     review_claim_minutes: float = Field(30.0, validation_alias=_env("INTAKE_REVIEW_CLAIM_MINUTES"), gt=0,
                                         description="A reviewer's claim on a packet lasts this long after "
                                                     "their last view or action.")
+    pend_days: float = Field(14.0, validation_alias=_env("INTAKE_PEND_DAYS"), gt=0,
+                             description="A packet pended for more information is overdue this long after "
+                                         "the request (its own clock, counted from the pend).")
     session_hours: float = Field(8.0, validation_alias=_env("INTAKE_SESSION_HOURS"), gt=0)
     session_cookie_secure: bool | None = Field(None, validation_alias=_env("INTAKE_SESSION_COOKIE_SECURE"),
                                                description="unset: cookies are `Secure` and HSTS is sent when the "

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-READY_STATUSES = ("ready_for_review", "reviewed")
+READY_STATUSES = ("ready_for_review", "pended", "reviewed")
 QUEUE_STATUSES = ("received", "queued", "processing")
 PERCENTILES = (50, 90, 95, 99)
 # Histogram bucket upper bounds (seconds) for upload -> ready for review.

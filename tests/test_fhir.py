@@ -21,6 +21,7 @@ from intake.fhir.bundle import packet_bundle
 from intake.db.outbox_models import OutboxEvent
 from intake.fhir.claim_response import REVIEW_ACTION, REVIEW_ACTION_CODES, X12_306, review_action_code
 from intake.review.decisions import ReviewRefused, correct_field, override_criterion, record_determination
+from intake.review.pend import MissingItem
 from intake.storage import BlobStore
 from review_seed import api_key, extracted_packet, migrated_sessions, seed_document, with_exceptions
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
@@ -66,9 +67,12 @@ def _resources(bundle: dict) -> dict[str, list[dict]]:
     return out
 
 
+MISSING = (MissingItem("other", "pathology report"),)  # what "request more information" asks for
+
+
 def _decide(sessions, document_id: str, outcome: str) -> None:
     with session_scope(sessions) as db:
-        record_determination(db, db.get(Document, document_id), outcome, NOTE, "nurse-a")
+        record_determination(db, db.get(Document, document_id), outcome, NOTE, "nurse-a", missing=MISSING)
 
 
 def _review_action(claim: dict) -> str:

@@ -23,7 +23,7 @@ from review_seed import ExtractedPacket, api_key, migrated_sessions, seed_docume
 from rules.evaluator import evaluate
 from rules.registry import PolicyRegistry
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
-from test_fhir import _answers, _bundle, _ext, _resources, _review_action
+from test_fhir import MISSING, _answers, _bundle, _ext, _resources, _review_action
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 TRUTH = [json.loads(line) for line in (SAMPLES / "truth.jsonl").read_text().splitlines() if line.strip()]
@@ -74,7 +74,8 @@ def test_every_sample_gives_a_bundle_that_round_trips_and_maps_its_truth(session
 
         outcome = DETERMINATION_FOR[truth["recommendation"]]
         with session_scope(sessions) as db:
-            record_determination(db, db.get(Document, document_id), outcome, "synthetic reviewer note", "nurse-a")
+            record_determination(db, db.get(Document, document_id), outcome, "synthetic reviewer note", "nurse-a",
+                                 missing=MISSING)
         bundle = _bundle(sessions, document_id)
         found = _resources(bundle)
         fields = truth["fields"]

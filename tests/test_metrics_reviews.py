@@ -19,6 +19,7 @@ from intake.db.models import Document
 from intake.db.review_models import ReviewerDecision
 from intake.db.session import session_scope
 from intake.review import decisions
+from intake.review.pend import MissingItem
 from intake.settings import Settings
 from quality.calibration import DEFAULT_CALIBRATION_PATH, Calibration, save_version
 from review_seed import PASSWORD, add_user, api_key, extracted_packet, seed_document
@@ -101,7 +102,8 @@ def reviewed(app):
         decisions.confirm_field(db, b, "prior_car_t", "rita")
         decisions.confirm_criterion(db, b, "age_18_or_older", "rita")
         decisions.record_determination(db, a, "refer_to_medical_director", None, "rita")
-        decisions.record_determination(db, b, "request_more_information", None, "rita")
+        decisions.record_determination(db, b, "request_more_information", None, "rita",
+                                       missing=(MissingItem("field", "birth_date"),))
     with session_scope(sessions) as db:
         for name, day in (("a", 1), ("b", 2)):
             db.execute(update(ReviewerDecision).where(ReviewerDecision.document_id == ids[name])
@@ -187,7 +189,8 @@ def test_prometheus_exposition_parses_and_carries_the_review_figures(app, review
     assert samples[("intake_review_field_accuracy", (("field", "patient_name"),))] == 0.5
     assert samples[("intake_review_labels", (("kind", "criterion"),))] == 3
     assert samples[("intake_review_ece", (("confidence", "served"),))] == pytest.approx(2.75 / 6)
-    assert samples[("intake_documents", (("status", "reviewed"),))] == 2
+    assert samples[("intake_documents", (("status", "reviewed"),))] == 1
+    assert samples[("intake_documents", (("status", "pended"),))] == 1  # more information requested
     assert samples[("intake_documents_ready_total", ())] == 2
     assert families["intake_upload_to_ready_seconds"].type == "histogram"
     assert samples[("intake_upload_to_ready_seconds_count", ())] == 2

@@ -20,6 +20,7 @@ from intake.review import decisions, routine, versions
 from intake.review.attention import FoundValue, packet_attention, page_problems
 from intake.review.deadlines import DecisionClock
 from intake.review.packet import build_packet_view
+from intake.review.pend import MissingItem
 from intake.review.queue import QueueFilter, load_queue
 from intake.review.team import team_figures
 from intake.storage import BlobStore
@@ -138,7 +139,8 @@ def test_team_figures_count_turnaround_pended_overdue_and_work_per_reviewer(sess
         decisions.record_determination(db, document, "refer_to_medical_director", "physician review", "tess")
         decisions.record_determination(db, db.get(Document, standard), "meets_criteria", "checked by phone", "tess")
         decisions.record_determination(db, db.get(Document, late_pended), "request_more_information",
-                                       "pathology report missing", "ada")
+                                       "pathology report missing", "ada",
+                                       missing=(MissingItem("other", "pathology report"),))
     with session_scope(sessions) as db:
         team = team_figures(db, CLOCK, utcnow())
     assert before.within_all.total == 0

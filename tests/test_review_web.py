@@ -156,7 +156,8 @@ def test_correction_is_validated_audited_and_served_downstream(app, seeded):
     deny = client.post(f"{packet}/determination", data={"outcome": "deny", **form_of(client, packet)})
     assert deny.status_code == 422
     done = client.post(f"{packet}/determination", follow_redirects=False,
-                       data={"outcome": "request_more_information", **form_of(client, packet)})
+                       data={"outcome": "request_more_information", "missing_other": "pathology report",
+                             **form_of(client, packet)})
     assert done.status_code == 303
     page = client.get(packet).text
     assert "field corrected" in page and "form says 1970" in page and "Request more information" in page
@@ -165,7 +166,7 @@ def test_correction_is_validated_audited_and_served_downstream(app, seeded):
     as_caller = TestClient(app).get(f"/v1/documents/{seeded['plain']}/review",
                                     headers={"X-API-Key": seeded["key"]}).json()
     assert as_reviewer == as_caller
-    assert as_caller["status"] == "reviewed"
+    assert as_caller["status"] == "pended"  # not closed: waiting for the information
     assert as_caller["determination"]["outcome"] == "request_more_information"
     assert as_caller["fields"]["birth_date"]["value"] == "1970-02-24"
     assert as_caller["fields"]["birth_date"]["review"]["reviewer"] == "rita"

@@ -23,6 +23,7 @@ from intake.db.models import ApiKey, Document
 from intake.db.outbox_models import PROCESSED, OutboxEvent
 from intake.db.session import session_scope
 from intake.review.decisions import record_determination
+from intake.review.pend import MissingItem
 from intake.storage import BlobStore
 from review_seed import extracted_packet, seed_document
 from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
@@ -166,7 +167,8 @@ def test_serve_delivers_a_determination_signed_and_shows_its_state(service, inte
         document = s.get(Document, doc_id)
         document.callback_url = f"http://{INTERNAL}:{internal_receiver.server_port}/decided?ref={MARKER}"
         s.flush()
-        record_determination(s, document, "request_more_information", "synthetic note", "nurse-a")
+        record_determination(s, document, "request_more_information", "synthetic note", "nurse-a",
+                             missing=(MissingItem("other", "pathology report"),))
     wait_for(lambda: internal_receiver.received, 60, "the determination callback")
     with service.client() as client:
         (state,) = client.get(f"/v1/documents/{doc_id}/callbacks").json()

@@ -28,13 +28,17 @@ class DocumentStatus(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
     READY_FOR_REVIEW = "ready_for_review"
+    PENDED = "pended"  # a reviewer requested more information: waiting for it, not closed
     REVIEWED = "reviewed"
     FAILED = "failed"
 
 
 DOCUMENT_STATUSES = tuple(DocumentStatus)
 OPEN_STATUSES = (DocumentStatus.RECEIVED, DocumentStatus.QUEUED, DocumentStatus.PROCESSING)
-FINAL_STATUSES = (DocumentStatus.READY_FOR_REVIEW, DocumentStatus.REVIEWED, DocumentStatus.FAILED)
+FINAL_STATUSES = (DocumentStatus.READY_FOR_REVIEW, DocumentStatus.PENDED, DocumentStatus.REVIEWED,
+                  DocumentStatus.FAILED)
+# A reviewer may still act on these: review items, record a (final) determination.
+REVIEW_OPEN_STATUSES = (DocumentStatus.READY_FOR_REVIEW, DocumentStatus.PENDED)
 DECIDED_STATUSES = (DocumentStatus.REVIEWED, DocumentStatus.FAILED)  # the decision clock has stopped
 PAGE_STATUSES = ("pending", "processing", "done")
 

@@ -6,7 +6,8 @@ review_sessions     server-side sessions: the cookie carries a random token, the
                     so signing out (deleting the row) ends the session everywhere
 reviewer_decisions  one row per confirm / correct / override of a field or criterion: the
                     extracted value next to the reviewer's final value, later used as accuracy labels
-determinations      the reviewer's final call on a packet (never a denial)
+determinations      the reviewer's call on a packet (never a denial); "request more information"
+                    lists what is missing and pends the packet, a later final call closes it
 audit_log           append-only: every view and change; the app has no update/delete path and the
                     migration installs triggers that refuse UPDATE and DELETE
 
@@ -78,6 +79,8 @@ class Determination(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     outcome: Mapped[str] = mapped_column(String(32))  # DETERMINATIONS
     note: Mapped[str | None] = mapped_column(Text)
+    # "request more information" only: what is missing, pend.MissingItem.to_dict() each
+    missing: Mapped[Any] = mapped_column(JSON, nullable=True)
     reviewer: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

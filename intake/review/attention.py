@@ -7,8 +7,9 @@ An item needs attention when the system is unsure or the packet speaks against i
   listed with their pages);
 - its calibrated confidence is below the review threshold (INTAKE_REVIEW_LOW_CONFIDENCE, the one
   the queue's low-confidence flag uses);
-- its evidence lies on a page that failed, was read with an error (degraded) or is blank, or on a
-  page of another patient (misfiled: the extraction read another name or birth date there);
+- its evidence lies on a page that failed, was read with an error (degraded) or is blank, on a
+  page of another patient (misfiled: the extraction read another name or birth date there), or on
+  a page that had to be turned upright before it could be read (rotated);
 - a criterion is not met or has insufficient evidence, or the rules re-evaluated it on reviewed
   values to another status than the extraction's.
 Everything else is routine: a reviewer may confirm all routine items at once (routine.py).
@@ -57,6 +58,8 @@ def page_problems(document: Document) -> dict[int, str]:
             problems[detail.page] = "was read with errors"
         elif detail.words == 0 and detail.checkboxes == 0:
             problems[detail.page] = "is blank"
+        elif detail.rotation % 360:  # read upright, but a sideways or upside-down fax is worth a look
+            problems[detail.page] = f"was turned upright (rotated {detail.rotation % 360}°)"
     for row in document.pages:  # pages the analysis never saw (a page job that failed)
         if row.number not in problems and (row.method == "failed" or row.error):
             problems[row.number] = "could not be read"

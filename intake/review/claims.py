@@ -19,7 +19,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from intake.db.models import Document, DocumentStatus
+from intake.db.models import REVIEW_OPEN_STATUSES, Document
 from intake.review import audit
 from intake.review.decisions import ReviewRefused
 
@@ -67,7 +67,7 @@ def _set(db: Session, document: Document, reviewer: str | None, until: datetime 
 def claim(db: Session, document: Document, reviewer: str, now: datetime, minutes: float) -> Claim | None:
     """Claims (or extends) an open packet for `reviewer` unless another reviewer's claim is live;
     the claim that stands afterwards (None for a packet no longer open)."""
-    if document.status != DocumentStatus.READY_FOR_REVIEW:
+    if document.status not in REVIEW_OPEN_STATUSES:
         return None
     until = now + timedelta(minutes=minutes)
     free = or_(Document.claimed_by.is_(None), Document.claimed_by == reviewer,
@@ -90,7 +90,7 @@ def take_over(db: Session, document: Document, reviewer: str, now: datetime, min
     """Explicitly takes the packet from the holder the reviewer was shown (`seen_holder`); if the
     claim changed hands since, refused, so nobody takes a packet from someone they were not shown
     (a claim that expired meanwhile is simply claimed)."""
-    if document.status != DocumentStatus.READY_FOR_REVIEW:
+    if document.status not in REVIEW_OPEN_STATUSES:
         raise ReviewRefused("this packet is not open for review")
     before = live_claim(document, now)
     if before is not None and before.holder != seen_holder:

@@ -1,7 +1,8 @@
 """Decision clock: when a determination is due, counted from receipt of the request.
 
 Defaults follow Medicare Advantage Part B drug requests: 72 hours standard, 24 hours
-expedited; both are settings.
+expedited; both are settings. A packet pended for more information has its own clock, counted
+from the pend (INTAKE_PEND_DAYS, 14 days).
 """
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ class DecisionClock:
     standard: timedelta
     expedited: timedelta
     due_soon: timedelta  # how long before the due time a packet starts to stand out
+    pend: timedelta = timedelta(days=14)  # the settings' default; context.decision_clock passes the setting
 
     def due_at(self, received_at: datetime, expedited: bool) -> datetime:
         return as_utc(received_at) + (self.expedited if expedited else self.standard)
+
+    def pend_due_at(self, pended_at: datetime) -> datetime:
+        """When the information a reviewer requested is overdue."""
+        return as_utc(pended_at) + self.pend
 
     def state(self, due_at: datetime, now: datetime, decided: bool) -> ClockState:
         if decided:

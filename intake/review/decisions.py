@@ -1,6 +1,7 @@
 """What a reviewer does to a packet: confirm or correct a field, confirm or override a criterion,
-record the determination. Each action is a reviewer_decisions row (the label for accuracy
-metrics) plus an audit entry; rows are only ever added, the newest per field/criterion wins.
+record the determination ("request more information" pends the packet: pend.py). Each action is
+a reviewer_decisions row (the label for accuracy metrics) plus an audit entry; rows are only ever
+added, the newest per field/criterion wins.
 
 Every action names the packet version the reviewer saw (`seen_version`, versions.py) and is
 refused as stale when the packet changed since; None is for callers inside the service acting on
@@ -9,22 +10,24 @@ the current state. A field decision re-runs the policy's rules on the reviewed v
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from extraction.models import CRITERION_STATUSES, CriterionResult, FieldValue
-from intake.db.models import Document, DocumentStatus, utcnow
+from intake.db.models import REVIEW_OPEN_STATUSES, Document, DocumentStatus, utcnow
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.db.transitions import record_event
 from intake import outbox
 from intake.review import audit, reevaluate, versions
+from intake.review.pend import REQUEST_MORE_INFORMATION, MissingItem, not_in_packet
 from intake.review.determination_check import mismatches, refusal_message, review_progress
 from intake.review.values import field_kind, parse_value
 from rules.registry import PolicyRegistry
 
-REVIEWABLE_STATUS = DocumentStatus.READY_FOR_REVIEW
+REVIEWABLE_STATUS = DocumentStatus.READY_FOR_REVIEW  # the one status a policy may be chosen again in
 MAX_REASON_LENGTH = 2000
 
 
@@ -33,9 +36,9 @@ class ReviewRefused(ValueError):
 
 
 def require_open(document: Document) -> None:
-    if document.status != REVIEWABLE_STATUS:
+    if document.status not in REVIEW_OPEN_STATUSES:
         raise ReviewRefused(f"this packet is {document.status.replace('_', ' ')}; "
-                            "only packets ready for review can be changed")
+                            "only packets ready for review or pended can be changed")
 
 
 def clean_reason(reason: str | None, required: bool) -> str | None:
@@ -176,11 +179,32 @@ def override_criterion(db: Session, document: Document, criterion_id: str, statu
                    clean_reason(reason, required=True), reviewer, _system_status(document, criterion_id))
 
 
+def _missing(document: Document, outcome: str, missing: Sequence[MissingItem]) -> list[MissingItem] | None:
+    """What a request for more information names as missing (required, at least one item of the
+    packet or free text); None for any other outcome, and a pended packet cannot be pended again."""
+    if outcome != REQUEST_MORE_INFORMATION:
+        return None
+    if document.status == DocumentStatus.PENDED:
+        raise ReviewRefused("this packet is already pended for more information; record meets "
+                            "criteria or refer it to the medical director")
+    if not missing:
+        raise ReviewRefused("say what is missing: tick at least one item or describe it")
+    unknown = not_in_packet(document, missing)
+    if unknown:
+        raise ReviewRefused(f"not an item of this packet: {', '.join(unknown)}")
+    for item in missing:
+        clean_reason(item.name, required=False)  # the same length limit as any reason
+    return list(missing)
+
+
 def record_determination(db: Session, document: Document, outcome: str, note: str | None,
-                         reviewer: str, *, seen_version: int | None = None) -> Determination:
-    """The reviewer's final call; moves the packet to 'reviewed' (compare-and-set, so two
-    reviewers deciding at once cannot both succeed). A call that does not match the evidence
-    (determination_check) is refused without a note, and audited as an override with one."""
+                         reviewer: str, *, seen_version: int | None = None,
+                         missing: Sequence[MissingItem] = ()) -> Determination:
+    """The reviewer's call; moves the packet to 'reviewed', or to 'pended' for "request more
+    information" with what is `missing` (compare-and-set, so two reviewers deciding at once cannot
+    both succeed). A pended packet takes a final call later, which closes it. A call that does not
+    match the evidence (determination_check) is refused without a note, and audited as an
+    override with one."""
     versions.advance(db, document, seen_version)
     require_open(document)
     if outcome not in DETERMINATIONS:
@@ -190,22 +214,30 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
     against_evidence = mismatches(outcome, review_progress(document, current_decisions(db, document)))
     if against_evidence and note is None:
         raise ReviewRefused(refusal_message(outcome, against_evidence))
+    wanted = _missing(document, outcome, missing)
     now = utcnow()
+    before = document.status
+    after = DocumentStatus.PENDED if wanted is not None else DocumentStatus.REVIEWED
     moved = db.execute(update(Document)
-                       .where(Document.id == document.id, Document.status == REVIEWABLE_STATUS)
-                       .values(status=DocumentStatus.REVIEWED, updated_at=now)
+                       .where(Document.id == document.id, Document.status == before)
+                       .values(status=after, updated_at=now)
                        .execution_options(synchronize_session="fetch"))
     if moved.rowcount != 1:
         raise ReviewRefused("another reviewer recorded a determination first")
-    determination = Determination(document_id=document.id, outcome=outcome, note=note,
-                                  reviewer=reviewer, at=now)
+    determination = Determination(document_id=document.id, outcome=outcome, note=note, reviewer=reviewer, at=now,
+                                  missing=[item.to_dict() for item in wanted] if wanted is not None else None)
     db.add(determination)
     outbox.add_event(db, document, "determination", outcome, now)  # commits with it, or not at all
-    record_event(db, document.id, "reviewed", outcome=outcome)
+    record_event(db, document.id, after.value, outcome=outcome)
     if against_evidence:  # what the reviewer decided over, next to their reason
         audit.append(db, document.id, reviewer, "determination_override", target=None,
                      old_value=against_evidence, new_value=outcome, reason=note)
     audit.append(db, document.id, reviewer, "determination", target=None,
                  old_value=document.recommendation, new_value=outcome, reason=note)
+    if wanted is not None:
+        audit.append(db, document.id, reviewer, "pended", target=None, old_value=before,
+                     new_value=[item.label for item in wanted], reason=note)
+    elif before == DocumentStatus.PENDED:
+        audit.append(db, document.id, reviewer, "pend_closed", target=None, old_value=before,
+                     new_value=outcome, reason=note)
     return determination
-

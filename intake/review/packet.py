@@ -9,13 +9,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from extraction.models import Evidence
-from intake.db.models import DECIDED_STATUSES, Document, DocumentStatus
+from intake.db.models import DECIDED_STATUSES, REVIEW_OPEN_STATUSES, Document
 from intake.db.review_models import AuditEntry, Determination, ReviewerDecision
 from intake.review import audit, reevaluate
 from intake.review.attention import Attention, packet_attention, page_problems
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
 from intake.review.decisions import current_decisions, latest_determination
 from intake.review.determination_check import ReviewProgress, review_progress
+from intake.review.pend import MissingItem, PendState, missing_choices, pend_state
 from intake.review.queue import is_expedited
 from intake.review.routine import routine_pending
 from intake.review.values import FieldKind, display_value, field_kind, input_text
@@ -111,6 +112,8 @@ class PacketView:
     attention_open: int  # items needing attention that no reviewer decided yet
     routine_open: int  # what "confirm all routine items" would confirm
     first_attention: str | None  # the item key the page opens on (e.g. "f3"), if any needs attention
+    pend: PendState | None  # set while the packet is pended for more information
+    missing_choices: list[MissingItem]  # what "request more information" offers to tick
 
     @property
     def items(self) -> list[FieldView | CriterionView]:
@@ -181,14 +184,17 @@ def build_packet_view(db: Session, document: Document, clock: DecisionClock, now
 
     waiting = [item for item in [*fields, *criteria] if item.attention.needed and item.decision is None]
     expedited = is_expedited(document)
+    determination = latest_determination(db, document.id)
+    pend = pend_state(document, determination, clock, now)
     due_at = clock.due_at(document.received_at, expedited)
     return PacketView(
-        document=document, expedited=expedited, due_at=due_at,
-        clock=clock.state(due_at, now, document.status in DECIDED_STATUSES),
-        remaining=describe_remaining(due_at, now), pages=[pages[n] for n in numbers],
-        fields=fields, criteria=criteria, determination=latest_determination(db, document.id),
+        document=document, expedited=expedited, due_at=pend.due_at if pend else due_at,
+        clock=pend.clock if pend else clock.state(due_at, now, document.status in DECIDED_STATUSES),
+        remaining=pend.remaining if pend else describe_remaining(due_at, now), pages=[pages[n] for n in numbers],
+        fields=fields, criteria=criteria, determination=determination,
         trail=audit.trail(db, document.id), progress=review_progress(document, decided),
-        open=document.status == DocumentStatus.READY_FOR_REVIEW, version=document.review_version,
+        open=document.status in REVIEW_OPEN_STATUSES, version=document.review_version,
         reevaluation=reevaluate.stored(document), attention_open=len(waiting),
         routine_open=routine_pending(document, decided, low_confidence_below),
-        first_attention=waiting[0].key if waiting else None)
+        first_attention=waiting[0].key if waiting else None, pend=pend,
+        missing_choices=missing_choices(document, decided))

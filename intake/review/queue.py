@@ -1,4 +1,6 @@
-"""The work queue: packets ordered by when their determination is due, with counts and filters."""
+"""The work queue: packets ordered by when their determination is due, with counts and filters. A
+pended packet (more information requested, pend.py) is listed by its own clock: when the
+information is due."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from assessment.record import AssessmentRecord
 from intake.db.models import DECIDED_STATUSES, DOCUMENT_STATUSES, Document, DocumentStatus
-from intake.db.review_models import ReviewerDecision
+from intake.db.review_models import Determination, ReviewerDecision
 from intake.review.attention import page_problems, undecided
 from intake.review.claims import live_claim
 from intake.review.deadlines import ClockState, DecisionClock, describe_remaining
+from intake.review.pend import pend_state
 from intake.review.reevaluate import reviewed_value, standing
 from intake.review.values import display_value
 
@@ -33,7 +36,7 @@ class QueueRow:
     id: str
     source: str
     received_at: datetime
-    due_at: datetime
+    due_at: datetime  # due_at, clock, remaining: the pend's own clock while the packet is pended
     clock: ClockState
     remaining: str
     expedited: bool
@@ -48,7 +51,7 @@ class QueueRow:
     product: str  # the policy's product name, "" when no policy judged the packet
     hcpcs: str
     attention: int  # items needing attention that no reviewer decided yet
-    flagged_pages: int  # pages blank, unreadable or of another patient (attention.page_problems)
+    flagged_pages: int  # pages blank, unreadable, rotated or of another patient (attention.page_problems)
     claimed_by: str  # the reviewer working on it now (claims.py), "" when nobody is
 
 
@@ -93,6 +96,17 @@ def _decisions_by_document(db: Session, ids: list[str]) -> dict[str, dict[tuple[
     return newest
 
 
+def _pends(db: Session, documents: list[Document]) -> dict[str, Determination]:
+    """The pended documents' newest determination (the pend), in one query."""
+    ids = [document.id for document in documents if document.status == DocumentStatus.PENDED]
+    newest: dict[str, Determination] = {}
+    if ids:
+        for row in db.scalars(select(Determination).where(Determination.document_id.in_(ids))
+                              .order_by(Determination.id)):
+            newest[row.document_id] = row
+    return newest
+
+
 def attention_waiting(document: Document, decided: dict[tuple[str, str], ReviewerDecision],
                       low_below: float) -> int:
     """Items needing attention (attention.py) without a standing reviewer decision."""
@@ -110,17 +124,21 @@ def load_queue(db: Session, clock: DecisionClock, now: datetime, wanted: QueueFi
     truncated = len(documents) > limit
     rows = []
     decided = _decisions_by_document(db, [document.id for document in documents[:limit]])
+    pends = _pends(db, documents[:limit])
     for document in documents[:limit]:
         expedited = is_expedited(document)
         due_at = clock.due_at(document.received_at, expedited)
+        pend = pend_state(document, pends.get(document.id), clock, now)
         lowest = lowest_confidence(document.assessment)
         low = lowest is not None and lowest < low_confidence_below
         if wanted.low_confidence_only and not low:
             continue
         rows.append(QueueRow(
             id=document.id, source=document.source or "", received_at=document.received_at,
-            due_at=due_at, clock=clock.state(due_at, now, document.status in DECIDED_STATUSES),
-            remaining=describe_remaining(due_at, now), expedited=expedited, status=document.status,
+            due_at=pend.due_at if pend else due_at,
+            clock=pend.clock if pend else clock.state(due_at, now, document.status in DECIDED_STATUSES),
+            remaining=pend.remaining if pend else describe_remaining(due_at, now), expedited=expedited,
+            status=document.status,
             recommendation=document.recommendation, lowest_confidence=lowest, low_confidence=low,
             pages=document.page_count, member_name=display_value(reviewed_value(document, "patient_name")),
             member_id=display_value(reviewed_value(document, "member_id")), product=_product(document, products or {}),

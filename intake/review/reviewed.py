@@ -48,6 +48,7 @@ def reviewed_result(db: Session, document: Document) -> dict[str, Any]:
         "recommendation": assessment.recommendation if assessment else None,
         "determination": None if determination is None else {
             "outcome": determination.outcome, "note": determination.note,
+            "missing": determination.missing,  # what "request more information" asked for, else None
             "reviewer": determination.reviewer, "at": determination.at.isoformat()},
         "fields": fields,
         "criteria": criteria,

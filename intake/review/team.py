@@ -4,8 +4,9 @@ overdue packets, and each reviewer's outcomes and corrections.
 - Turnaround compliance: of the packets with a determination, the share whose first
   determination was recorded by its due time (deadlines.py: 72 h standard, 24 h expedited, the
   settings' values), per class; a `quality.metrics.Ratio` like every other share on the dashboard.
-- Pended: packets whose newest determination is "request more information" (waiting for the
-  provider, not approved and not referred).
+- Pended: packets whose newest determination is "request more information" (status pended:
+  waiting for the provider, not approved and not referred), and of those the ones past their own
+  clock (pend.py: INTAKE_PEND_DAYS after the pend).
 - Overdue / due soon: packets without a determination past (close to) their due time.
 - Per reviewer: determinations by outcome (the newest per packet), and items (fields, criteria)
   the reviewer corrected or overrode at least once, next to all items they decided.
@@ -23,10 +24,10 @@ from sqlalchemy.orm import Session
 from intake.db.models import DECIDED_STATUSES, Document
 from intake.db.review_models import DETERMINATIONS, Determination, ReviewerDecision
 from intake.review.deadlines import DecisionClock, as_utc
+from intake.review.pend import pend_state
 from intake.review.queue import is_expedited
 from quality.metrics import Ratio
 
-PENDED_OUTCOME = "request_more_information"
 CHANGING_ACTIONS = ("corrected", "overridden")
 
 
@@ -47,6 +48,7 @@ class TeamFigures:
     within_standard: Ratio  # decided by the standard due time / standard packets decided
     within_expedited: Ratio
     pended: int
+    pended_overdue: int  # pended packets whose requested information is past its due time
     overdue: int
     due_soon: int
     open: int  # packets without a determination (any status before reviewed or failed)
@@ -87,9 +89,12 @@ def team_figures(db: Session, clock: DecisionClock, now: datetime) -> TeamFigure
     totals: Counter[bool] = Counter()
     clock_states: Counter[str] = Counter()
     open_count = 0
+    pend_states: Counter[str] = Counter()
     for document in db.scalars(select(Document)):
         expedited = is_expedited(document)
         due_at = clock.due_at(document.received_at, expedited)
+        if (pend := pend_state(document, newest.get(document.id), clock, now)) is not None:
+            pend_states[pend.clock] += 1
         if document.id in first:
             totals[expedited] += 1
             hits[expedited] += first[document.id] <= due_at
@@ -105,6 +110,7 @@ def team_figures(db: Session, clock: DecisionClock, now: datetime) -> TeamFigure
                  for name in sorted(set(outcomes) | set(decided))]
     return TeamFigures(
         within_standard=Ratio(hits[False], totals[False]), within_expedited=Ratio(hits[True], totals[True]),
-        pended=sum(1 for d in newest.values() if d.outcome == PENDED_OUTCOME),
+        pended=sum(pend_states.values()),
+        pended_overdue=pend_states["overdue"],
         overdue=clock_states["overdue"], due_soon=clock_states["due_soon"], open=open_count,
         reviewers=reviewers)

@@ -17,7 +17,8 @@ def app_settings(request: Request) -> Settings:
 def decision_clock(settings: Settings) -> DecisionClock:
     return DecisionClock(standard=timedelta(hours=settings.review_standard_hours),
                          expedited=timedelta(hours=settings.review_expedited_hours),
-                         due_soon=timedelta(hours=settings.review_due_soon_hours))
+                         due_soon=timedelta(hours=settings.review_due_soon_hours),
+                         pend=timedelta(days=settings.pend_days))
 
 
 def blob_store(request: Request) -> BlobStore:

@@ -33,6 +33,7 @@ from intake.db.session import get_session
 from intake.review import audit, claims, decisions, reassess, routine, versions
 from intake.review.accounts import SignedIn
 from intake.review.packet import build_packet_view
+from intake.review.pend import missing_from_form
 from intake.review.queue import next_open_packet
 from intake.review.reviewed import reviewed_result
 from intake.review.values import InvalidValue
@@ -65,7 +66,7 @@ def _packet_page(request: Request, db: Session, document: Document, user: Signed
                              settings.review_low_confidence)
     template = "packet_review.html" if _wants_fragment(request) else "packet.html"
     next_packet = None
-    if view.determination is not None and not view.open:  # decided: on to the next one
+    if view.determination is not None and (not view.open or view.pend):  # decided or pended: on to the next one
         next_packet = next_open_packet(db, decision_clock(settings), utcnow(), user.name,
                                        settings.review_queue_limit)
     response = render(request, template, user, status_code=status_code, view=view, error=error,
@@ -232,13 +233,16 @@ def confirm_routine(request: Request, document_id: str, seen_version: str = Form
 
 @router.post("/{document_id}/determination")
 def determination(request: Request, document_id: str, outcome: str = Form(""), note: str = Form(""),
+                  missing: list[str] = Form([]), missing_other: str = Form(""),
                   seen_version: str = Form(""), user: SignedIn = Depends(form_user),
                   db: Session = Depends(get_session)) -> Response:
+    """`missing` (ticked items) and `missing_other` (free text): what "request more information" asks for."""
     document = _document(db, document_id)
     try:
         _hold(request, db, document, user)
         decisions.record_determination(db, document, outcome, note, user.name,
-                                       seen_version=_seen_version(request, seen_version))
+                                       seen_version=_seen_version(request, seen_version),
+                                       missing=missing_from_form(missing, missing_other))
         claims.release(db, document)
     except REFUSALS as exc:
         return _refused(request, db, document_id, user, "determination", exc, note, outcome)

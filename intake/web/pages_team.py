@@ -23,4 +23,4 @@ def team_page(request: Request, user: SignedIn = Depends(page_user),
     settings = app_settings(request)
     return render(request, "team.html", user, team=team_figures(db, decision_clock(settings), utcnow()),
                   standard_hours=f"{settings.review_standard_hours:g}",
-                  expedited_hours=f"{settings.review_expedited_hours:g}")
+                  expedited_hours=f"{settings.review_expedited_hours:g}", pend_days=f"{settings.pend_days:g}")
