@@ -33,7 +33,8 @@ _QUESTION = re.compile(r"\?|^\W*(\w{1,3}[.)]\s*)?(has|have|is|are|was|were|did|d
 # (A sentence may open with "|", OCR's reading of "I".)
 _SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(|])")
 _LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
-# "... clinically appropriate:  ((Yes))  No": a line ending in its answer choices ends its question.
+# "... clinically appropriate:  ((Yes))  No": a line ending in its answer choices ends its question
+# (unless the next line carries on in lower case: boxes printed mid-way through a wrapped question).
 _ANSWERS_END = re.compile(r"\b(yes|y)\W{0,3}\s*(no|n)(\W{0,3}\s*(n/?a|unknown|unk|u))?\W*$", re.IGNORECASE)
 # Said of the assertion itself, a few words before its key word: it is not being made.
 _NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
@@ -95,7 +96,9 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
                   or (len(previous_line.strip()) < SHORT_LINE
                       # a narrow column's wrapped statement goes on in lower case ("...is clinically / appropriate.")
                       and not (stripped[:1].islower() and not _LINE_ENDS_SENTENCE.search(previous_line)))
-                  or _ITEM_START.match(line) or line_start in box_starts or _ANSWERS_END.search(previous_line)
+                  or _ITEM_START.match(line) or line_start in box_starts
+                  or (_ANSWERS_END.search(previous_line)
+                      and not (first_letter is not None and first_letter.group(0).islower()))
                   or ((previous_start in box_rows or line_start in box_rows)
                       and not (first_letter is not None and first_letter.start() <= 2
                                and first_letter.group(0).islower())

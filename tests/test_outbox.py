@@ -23,6 +23,7 @@ from intake.db.models import Document
 from intake.db.outbox_models import OutboxEvent
 from intake.db.session import session_scope
 from intake.review.decisions import ReviewRefused, record_determination
+from intake.review.pend import MissingItem
 from intake.storage import BlobStore
 from review_seed import extracted_packet, migrated_sessions, seed_document
 from service_support import DATABASES, REPO, database_url_for, postgres_url, wait_for  # noqa: F401
@@ -96,7 +97,8 @@ def _seed_decided_packets(sessions, tmp_path: Path, callback_url: str) -> tuple[
             document = db.get(Document, document_id)
             document.callback_url = callback_url
             db.flush()
-            record_determination(db, document, outcome, "synthetic reviewer note", "nurse-a")
+            record_determination(db, document, outcome, "synthetic reviewer note", "nurse-a",
+                                 missing=(MissingItem("other", "pathology report"),))
     return secret, ids
 
 
