@@ -5,6 +5,7 @@ offsets; knows nothing about spaCy.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 
@@ -98,13 +99,11 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
         value = (answer_word(letters[0].word.text)[:1].lower() == "y") if len(letters) == 1 else None
         confidence = CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(pair.start(), pair.end()))
         return Answer(value, confidence, pair.start(), pair.end())
+    # "... clinically appropriate? ©) IN": the circled letter read as a ring, inside the unit.
     question_end = packet.text.rfind("?", start, end)
-    ring = _RING_IN_PAIR.search(packet.text[question_end + 1:end]) if question_end >= 0 else None
+    ring = _ring_pair_answer(packet, question_end + 1, end) if question_end >= 0 else None
     if ring is not None:
-        # "... clinically appropriate? ©) IN": the circled letter read as a ring, inside the unit.
-        ring_start, ring_end = question_end + 1 + ring.start(), question_end + 1 + ring.end()
-        return Answer(ring.group("no") is None,
-                      CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(ring_start, ring_end)), ring_start, ring_end)
+        return ring
     # A choice with its own checkbox is answered by the box, not by a circle.
     words = [w for w in packet.words_in(start, end) if _CHOICE_WORD.fullmatch(_choice(w.word.text))
              and packet.checkbox_for(w.start, w.end) is None]
@@ -126,7 +125,8 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
 # "Y  N" to circle, where OCR read the circled letter as a ring glyph: the printed letter beside it
 # is the one left unmarked ("Y ©" is N circled, "(©) N" is Y circled).
 _RING = r"(?:\(\s*[©®@]\s*\)|[©®@]\)?)"
-_RING_IN_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*[iIl|7/]?\s?N\b)")
+_RING_PAIR = rf"(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*[iIl|7/]?\s?N\b)"  # "/" read as I, l, 7
+_RING_IN_PAIR = re.compile(rf"^\W{{0,3}}{_RING_PAIR}")
 # A circle drawn round a printed choice that OCR read as type: "(Yes)", "CYes", "(No".
 # ("(no active infection": a lower-case word after a bracket is prose unless the bracket closes.)
 _RING_REMNANT = re.compile(r"[(\[{]\s*(?:Yes|No|YES|NO)\s*[)\]}]?|[(\[{Cc]\s*(?:yes|no)\s*[)\]}]|[CcO(](?:Yes|No|YES|NO)\)?")
@@ -145,10 +145,19 @@ def _choice(text: str) -> str:
 _TYPED_CHOICE_BEFORE = re.compile(rf"(?:(?P<mark>{_MARK})|{_EMPTY})[\s.]{{0,2}}$")
 
 
+def _ring_pair_answer(packet: PacketText, after: int, end: int) -> Answer | None:
+    """"Y ©" / "(©) N" opening the text from `after`: the letter beside the ring is the one left."""
+    ring = _RING_IN_PAIR.search(packet.text[after:end])
+    if ring is None:
+        return None
+    start, stop = after + ring.start(), after + ring.end()
+    return Answer(ring.group("no") is None, CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(start, stop)),
+                  start, stop)
+
+
 # "Y  ((N))  h. Is expedited review requested?": the answer column stands left of the question.
 _ITEM_LABEL = r"(?:[a-z]|\d{1,2}[a-z]?)[.)]"
-_LEADING_PAIR = re.compile(rf"^\W{{0,3}}(?:(?P<no>Y\W{{0,2}}\s*{_RING})|(?P<yes>{_RING}\W{{0,2}}\s*[iIl|7/]?\s?N))"
-                           rf"\W{{0,4}}{_ITEM_LABEL}?\s*\S*\s*$")
+_LEADING_PAIR = re.compile(rf"^\W{{0,3}}{_RING_PAIR}\W{{0,4}}{_ITEM_LABEL}?\s*\S*\s*$")
 
 
 def leading_choice(packet: PacketText, line_start: int, start: int) -> Answer | None:
@@ -189,11 +198,9 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
     if choices is not None:
         return choices
     tail = packet.text[after:line_end]
-    ring = _RING_IN_PAIR.search(tail)
-    if ring:
-        start, end = after + ring.start(), after + ring.end()
-        return Answer(ring.group("no") is None, CIRCLED_RELIABILITY * _ocr_factor(packet.confidence(start, end)),
-                      start, end)
+    ring = _ring_pair_answer(packet, after, line_end)
+    if ring is not None:
+        return ring
     patterns = [(_MARK_BEFORE, TYPED_MARK_RELIABILITY), (_MARK_AFTER, TYPED_MARK_RELIABILITY)]
     # "? Yes [ ] No [v]" with its boxes drawn: the printed "Yes" is a choice, not the answer.
     if not any(c.start >= after - 1 for c in packet.checkboxes_on_line(after)):
@@ -343,14 +350,12 @@ def _heads(packet: PacketText, line_start: int, line_end: int, page: int,
     spans = [w for w in packet.words_in(line_start, line_end) if w.page == page]
     # "Y  N  NA" (OCR: "YN. NA") heading its columns: single letters only on a line of heads alone,
     # or as the run of heads ending a row title's line ("FIELD  Y  N  U").
-    is_head = [answer_word(w.word.text).lower() in _RUN_HEADS for w in spans]
-    run_start, run = 0, 0
-    for index in range(len(spans)):
-        length = 0
-        while index + length < len(spans) and is_head[index + length]:
-            length += 1
-        if length > run:
+    run_start, run, index = 0, 0, 0  # the longest run of head words on the line
+    for is_head, group in itertools.groupby(answer_word(w.word.text).lower() in _RUN_HEADS for w in spans):
+        length = len(list(group))
+        if is_head and length > run:
             run_start, run = index, length
+        index += length
     # ("CODES Y=YES N=NO  Y  N  U" ends its line with them; "ITEM  Y  N  U  SOURCE": a title word
     # or two either side of the run.)
     letters = bool(spans) and (run == len(spans) or (
