@@ -158,9 +158,13 @@ def test_form_without_csrf_token_is_refused(page, site):
     birth.locator("form.correct input[name=csrf_token]").evaluate("el => el.remove()")
     birth.locator("summary").click()
     birth.locator("input[name=value]").fill("1999-01-01")
-    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+    # The in-place send is refused, so the page falls back to an ordinary form submission; wait for
+    # that navigation to land before leaving the page, or the next goto aborts it (or is aborted).
+    with page.expect_response(
+            lambda r: r.request.method == "POST" and r.request.is_navigation_request()) as answer:
         birth.locator("form.correct button[type=submit]").click()
     assert answer.value.status == 403
+    page.wait_for_load_state()
     page.goto(f"{base}/review/packets/{site['newer']}")
     assert "field corrected" not in page.locator("#audit").inner_text()
 
