@@ -34,6 +34,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     app.state.store = BlobStore(settings.blob_dir)
+    # Built once, not per upload: the upload path's CPU is the API's throughput.
+    app.state.upload_form_limits = settings.upload_form_limits()
+    app.state.callback_policy = settings.callback_policy()
     app.state.queue = JobQueue(connect(settings.redis_url), settings)
     # Policy ids an upload may name (checked before the bytes are kept); a bad policy file stops here.
     # The registry itself re-runs a packet's criteria on reviewed values (intake/review/reevaluate.py).

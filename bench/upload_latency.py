@@ -4,7 +4,9 @@ Baseline in the same run: one client uploading alone; the ratio p50(32)/p50(1) s
 latency degrades under concurrency on this machine. The API runs without workers so only the
 upload path (stream to blob store + fsync, sniff the type, one commit, enqueue) is measured.
 `--api-workers 1 2` measures a fresh service with each number of API processes
-(INTAKE_API_WORKERS) in the same run; more than one needs `--database-url` on PostgreSQL.
+(INTAKE_API_WORKERS) in the same run; more than one needs `--database-url` on PostgreSQL. Each
+service gets a fresh database on that server (dropped afterwards): rows left by earlier runs would
+otherwise be reconciled by the API process under test (no workers ever finish them) and cost it CPU.
 
     .venv/bin/python bench/upload_latency.py [--clients 32] [--uploads 320] [--database-url URL]
     .venv/bin/python bench/upload_latency.py --database-url postgresql+psycopg2://postgres@127.0.0.1/test \
@@ -17,7 +19,9 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,6 +31,8 @@ from reportlab.pdfgen import canvas
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve_process import running_service  # noqa: E402
+
+from intake.db.scratch import scratch_database  # noqa: E402
 
 
 def packet(tag: str, pages: int = 2) -> bytes:
@@ -38,6 +44,16 @@ def packet(tag: str, pages: int = 2) -> bytes:
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+@contextmanager
+def fresh_database(url: str | None) -> Iterator[str | None]:
+    """A new, empty database on the PostgreSQL server of `url` for one run (SQLite: the service's own)."""
+    if not url or url.startswith("sqlite"):
+        yield url
+        return
+    with scratch_database(url, "bench_upload") as fresh:
+        yield fresh
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,8 +83,9 @@ def latency_figures(clients: int, uploads: int, single_uploads: int = 40,
                     database_url: str | None = None, api_workers: int = 1) -> dict[str, float]:
     """p50/p99 (ms) of one client alone and of `clients` concurrent clients, on a fresh API
     without workers (bench/throughput.py reports them too)."""
-    run = f"api{api_workers}-{time.time_ns()}"  # unique bytes per run: a reused database holds earlier ones
-    with running_service(workers=0, database_url=database_url, api_workers=api_workers) as (base_url, key):
+    run = f"api{api_workers}-{time.time_ns()}"  # unique bytes: a repeat would be answered 200, not stored
+    with fresh_database(database_url) as url, \
+            running_service(workers=0, database_url=url, api_workers=api_workers) as (base_url, key):
         measure(base_url, key, 4, 16, f"warmup-{run}")
         baseline = measure(base_url, key, 1, single_uploads, f"single-{run}")
         started = time.perf_counter()

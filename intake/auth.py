@@ -11,7 +11,7 @@ import secrets
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from intake.db.models import ApiKey
@@ -48,13 +48,17 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
+_KEYS = ApiKey.__table__
+_LIVE_KEY = select(_KEYS).where(_KEYS.c.key_hash == bindparam("key_hash"), _KEYS.c.revoked.is_(False))
+
+
 def require_api_key(request: Request, key: str | None = Security(api_key_header)) -> ApiKey:
-    """FastAPI dependency: the caller's key row, or 401. Uses its own short transaction so no
-    lock is held while the request body is streamed."""
+    """FastAPI dependency: the caller's key (a detached row), or 401. Its own short transaction, so
+    no lock is held while the request body is streamed; a Core query, every request pays for it."""
     if not key:
         raise ApiError(401, "unauthorized", "send your API key in the X-API-Key header")
     with session_scope(request.app.state.sessions) as session:
-        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked.is_(False)))
+        row = session.execute(_LIVE_KEY, {"key_hash": hash_key(key)}).first()
     if row is None:
         raise ApiError(401, "unauthorized", "the API key is unknown or revoked")
-    return row
+    return ApiKey(**row._mapping)

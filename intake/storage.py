@@ -20,6 +20,9 @@ from extraction.errors import TooLarge
 
 
 _HEX = frozenset("0123456789abcdef")
+# An upload's bytes are written (and hashed) in chunks of at least this size: a packet smaller
+# than this is one write; a larger one holds at most this much (plus one read) in memory.
+WRITE_CHUNK_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,10 @@ class BlobStore:
     def put(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
         if not self._refresh(sha256):
-            with self._temp_file() as (fd, tmp):
-                os.write(fd, data)
-                self._commit(fd, tmp, sha256)
+            with _TempFile(self.root) as temp:
+                temp.write_all(data)
+                self._commit(temp.fd, temp.path, sha256)
+                temp.moved = True
         return sha256
 
     def writer(self, max_bytes: int) -> "BlobWriter":
@@ -90,9 +94,9 @@ class BlobStore:
 
     def writable(self) -> bool:
         try:
-            with self._temp_file() as (fd, _tmp):
-                os.write(fd, b"probe")
-                os.fsync(fd)
+            with _TempFile(self.root) as temp:
+                temp.write_all(b"probe")
+                os.fsync(temp.fd)
             return True
         except OSError:
             return False
@@ -105,9 +109,6 @@ class BlobStore:
         except FileNotFoundError:
             return False
 
-    def _temp_file(self) -> "_TempFile":
-        return _TempFile(self.root)
-
     def _commit(self, fd: int, tmp: Path, sha256: str) -> None:
         os.fsync(fd)
         final = self.path(sha256)
@@ -117,48 +118,85 @@ class BlobStore:
 
 
 class BlobWriter:
+    """One blob written incrementally. `write` only gathers bytes in memory (it runs on the event
+    loop, once per chunk the server read); `flush` hashes and writes them, in chunks of at least
+    WRITE_CHUNK_BYTES, and `commit` writes the rest and makes the blob durable: both block, so the
+    caller runs them in a thread. An upload smaller than a chunk is one write, in the same thread
+    trip as its fsync, and creates its temp file only then."""
+
     def __init__(self, store: BlobStore, max_bytes: int) -> None:
         self.store, self.max_bytes = store, max_bytes
         self.digest, self.size = hashlib.sha256(), 0
-        self._temp = store._temp_file()
+        self._pending = bytearray()
+        self._temp: _TempFile | None = None
 
     def __enter__(self) -> "BlobWriter":
-        self.fd, self.tmp = self._temp.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._temp.__exit__(*exc)
+        if self._temp is not None:
+            self._temp.close()
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise TooLarge(f"file is larger than the limit of {self.max_bytes} bytes")
-        self.digest.update(chunk)
-        os.write(self.fd, chunk)
+        self._pending += chunk
+
+    @property
+    def flush_due(self) -> bool:
+        return len(self._pending) >= WRITE_CHUNK_BYTES
+
+    def flush(self) -> None:
+        """Hash and write what `write` gathered (blocking; hashlib releases the GIL on large data)."""
+        if self._temp is None:
+            self._temp = _TempFile(self.store.root)
+        data, self._pending = self._pending, bytearray()
+        self.digest.update(data)
+        self._temp.write_all(data)
 
     def commit(self) -> str:
-        """Make the blob durable under its hash and return the hash."""
+        """Make the blob durable under its hash and return the hash (blocking)."""
+        self.flush()
         sha256 = self.digest.hexdigest()
         if not self.store._refresh(sha256):
-            self.store._commit(self.fd, self.tmp, sha256)
+            self.store._commit(self._temp.fd, self._temp.path, sha256)
+            self._temp.moved = True
+        self._temp.close()
         return sha256
 
 
 class _TempFile:
-    """A temp file under <root>/tmp, removed on exit unless it was renamed into place."""
+    """A temp file under <root>/tmp, created at once; `close` removes it unless it was moved into place."""
 
     def __init__(self, root: Path) -> None:
-        self.dir = root / "tmp"
+        directory = root / "tmp"
+        try:
+            self.fd, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+        except FileNotFoundError:  # the first write into this store: the directory is made once
+            directory.mkdir(parents=True, exist_ok=True)
+            self.fd, name = tempfile.mkstemp(dir=directory, prefix="upload-")
+        self.path = Path(name)
+        self.moved = self.closed = False
 
-    def __enter__(self) -> tuple[int, Path]:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.fd, name = tempfile.mkstemp(dir=self.dir, prefix="upload-")
-        self.tmp = Path(name)
-        return self.fd, self.tmp
+    def __enter__(self) -> "_TempFile":
+        return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write_all(self, data: bytes | bytearray) -> None:
+        view = memoryview(data)
+        while view:  # os.write may write less than it was given
+            view = view[os.write(self.fd, view):]
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         os.close(self.fd)
-        self.tmp.unlink(missing_ok=True)
+        if not self.moved:
+            self.path.unlink(missing_ok=True)
 
 
 def _is_blob_key(name: str) -> bool:

@@ -22,6 +22,7 @@ from intake.form_limits import FormLimits
 from intake.storage import BlobStore, BlobWriter
 
 Checked = TypeVar("Checked")
+Outcome = TypeVar("Outcome")
 
 
 class MalformedUpload(BadInput):
@@ -113,13 +114,15 @@ class _Parts:
 
 async def receive_upload(content_type: str, content_length: str | None, stream: AsyncIterator[bytes],
                          store: BlobStore, limits: FormLimits,
-                         check_fields: Callable[[dict[str, str]], Checked]) -> tuple[Upload, Checked]:
-    """Read a multipart upload into the blob store; the blob is durable when this returns.
+                         check_fields: Callable[[dict[str, str]], Checked],
+                         accept: Callable[[Upload, Checked], Outcome]) -> Outcome:
+    """Read a multipart upload into the blob store, make the blob durable, then hand it to `accept`.
 
     `check_fields` sees the form's other fields once the body is read and before the blob is
-    committed: whatever it raises refuses the upload with nothing stored. Its result is returned.
-    So does an empty file or one whose first bytes are no known type (EmptyDocument,
-    UnsupportedFormat); whatever needs the file opened is judged later, by the worker."""
+    committed: whatever it raises refuses the upload with nothing stored. So does an empty file or
+    one whose first bytes are no known type (EmptyDocument, UnsupportedFormat); whatever needs the
+    file opened is judged later, by the worker. `accept` (blocking: it commits the row) gets the
+    durable blob and `check_fields`' result; its result is returned."""
     mime, params = parse_options_header(content_type)
     if mime != b"multipart/form-data" or b"boundary" not in params:
         raise MalformedUpload("send the file as multipart/form-data with a `file` part")
@@ -134,6 +137,8 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
                                      max_header_size=limits.max_part_header_bytes)
             async for chunk in stream:
                 parser.write(chunk)
+                if writer.flush_due:  # hashing and writing block: large chunks, in a thread
+                    await run_in_threadpool(writer.flush)
         except (FormParserError, ValueError) as exc:  # framing, a boundary over 256 bytes, header caps
             raise MalformedUpload(f"the multipart body cannot be parsed: {exc}") from exc
         if not parts.complete:
@@ -142,5 +147,10 @@ async def receive_upload(content_type: str, content_length: str | None, stream: 
             raise MalformedUpload("the form has no `file` part")
         checked = check_fields(parts.fields)
         media_type = sniff_media_type(parts.head)
-        sha256 = await run_in_threadpool(writer.commit)  # fsyncs: off the event loop
-        return Upload(sha256=sha256, size=writer.size, media_type=media_type, fields=parts.fields), checked
+
+        def commit_then_accept() -> Outcome:
+            upload = Upload(sha256=writer.commit(), size=writer.size, media_type=media_type, fields=parts.fields)
+            return accept(upload, checked)
+
+        # The fsyncs and the caller's commit block: one trip to a thread for both, off the event loop.
+        return await run_in_threadpool(commit_then_accept)

@@ -31,6 +31,7 @@ from api import create_app
 from intake.auth import create_key
 from intake.db.migrate import upgrade_to_head
 from intake.db.models import FINAL_STATUSES, Document, DocumentPage, Event
+from intake.db.scratch import scratch_database
 from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.redis_server import EmbeddedRedis, free_port
 from intake.settings import Settings
@@ -63,21 +64,12 @@ def _postgres_reachable() -> bool:
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
     if not _postgres_reachable():
         if os.environ.get("INTAKE_REQUIRE_POSTGRES"):
             pytest.fail(f"INTAKE_REQUIRE_POSTGRES is set but {PG_ADMIN_URL} is not reachable")
         pytest.skip("no PostgreSQL reachable")
-    name = f"intake_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(PG_ADMIN_URL, "intake_test") as url:
+        yield url
 
 
 def database_url_for(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -11,15 +11,17 @@ reconciler enqueues it later; if the API dies between commit and enqueue, the re
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,8 @@ from intake.auth import require_api_key
 from intake.callback_destinations import CallbackPolicy, DestinationRefused, parse_callback_url
 from intake.callbacks import status_url
 from intake.db import transitions as tx
-from intake.db.models import DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, DocumentStatus, utcnow
+from intake.db.models import (DOCUMENT_STATUSES, ApiKey, Document, DocumentPage, DocumentStatus, Event, new_id,
+                              utcnow)
 from intake.db.session import get_session, session_scope
 from intake.http_errors import ApiError, error_responses
 from intake.logs import log_event
@@ -39,6 +42,7 @@ router = APIRouter(prefix="/v1/documents", tags=["documents"])
 log = logging.getLogger("intake.api")
 
 MAX_PAGE_SIZE = 500
+_DOCUMENTS, _EVENTS = Document.__table__, Event.__table__
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -68,8 +72,10 @@ def _base_url(request: Request) -> str:
     return request.app.state.settings.public_base_url or str(request.base_url)
 
 
-def _accepted(request: Request, doc: Document) -> dict[str, str]:
-    return {"id": doc.id, "status": doc.status, "status_url": status_url(_base_url(request), doc.id)}
+def _accepted(request: Request, document_id: str, status: str, http_status: int) -> JSONResponse:
+    # Built here, not validated against the response model (Accepted): it is three strings.
+    return JSONResponse({"id": document_id, "status": status,
+                         "status_url": status_url(_base_url(request), document_id)}, status_code=http_status)
 
 
 @router.post(
@@ -90,22 +96,19 @@ async def upload_document(
     if idempotency_key:
         first = await run_in_threadpool(_find_by_idempotency_key, state.sessions, api_key.id, idempotency_key)
         if first is not None:
-            return JSONResponse(_accepted(request, first), status_code=200)
-    callback_policy = state.settings.callback_policy()
+            return _accepted(request, first.id, first.status, 200)
     try:  # refused uploads (size, form, empty or unknown type by its first bytes) keep no bytes
-        upload, fields = await receive_upload(
+        ack = await receive_upload(
             request.headers.get("content-type", ""), request.headers.get("content-length"), request.stream(),
-            state.store, state.settings.upload_form_limits(),
-            check_fields=lambda raw: _metadata(raw, state.policy_ids, callback_policy))
+            state.store, state.upload_form_limits,
+            check_fields=lambda raw: _metadata(raw, state.policy_ids, state.callback_policy),
+            accept=lambda upload, fields: _acknowledge(state, api_key.id, idempotency_key, upload, fields))
     except IntakeError as exc:
         log_event(log, "upload_rejected", code=exc.code)
         raise
-    doc, created = await run_in_threadpool(_register, state.sessions, api_key.id, idempotency_key, upload, fields)
-    if not created:
-        return JSONResponse(_accepted(request, doc), status_code=200)
-    doc.status = await run_in_threadpool(_enqueue, state, doc.id)
-    log_event(log, "document_received", document_id=doc.id, status=doc.status, size=upload.size)
-    return _accepted(request, doc)
+    if ack.created:
+        log_event(log, "document_received", document_id=ack.id, status=ack.status, size=ack.size)
+    return _accepted(request, ack.id, ack.status, 202 if ack.created else 200)
 
 
 class InvalidCallbackUrl(MalformedUpload):
@@ -142,44 +145,61 @@ def _find_by_idempotency_key(sessions, api_key_id: str, key: str) -> Document | 
         return s.scalar(select(Document).where(Document.api_key_id == api_key_id, Document.idempotency_key == key))
 
 
+@dataclass(frozen=True)
+class _Acknowledgement:
+    id: str
+    status: str
+    created: bool  # False: a repeat, answered with the first document
+    size: int
+
+
+def _acknowledge(state, api_key_id: str, idempotency_key: str | None, upload: Upload,
+                 fields: dict[str, str | None]) -> _Acknowledgement:
+    """The blob is durable: commit its row, then enqueue it if it is new (blocking, in a thread)."""
+    ack = _register(state.sessions, api_key_id, idempotency_key, upload, fields)
+    if ack.created:
+        return dataclasses.replace(ack, status=_enqueue(state, ack.id))
+    return ack
+
+
 def _dedup_key(sha256: str, fax_from: str | None) -> str:
     return hashlib.sha256(f"{sha256}\x00{fax_from or ''}".encode()).hexdigest()
 
 
 def _register(sessions, api_key_id: str, idempotency_key: str | None, upload: Upload,
-              fields: dict[str, str | None]) -> tuple[Document, bool]:
-    """Commit the row, already `queued` (the blob is already durable). Returns (document, created).
-    The page count stays unknown until the worker opens the file."""
+              fields: dict[str, str | None]) -> _Acknowledgement:
+    """Commit the row, already `queued` (the blob is already durable), or find the first document
+    of a repeat. The page count stays unknown until the worker opens the file.
+
+    Inserted first, looked up only when a unique key (API key with dedup key, API key with
+    idempotency key) refuses the row: a new upload, the common case, is two inserts and a commit.
+    Core statements, not the ORM's unit of work, whose bookkeeping cost more CPU than the SQL."""
     dedup_key = _dedup_key(upload.sha256, fields["fax_from"])
-    same = Document.dedup_key == dedup_key
-    if idempotency_key:
-        same = same | (Document.idempotency_key == idempotency_key)
-    first = (select(Document).where(Document.api_key_id == api_key_id, same)
-             .order_by(Document.received_at).limit(1))
+    doc_id, now = new_id(), utcnow()
     try:
         with session_scope(sessions) as s:
-            existing = s.scalars(first).first()
-            if existing is not None:
-                return existing, False
-            now = utcnow()
-            doc = Document(sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=upload.media_type,
-                           page_count=None, status=DocumentStatus.QUEUED, received_at=now, queued_at=now,
-                           updated_at=now, source=fields["source"], fax_from=fields["fax_from"],
-                           callback_url=fields["callback_url"], idempotency_key=idempotency_key,
-                           policy_requested=fields["policy"],
-                           policy_requested_by="upload" if fields["policy"] else None,
-                           api_key_id=api_key_id, expedited=False, attempts=0)
-            s.add(doc)
-            s.flush()
-            tx.record_event(s, doc.id, "received", size=upload.size, media_type=upload.media_type)
-        return doc, True
+            s.execute(insert(_DOCUMENTS).values(
+                id=doc_id, sha256=upload.sha256, dedup_key=dedup_key, size=upload.size, media_type=upload.media_type,
+                page_count=None, status=DocumentStatus.QUEUED, received_at=now, queued_at=now, updated_at=now,
+                source=fields["source"], fax_from=fields["fax_from"], callback_url=fields["callback_url"],
+                idempotency_key=idempotency_key, policy_requested=fields["policy"],
+                policy_requested_by="upload" if fields["policy"] else None,
+                api_key_id=api_key_id, expedited=False, attempts=0))
+            s.execute(insert(_EVENTS).values(document_id=doc_id, kind="received", at=now,
+                                             detail={"size": upload.size, "media_type": upload.media_type}))
+        return _Acknowledgement(doc_id, DocumentStatus.QUEUED, True, upload.size)
     except IntegrityError:
-        # A concurrent retry of the same upload committed first: answer with its document.
+        # A repeat (same bytes and sender, or a retry under the same Idempotency-Key, perhaps
+        # concurrent): answer with the first document.
+        same = Document.dedup_key == dedup_key
+        if idempotency_key:
+            same = same | (Document.idempotency_key == idempotency_key)
         with session_scope(sessions) as s:
-            existing = s.scalars(first).first()
-        if existing is None:
+            first = s.execute(select(Document.id, Document.status).where(Document.api_key_id == api_key_id, same)
+                              .order_by(Document.received_at).limit(1)).first()
+        if first is None:
             raise
-        return existing, False
+        return _Acknowledgement(first.id, first.status, False, upload.size)
 
 
 def _enqueue(state, document_id: str) -> DocumentStatus:

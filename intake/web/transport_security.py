@@ -6,24 +6,23 @@ terminates TLS without saying so needs INTAKE_SESSION_COOKIE_SECURE=true.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import Request
-from fastapi.responses import Response
 
+from intake.settings import Settings
 from intake.web.context import app_settings
 
 
 def served_over_https(request: Request) -> bool:
-    forced = app_settings(request).session_cookie_secure
-    return request.url.scheme == "https" if forced is None else forced
+    return _over_https(app_settings(request), request.url.scheme)
 
 
-async def strict_transport_security(request: Request,
-                                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Every https response (API and UI) tells the browser to use https only from now on."""
-    response = await call_next(request)
-    max_age = app_settings(request).hsts_max_age_seconds
-    if max_age and served_over_https(request):
-        response.headers["Strict-Transport-Security"] = f"max-age={max_age}"
-    return response
+def strict_transport_security(settings: Settings, scheme: str) -> str | None:
+    """The Strict-Transport-Security value every https response (API and UI) carries, telling the
+    browser to use https only from now on; None over http or when INTAKE_HSTS_MAX_AGE is 0."""
+    max_age = settings.hsts_max_age_seconds
+    return f"max-age={max_age}" if max_age and _over_https(settings, scheme) else None
+
+
+def _over_https(settings: Settings, scheme: str) -> bool:
+    forced = settings.session_cookie_secure
+    return scheme == "https" if forced is None else forced
