@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-# OCR reads C as €, ©, c, 0 or O, "." as "," ":" or ". ." or drops it; all are repaired before the code is kept.
-# A repaired code is only trusted after an ICD/Dx label on the same line: no ICD-10 code starts
-# with a digit, and a bare "091.02" or "C9102" is more likely some other number.
-_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€©0c]?)([0-9O]{2})(\s?\.[.,:]?\s?|[.,:]|)([0-9O][0-9OA-Z]{0,3})(?![\w.])")
-# "ICD", and its misreadings "IcD", "ICcD", "IcbD", "lCD", "Icb"; or "Dx", "Diagnosis".
-_ICD_WORD = r"([il1|]c+[dbo]{1,2}|dx|diagnos[ie]s)"
+# OCR reads C as €, ©, ¢, c, 0, 6 or O, "." as "," ":" or ". ." (a space around "." or ",") or drops it;
+# all are repaired before the code is kept. A repaired code is only trusted after an ICD/Dx label on
+# the same line: no ICD-10 code starts with a digit, and a bare "091.02" or "C9102" is more likely
+# some other number. A period right after the code ends the sentence ("... C91. 02. Pre-B ALL").
+_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€©¢0c6]?)([0-9O]{2})(\s?[.,][.,:]?\s?|\s?:|)([0-9O][0-9OA-Z]{0,3})(?!\w|\.\w)")
+_MISREAD_C = ("", "0", "c", "©", "¢", "6")
+# "ICD", and its misreadings "IcD", "ICcD", "IcbD", "lCD", "Icb", "IGD"; or "Dx", "Diagnosis".
+_ICD_WORD = r"([il1|][cg]+[dbo]{1,2}|dx|diagnos[ie]s)"
 _ICD_LABEL = re.compile(rf"\b{_ICD_WORD}\b[^\n]*$", re.IGNORECASE)
 # A code whose period was lost must follow its label directly ("ICD-10 Code(s): C9102").
 _ICD_LABEL_JUST_BEFORE = re.compile(rf"\b{_ICD_WORD}\W*(10)?\W*(code(\(s\)|s)?)?\W*$", re.IGNORECASE)
@@ -27,11 +29,13 @@ def icd10_codes(text: str, skip: Callable[[int], bool]) -> Iterator[tuple[str, i
         if skip(match.start()):
             continue
         letter, digits, separator, rest = match.groups()
-        misread_letter = letter in ("", "0", "c", "©") or (letter == "O" and digits[0] in "89")
+        misread_letter = letter in _MISREAD_C or (letter == "O" and digits[0] in "89")
+        if letter == "6" and digits[0] not in "89":
+            continue  # "6" stands for a C only in the leukemia and lymphoma codes
         line_before = _line_before(text, match.start())
         if separator == "":
             # Without its period only a C8x/C9x code (lymphomas, leukemias) right after its label.
-            if (letter not in ("C", "c", "€", "©") or digits[0] not in "89" or len(rest) > 2
+            if (letter not in ("C", "c", "€", "©", "¢") or digits[0] not in "89" or len(rest) > 2
                     or not _ICD_LABEL_JUST_BEFORE.search(line_before)):
                 continue
         elif misread_letter or separator != ".":

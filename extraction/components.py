@@ -22,6 +22,10 @@ _CANNOT_END_SENTENCE = {
     "a", "an", "the", "no", "not", "never", "without", "prior", "previous", "previously", "any",
     "of", "to", "for", "with", "in", "on", "at", "by", "from", "and", "or", "nor", "but", "s/p",
 }
+# Words no sentence ends on before a period either: a period after one is a speck OCR read
+# ("He has not had any. CAR-T product himself."), not the end of the sentence.
+_NO_PERIOD_AFTER = {"a", "an", "the", "any", "of", "to", "for", "with", "without", "from", "by", "and",
+                    "or", "nor", "s/p", "prior", "previous"}
 # A misspelled product name is at most this many edits from the real one (OCR drops, swaps
 # or misreads a letter); shorter names allow fewer so ordinary words never match.
 _MISSPELLING_EDITS = ((10, 2), (6, 1))
@@ -53,8 +57,9 @@ def line_sentencizer(doc: Doc) -> Doc:
         # OCR drops the space after a speck read as a period ("brother.received"): a real
         # sentence end is followed by a space.
         glued = previous.text == "." and not previous.whitespace_ and token.is_lower and doc[index - 2].is_lower
+        speck = previous.text == "." and before_break is not None and before_break.lower_ in _NO_PERIOD_AFTER
         token.is_sent_start = bool(line_break or (previous.text in SENTENCE_END and not token.is_space
-                                                  and not glued))
+                                                  and not glued and not speck))
     return doc
 
 
@@ -123,9 +128,13 @@ class MisspelledProducts:
     def __init__(self, terminology_dir: str | None) -> None:
         terminology = load_terminology(terminology_dir) if terminology_dir else load_terminology()
         self.names: dict[str, str] = {}
+        self.second_words: dict[str, set[str]] = {}  # generic -> "autoleucel", "vicleucel", ...
+        self.unspecified = terminology.generic_car_t.label
         short_forms: list[tuple[str, str]] = []
         for term_set in terminology.products:
             for term in term_set.terms:
+                if len(term.split()) == 2:
+                    self.second_words.setdefault(term_set.label, set()).add(term.split()[1].lower())
                 word = term.split()[0]
                 if word.isalpha() and len(word) >= 6:
                     self.names[word.lower()] = term_set.label
@@ -142,7 +151,8 @@ class MisspelledProducts:
         for token in doc:
             if token.i in taken or not token.is_alpha or len(token) < 6 or token.lower_ in self.names:
                 continue
-            generic = self._closest(token.lower_)
+            following = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+            generic = self._closest(token.lower_, following)
             if generic is not None:
                 span = Span(doc, token.i, token.i + 1, label="CAR_T_PRODUCT")
                 span._.normalized = generic
@@ -161,13 +171,22 @@ class MisspelledProducts:
             doc.ents = list(doc.ents) + added
         return doc
 
-    def _closest(self, word: str) -> str | None:
-        """The nearest name within its allowed edits ("abecabtagene": obe-, one edit; not axi-, two)."""
-        best: tuple[int, str] | None = None
+    def _closest(self, word: str, following: str) -> str | None:
+        """The nearest name within its allowed edits ("abecabtagene": obe-, one edit; not axi-, two).
+        Two products as near ("checabtagene": obe- or ide-?) are told apart by the word after it
+        ("autoleucel"); failing that, the mention is a CAR-T of unknown product."""
+        distances: dict[str, int] = {}
         for name, generic in self.names.items():
             allowed = next(edits for length, edits in _MISSPELLING_EDITS if len(name) >= length)
             if abs(len(name) - len(word)) <= allowed:
                 distance = edit_distance(word, name, allowed)
-                if distance <= allowed and (best is None or distance < best[0]):
-                    best = (distance, generic)
-        return best[1] if best else None
+                if distance <= allowed:
+                    distances[generic] = min(distance, distances.get(generic, distance))
+        if not distances:
+            return None
+        nearest = [g for g, d in distances.items() if d == min(distances.values())]
+        if len(nearest) == 1:
+            return nearest[0]
+        by_next = [g for g in nearest if any(edit_distance(following, second, 2) <= 2
+                                             for second in self.second_words.get(g, ()))]
+        return by_next[0] if len(by_next) == 1 else self.unspecified

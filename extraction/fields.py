@@ -58,6 +58,7 @@ ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
 _LINEAGE_WORD = re.compile(r"(\b[BT]\b|\b[BT]-|\bpre|\bpro|precursor|lineage)", re.IGNORECASE)
 _SUPPOSED = re.compile(r"\b(if|whether|unless|should (it|this) (be|prove))\b", re.IGNORECASE)
 _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
+_CONSEQUENT = re.compile(r"\bwould\b[^.;:]{0,30}$", re.IGNORECASE)
 _INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
 
@@ -183,6 +184,17 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
         field.note = "a note says the leukemia's lineage is not yet established"
         return [field, code_field]
     specific = [m for m in mentions if m.normalized != UNSPECIFIED_LINEAGE] or mentions
+    revised = [m for m in specific if _REVISED.search(packet.text.text, packet.text.line_bounds(m.start)[0], m.start)]
+    if revised:
+        # "ADDENDUM - REVISED DIAGNOSIS: T-lymphoblastic leukemia": the pathologist's revision
+        # supersedes the diagnosis the earlier pages carry.
+        best = revised[-1].normalized
+        chosen = [m for m in revised if m.normalized == best]
+        confidence = combine([reliability(packet.text, m.start, m.end, 0.8) for m in chosen]) * REVISION_SHARE
+        field = field_from("diagnosis", best, [(m.start, m.end, confidence) for m in chosen[:3]], packet.text)
+        field.confidence = round(confidence, 4)
+        field.note = "a revised diagnosis supersedes what earlier pages say"
+        return [field, code_field]
     weights: dict[str, float] = {}
     for m in specific:
         weights[m.normalized] = weights.get(m.normalized, 0.0) + (2.0 if m.section == "diagnosis" else 1.0)
@@ -199,10 +211,18 @@ def _diagnosis_fields(packet: Packet) -> list[FieldValue]:
     return [field, code_field]
 
 
+# "REVISED DIAGNOSIS:", "Amended dx -", "reclassified as" (OCR: "DIAGNosIg") before the diagnosis on its line.
+_REVISED = re.compile(r"\b(revised|amended|corrected|updated)\s+(diagnos\w*|dx)\b|\breclassified\s+as\b", re.IGNORECASE)
+REVISION_SHARE = 0.9  # an earlier diagnosis still stands on other pages: a little doubt remains
+
+
 def _conditional(packet: Packet, mention) -> bool:
-    """"If this is CD19-positive B-cell ALL, ...": a diagnosis supposed, not stated."""
+    """"If this is CD19-positive B-cell ALL, ...": a diagnosis supposed, not stated, or what one
+    would lead to."""
     start, _ = packet.unit_around(mention.start)
-    return bool(_SUPPOSED.search(packet.text.text[start:mention.start][-60:]))
+    before = packet.text.text[start:mention.start]
+    # "... we would pivot to a T-ALL salvage strategy": what a supposition would lead to.
+    return bool(_SUPPOSED.search(before[-60:]) or _CONSEQUENT.search(before))
 
 
 def _lineage_unsettled(packet: Packet) -> tuple[int, int] | None:

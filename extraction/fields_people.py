@@ -10,14 +10,21 @@ from extraction.models import FieldValue
 # "Name (last, first MI):": the order the form asks for stands between the label and its colon.
 _NAME_ORDER = r"(?:\s*\([^)\n]{0,25}\))?"
 _NAME_LABEL = re.compile(
-    rf"\b(?:patient(?:'s)?\s+name{_NAME_ORDER}|patient|member\s+name{_NAME_ORDER}|pt\.?\s+name|name\s+of\s+patient|re)"
+    rf"\b(?:patient(?:'s)?\s+name{_NAME_ORDER}|patient|(?:member|enrollee|subscriber|insured)(?:\s+name{_NAME_ORDER})?"
+    rf"|pt\.?\s+name|name\s+of\s+patient|re)"
     r"\s*(?:[:#]|;(?=\s*[A-Z]))\s*", re.IGNORECASE)
 _BARE_NAME_LABEL = re.compile(rf"(?:^|\s)name{_NAME_ORDER}\s*:\s*", re.IGNORECASE)
 _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|facility|practice|donor|plan|drug|"
                           r"product|submitter|office)\b", re.IGNORECASE)
 _NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z]\.?"
-_NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:,?\s(?:{_NAME_WORD})){{1,3}})")
-_STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B."}
+# A speck may cling to a word's end ("Caleb J.’ Strand"), a period to an initial or the word
+# before one ("Harlan J.. Voss", "VOSS, HARLAN. J"), never to a surname ending a sentence.
+_NAME_GAP = r"(?:[,’‘'\"]?\s|(?<=\b[A-Z]\.)\.\s|\.\s(?=[A-Z]\b))"
+_NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:{_NAME_GAP}(?:{_NAME_WORD})){{1,3}})")
+_STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B.", "Health"}
+# Another field's label the fax set beside the name ("Subscriber Desmond A. Okonkwo-Hale",
+# "MARISOL T Plan QUINTANILLA-REYES" from two columns read as one line): no part of it.
+_LABEL_WORDS = {"subscriber", "enrollee", "insured", "plan", "policyholder", "beneficiary"}
 _SAME_READING = 0.9  # similarity above which two readings are one value misread
 _WIDER_SUPPORT = 2  # pages more than the best-read name that make another labelled name the patient's
 _SPECKS = re.compile(r"[\s»«\"“”'‘’|.,;:~*]*")
@@ -152,15 +159,20 @@ def _joined_id(raw: str) -> str:
 
 
 def _clean_name(raw: str) -> str | None:
-    words = raw.replace(",", " , ").split()
+    words = [w.rstrip("’‘'\"") for w in raw.replace(",", " , ").split()]
+    words = [w[0] + "." if re.fullmatch(r"[A-Z]\.+", w) else w if len(w) < 2 else w.rstrip(".") for w in words]
     kept = []
     for word in words:
         if word.strip(".:") in _STOP_WORDS:
             break
+        if word.strip(".:#").lower() in _LABEL_WORDS:
+            continue
         kept.append(word)
     if "," in kept:  # "Doe, Jane Q" -> "Jane Q Doe"
         comma = kept.index(",")
         kept = kept[comma + 1:] + kept[:comma]
+    elif kept and len(kept[-1].strip(".")) == 1:
+        return None  # "Caleb J." with no surname after it: the name was cut short
     kept = [w for w in kept if w != ","]
     # Names are capitalised: a leading lower-case "l" is OCR's reading of "I" ("lvanova").
     kept = ["I" + w[1:] if len(w) > 2 and w[0] == "l" and w[1:].isalpha() else w for w in kept]

@@ -220,13 +220,11 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     """The checkbox (pixels or typed) in front of a statement, or a Yes/No answer after it."""
     label = packet.checkbox_for(start, end) or _wrapped_label(packet, start)
     if label is not None and _yes_no(label) is None:
-        box = label.checkbox
-        confidence = CHECKBOX_RELIABILITY * (0.5 + 0.5 * box.confidence) * _ocr_factor(
-            packet.confidence(label.start, label.end))
+        confidence = _box_confidence(packet, label)
         columns = _column_row(packet, label, confidence)
         if columns is not None:
             return columns
-        return Answer(box.checked, confidence, label.start, label.end)
+        return Answer(label.checkbox.checked, confidence, label.start, label.end)
     line_start, _ = packet.line_bounds(start)
     # The mark stands before the statement's unit, or opens it ("x] Prescriber has evaluated ...").
     mark = _LEADING_MARK.match(packet.text[line_start:start]) or _LEADING_MARK.match(packet.text[start:end])
@@ -235,6 +233,20 @@ def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:
         return Answer(checked, TYPED_MARK_RELIABILITY * _ocr_factor(packet.confidence(line_start, end)),
                       line_start, end)
     return yes_no_answer(packet, end)
+
+
+def leading_columns(packet: PacketText, start: int, end: int) -> Answer | None:
+    """The answer of Yes / No column cells in front of the statement at start..end (a checklist
+    row, not a product ticked in a list); None when its line has one box or no column heads."""
+    label = packet.checkbox_for(start, end)
+    if label is None or _yes_no(label) is not None:
+        return None
+    return _column_row(packet, label, _box_confidence(packet, label))
+
+
+def _box_confidence(packet: PacketText, label: CheckboxLabel) -> float:
+    return CHECKBOX_RELIABILITY * (0.5 + 0.5 * label.checkbox.confidence) * _ocr_factor(
+        packet.confidence(label.start, label.end))
 
 
 def _column_row(packet: PacketText, label: CheckboxLabel, confidence: float) -> Answer | None:

@@ -148,6 +148,7 @@ def _form_answers(packet: Packet, questions: list[PlacedMention]) -> list[form_a
         answer = (form_answers.yes_no_answer(packet.text, question.mention.end, next_line=False)
                   or form_answers.printed_choices(packet.text, start, end)
                   or form_answers.trailing_mark(packet.text, start, end)
+                  or form_answers.leading_columns(packet.text, question.mention.start, question.mention.end)
                   or form_answers.yes_no_answer(packet.text, after))
         if answer is not None and answer.value is not None:
             answers.append(answer)

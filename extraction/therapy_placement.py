@@ -18,7 +18,12 @@ from extraction.spelling import edit_distance
 from extraction.statements import words_pattern
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
-_SECOND_PERSON = re.compile(r"\byour\b", re.IGNORECASE)
+# "your" written to a patient, not to the plan or a colleague ("your guideline", "your team").
+_SECOND_PERSON = re.compile(r"\byour\b(?!\s+(\w+\s+)?(guidelines?|polic(y|ies)|criteria|team|program|review(er)?s?"
+                            r"|office|letter|request|plan|organization|staff|colleagues|cent(er|re)|unit|service"
+                            r"|members?|consideration|attention|records)\b)", re.IGNORECASE)
+_SPECULATED_AS = re.compile(r"\b(could|might|may)\s+have\s+been\b", re.IGNORECASE)
+_THIRD_PERSON = re.compile(r"\b(he|she|his|her|him|himself|herself|the patient|pt)\b", re.IGNORECASE)
 _NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
 # "He is CAR-T naive: ...": said of the mention right after it, before any relative or donor nearby.
 _NAIVE_AFTER = re.compile(r"[\s-]{0,2}(cell\s+therapy\s+|therapy\s+)?na[iï]ve\b", re.IGNORECASE)
@@ -36,7 +41,7 @@ _RELATIVE_SUBJECT = re.compile(
 # "Maternal cousin: DLBCL 2022, treated with Yescarta", "Brother (Callum) - B-ALL 2013; received
 # tisagenlecleucel": a family-history row names its relative first.
 _RELATIVE_WORD = re.compile(r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband"
-                            r"|spouse|partner|friend|relative|niece|nephew|donor|family)\b", re.IGNORECASE)
+                            r"|spouse|partner|friend|relative|niece|nephew|donor|family)s?\b", re.IGNORECASE)
 _RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother|father"
                            r"|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)"
                            r"(\s*\([^)\n]{0,40}\))?\s*[:\-\u2013]",
@@ -139,7 +144,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if _OFFICE_BOX.search(packet.text.text, above_start, mention.start):
         # "FOR PLAN USE ONLY / Received ___ Criteria set: Aucatzyl MNG": the payer's own box.
         return placed(Placement.REFERENCE, 0.9, "in a box for the plan's or office's own use")
-    if generic and _SECOND_PERSON.search(unit):
+    if generic and _written_to_patient(unit, mention.start - start):
         # "Going home after your CAR T-cell therapy": written to a patient, an education sheet.
         return placed(Placement.REFERENCE, 0.8, "written to the patient (education text)")
     if _NAIVE.search(packet.text.text[mention.start:mention.end]) or _NAIVE_AFTER.match(packet.text.text, mention.end):
@@ -148,8 +153,15 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
     # "She has not been treated with any CAR T-cell product, family history: her brother ...": a
     # relative named only after a denial about the patient leaves the denial hers.
-    relative_after_only = mention.negated and not _RELATIVE_WORD.search(clause_before)
-    if ((mention.family and not relative_after_only) or mention.section == "family_history"
+    sentence_before = _sentence(clause_before, len(clause_before))[1]
+    if _SPECULATED_AS.search(sentence_before) and not requested and not _RELATIVE_SUBJECT.search(clause_before):
+        # "It could have been a stem-cell product, a donor cell infusion, an investigational CAR-T
+        # product": one guess at what a past treatment was, whoever else the guesses name.
+        return placed(Placement.UNKNOWN, 0.8, "one of the guesses at what a past treatment was")
+    # The same holds in a letter's "Family history is notable: ..." paragraph, which a section
+    # header ends only at the next header: "... Jordan himself has not had CAR-T cells".
+    relative_after_only = mention.negated and not _RELATIVE_WORD.search(sentence_before)
+    if ((mention.family or mention.section == "family_history") and not relative_after_only
             or _RELATIVE_SUBJECT.search(clause_before)
             or _RELATIVE_ROW.match(packet.text.text, line_start, mention.start)):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
@@ -181,6 +193,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if len(_PRODUCTS_NAMED(packet, start, end)) >= 3:
         return placed(Placement.REFERENCE, 0.9, "one of a list of products (a menu, handout or policy)")
     choice = packet.text.checkbox_for(mention.start, mention.end)
+    if choice is not None and choice.label and _PRIOR_LIST.search(unit) and form_answers.leading_columns(
+            packet.text, mention.start, mention.end) is not None:
+        # "[ ] [v]  Member has received a CAR-T product before": a checklist row under Yes / No heads.
+        return placed(Placement.QUESTION, 1.0, "a form question about past therapy")
     if choice is not None and choice.label:
         above = packet.text.text[packet.text.line_bounds(max(0, choice.line_start - 200))[0]:choice.start]
         if choice.checkbox.checked and _PRIOR_LIST.search(above[-200:]) and not requested and (
@@ -341,7 +357,18 @@ def _unknown_receipt(packet: Packet, offset: int, text: str, cues) -> bool:
 
 # "[ ] Unknown", "( ) Unknown", "[J Unknown" (a box OCR read as type) right before the word.
 _EMPTY_BOX_BEFORE = re.compile(r"(\[\s*[\]J|]?|\(\s*\)|[☐□])\s*$")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+# A speck the fax left after the period ("therapy. 7 / Because ...") does not join the sentences,
+# nor does a space the fax lost after a doubled or word-ending period ("response..He has had").
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?:[^\sA-Za-z]{1,2}\s+)?(?=[A-Z])|(?<=[a-z]\.\.)(?=[A-Z][a-z])")
+
+
+def _written_to_patient(unit: str, at: int) -> bool:
+    """"your" in the mention's sentence, or in a unit that speaks of nobody in the third person:
+    a letter to a colleague ("... in your adult program. He has not had CAR-T cells") is not
+    an education sheet."""
+    if _SECOND_PERSON.search(_sentence(unit, at)[1]):
+        return True
+    return bool(_SECOND_PERSON.search(unit)) and not _THIRD_PERSON.search(unit)
 
 
 def _sentence(text: str, at: int) -> tuple[int, str]:

@@ -187,9 +187,12 @@ def test_icd_code_with_c_read_as_zero_is_repaired_only_after_a_label(nlp):
     lower = extract_fields([build_page(["IcD-10: c91.00", "Diagnosis: B-ALL"])], nlp)
     assert lower["diagnosis_icd10"].value == ["C91.00"]
     for misread in ("ICD-10 Code(s): C91,02", "ICD-10: 91.02", "Icb-10: 091,02", "ICD-10: €91:02", "ICD-10: 91:02",
-                    "IcbD-10: c91.02", "IcD-10: C91 ..02", "ICD-10 Code(s): » ©91.02"):
+                    "IcbD-10: c91.02", "IcD-10: C91 ..02", "ICD-10 Code(s): » ©91.02", "ICD~10: 691.02",
+                    "IGD-10: 91.02", "Diagnosis: B-ALL . 10-10: C91, 02", "ICD-10: C91. 02. Pre-B ALL",
+                    "ICD-10: ¢91.02"):
         assert extract_fields([build_page([misread])], nlp)["diagnosis_icd10"].value == ["C91.02"], misread
     assert extract_fields([build_page(["Weight 91.02 kg, Hgb 12,5"])], nlp)["diagnosis_icd10"].value == []
+    assert extract_fields([build_page(["ICD-10: C91.02 (dx 2019, 612.5 mg/m2)"])], nlp)["diagnosis_icd10"].value == ["C91.02"]
     unlabelled = extract_fields([build_page(["Lot 091.02 shipped", "Diagnosis: B-ALL"])], nlp)
     assert unlabelled["diagnosis_icd10"].value == []
 
