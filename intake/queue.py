@@ -69,7 +69,8 @@ class JobQueue:
             return False
         status = job.get_status(refresh=False)
         if status == JobStatus.QUEUED:
-            return self.redis.lpos(self.queue.key, job_id) is not None
+            return (self.redis.lpos(self.queue.key, job_id) is not None
+                    or self._being_taken(job_id, grace_seconds))
         if status == JobStatus.SCHEDULED:
             return self._scheduled_on_time(job_id, grace_seconds)
         if status in _WAITING:
@@ -78,6 +79,17 @@ class JobQueue:
             last_sign = max(row_updated_at, job.started_at or row_updated_at)
             return utcnow() - last_sign < timedelta(seconds=grace_seconds)
         return False
+
+    def _being_taken(self, job_id: str, grace_seconds: float) -> bool:
+        """Popped by a worker and not yet started: RQ moves the id to the queue's intermediate list
+        and marks it started only in the work horse, after the fork, which on a loaded machine
+        takes seconds. One left there past the grace period belongs to a worker that died."""
+        intermediate = self.queue.intermediate_queue
+        if self.redis.lpos(intermediate.key, job_id) is None:
+            return False
+        intermediate.set_first_seen(job_id)  # RQ's own mark (kept if set), which its cleanup reads too
+        first_seen = intermediate.get_first_seen(job_id)
+        return first_seen is not None and utcnow() - first_seen < timedelta(seconds=grace_seconds)
 
     def _scheduled_on_time(self, job_id: str, grace_seconds: float) -> bool:
         """A retry waiting for its time, not one overdue: RQ's scheduler (one worker's child

@@ -45,3 +45,28 @@ def test_a_job_marked_scheduled_but_in_no_registry_is_not_alive(redis_server):
     _schedule_retry(queue, job_id, due_in_seconds=60)
     queue.queue.scheduled_job_registry.remove(job_id)  # e.g. Redis restarted before writing it
     assert not queue.is_alive(job_id, utcnow(), GRACE_SECONDS)
+
+
+def _pop_like_a_worker(queue: JobQueue) -> None:
+    """What an RQ worker does when it takes a job, before its work horse marks it started."""
+    queue.redis.lmove(queue.queue.key, queue.queue.intermediate_queue.key)
+
+
+def test_a_job_a_worker_took_but_has_not_started_is_alive(redis_server):
+    queue = _queue(redis_server)
+    job_id = page_job_id("taken", 1)
+    queue.queue.enqueue("intake.jobs.read_page", "doc", 1, job_id=job_id)
+    _pop_like_a_worker(queue)
+    assert queue.redis.lpos(queue.queue.key, job_id) is None  # gone from the queue list, still "queued"
+    assert queue.is_alive(job_id, utcnow() - timedelta(hours=1), GRACE_SECONDS)
+
+
+def test_a_job_left_taken_past_the_grace_period_is_not_alive(redis_server):
+    queue = _queue(redis_server)
+    job_id = page_job_id("stuck", 1)
+    queue.queue.enqueue("intake.jobs.read_page", "doc", 1, job_id=job_id)
+    _pop_like_a_worker(queue)
+    intermediate = queue.queue.intermediate_queue
+    # The worker that took it died: first seen there longer ago than the grace period.
+    queue.redis.set(intermediate.get_first_seen_key(job_id), (utcnow() - timedelta(seconds=GRACE_SECONDS + 5)).timestamp())
+    assert not queue.is_alive(job_id, utcnow(), GRACE_SECONDS)
