@@ -39,7 +39,9 @@ def icd10_codes(text: str, skip: Callable[[int], bool]) -> Iterator[tuple[str, i
                     or not _ICD_LABEL_JUST_BEFORE.search(line_before)):
                 continue
         elif misread_letter or separator != ".":
-            if not _ICD_LABEL.search(line_before) or (letter == "" and digits[0] not in "89"):
+            # "c91.00" in a problem list: only the letter's case was lost, and the shape is a leukemia's.
+            lower_case_only = letter == "c" and separator == "." and digits[0] in "89" and len(rest) == 2
+            if not lower_case_only and (not _ICD_LABEL.search(line_before) or (letter == "" and digits[0] not in "89")):
                 continue
         letter = "C" if misread_letter or letter == "€" else letter
         yield f"{letter}{digits}.{rest}".replace("O", "0"), match.start(), match.end()

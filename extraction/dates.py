@@ -43,25 +43,42 @@ class DateMention:
     two_digit_year: bool
 
 
+_DAY_FIRST_EVIDENCE = 2  # dates that only read day first before the text's numeric dates are read so
+_DAY_MONTH = _PATTERNS[1]  # "14/09/1971": which of the two numbers is the month depends on the writer
+
+
 def find_dates(text: str, pivot_year: int | None = None) -> list[DateMention]:
     """Every parseable date, leftmost-longest, no overlaps.
 
     Two-digit years resolve to the most recent year not after `pivot_year` (default: this
-    year), which suits birth dates and past events.
+    year), which suits birth dates and past events. Numeric dates are month first, as US forms
+    write them, unless the text writes them day first: two dates only read as day/month
+    ("26/05/1979") and none only as month/day.
     """
     pivot = pivot_year or dt.date.today().year
+    day_first = _writes_day_first(text)
     found: list[DateMention] = []
     for pattern in _PATTERNS:
         for match in pattern.finditer(text):
             if any(m.start < match.end() and match.start() < m.end for m in found):
                 continue
-            mention = _parse(match, pivot)
+            mention = _parse(match, pivot, day_first and pattern is _DAY_MONTH)
             if mention is not None:
                 found.append(mention)
     return sorted(found, key=lambda m: m.start)
 
 
-def _parse(match: re.Match, pivot: int) -> DateMention | None:
+def _writes_day_first(text: str) -> bool:
+    day_first = month_first = 0
+    for match in _DAY_MONTH.finditer(text):
+        first, second = (int(match.group(g).translate(_OCR_DIGITS)) for g in ("m", "d"))
+        day_first += first > 12 >= second
+        month_first += second > 12 >= first
+    # Two dates, not one: a single "22/07/1983" is as likely a handwritten 11 the fax misread.
+    return day_first >= _DAY_FIRST_EVIDENCE and month_first == 0
+
+
+def _parse(match: re.Match, pivot: int, day_first: bool = False) -> DateMention | None:
     raw = match.group(0)
     groups = match.groupdict()
     year_text = groups["y"].translate(_OCR_DIGITS)
@@ -70,6 +87,8 @@ def _parse(match: re.Match, pivot: int) -> DateMention | None:
         month = MONTHS[groups["mon"].lower()]
     else:
         month = int(groups["m"].translate(_OCR_DIGITS))
+        if day_first:
+            month, day_text = int(day_text), str(month)
     repaired = raw.translate(_OCR_DIGITS) != raw and not groups.get("mon")
     year = int(year_text)
     two_digit = len(year_text) == 2

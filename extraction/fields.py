@@ -58,6 +58,8 @@ ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
 _LINEAGE_WORD = re.compile(r"(\b[BT]\b|\b[BT]-|\bpre|\bpro|precursor|lineage)", re.IGNORECASE)
 _SUPPOSED = re.compile(r"\b(if|whether|unless|should (it|this) (be|prove))\b", re.IGNORECASE)
 _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
+_REQUIREMENT_BEFORE = re.compile(r"\b(requir(es|ed|ing)|must have|restricted to|limited to)\s+(an?\s+|the\s+)?"
+                                 r"((confirmed|documented|established)\s+)?(diagnosis\s+of\s+)?$", re.IGNORECASE)
 _CONSEQUENT = re.compile(r"\bwould\b[^.;:]{0,30}$", re.IGNORECASE)
 _INDICATION = re.compile(r"\b(label(ed|led)?|indicat(ed|ion|ions)|approved|FDA|designed for|studied in)\b", re.IGNORECASE)
 
@@ -242,7 +244,9 @@ def _indication_or_question(packet: Packet, mention) -> bool:
     unit = packet.text.text[start:end]
     # "- Tecartus (brexucabtagene autoleucel) - mantle cell lymphoma; adults with B-cell ALL": a product list.
     listed = any(m.label == "CAR_T_PRODUCT" and start <= m.start <= start + 4 for m in packet.mentions)
-    return bool(_INDICATION.search(unit)) or "?" in unit[mention.end - start:] or listed
+    # "Candidacy for obe-cel requires a B-cell precursor ALL with CD19 expression": a requirement.
+    required = _REQUIREMENT_BEFORE.search(packet.text.text, max(start, mention.start - 40), mention.start)
+    return bool(_INDICATION.search(unit)) or "?" in unit[mention.end - start:] or listed or required is not None
 
 
 def _hcpcs_field(packet: Packet) -> FieldValue:

@@ -33,7 +33,7 @@ _TREATMENT_AFTER = re.compile(rf"^[\s>|:\-]*([\w\-]+\W+){{0,2}}{_DAY_ONE}", re.I
 # A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
 _SERVICE_DATE_LABEL = re.compile(rf"(date{GAP}of{GAP}service|service{GAP}date|\bDOS)[\W_]*$", re.IGNORECASE)
 _REQUEST_LABEL = re.compile(rf"((date{GAP}of{GAP})?request({GAP}date)?|date{GAP}(submitted|of{GAP}submission)|(form|submission"
-                            rf"|order|letter){GAP}date|date{GAP}of{GAP}(order|letter)|^\s*date"
+                            rf"|order|letter){GAP}date|date{GAP}of{GAP}(order|letter)|^\W*dates?"
                             # "Plan name: CarePartners   Date: 12-May-2026": a bare "Date" after another field.
                             rf"|:[^:\n]{{1,40}}\s(?<!birth\s)(?<!service\s)(?<!start\s)(?<!infusion\s)(?<!admission\s)"
                             rf"(?<!onset\s)(?<!effective\s)(?<!due\s)(?<!expiration\s)(?<!diagnosis\s)(?<!visit\s)"
@@ -41,9 +41,11 @@ _REQUEST_LABEL = re.compile(rf"((date{GAP}of{GAP})?request({GAP}date)?|date{GAP}
                             rf"(?<!transplant\s)(?<!apheresis\s)(?<!report\s)(?<!sign\s)date)[\W_]*$", re.IGNORECASE)
 # A signature line: "Lucia Benedetti, MD   08/25/2026".
 _SIGNATURE_LINE = re.compile(r"\b(M\.?D|D\.?O|NP|APRN|PA-?C|FNP(-?C)?|PharmD|MBBS)\b\.?[^\d\n]{0,30}$")
-_SENT_LABEL = re.compile(rf"(fax{GAP}date|date{GAP}sent|transmission{GAP}date|dated|sent|signed{GAP}on|date{GAP}signed|/s/.{{0,60}}\bdate)[\W_]*$",
+_SENT_LABEL = re.compile(rf"(fax{GAP}date|date{GAP}sent|transmission{GAP}date|dated|sent|signed{GAP}on|date{GAP}signed|/s/.{{0,60}}\bdate"
+                         rf"|signature\b[^:\n]{{0,40}}\bdate)[\W_]*$",
                          re.IGNORECASE)
 _FORM_CHECKBOXES = 4  # a request form has 7 (expedited, 2 settings, yes/no, 2 attestations)
+_REQUEST_AGE_DAYS = 366  # a request is signed within a year of the packet's newest date
 _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 
 
@@ -60,14 +62,30 @@ def request_date(packet: Packet, dates) -> FieldValue:
                   == packet.text.text[d.start:d.end]]
     form_pages = _form_pages(packet)
     on_form = [d for d in dates if packet.text.page_at(d.start) in form_pages]
+    # A signature years before the packet's newest date signs an old record (a 2019 discharge
+    # summary), not this request.
+    newest = _newest_date(dates)
+    signed_recently = [d for d in dates if newest is not None and (newest - d.value).days <= _REQUEST_AGE_DAYS]
     return first_found(
         date_field("request_date", packet, dates, _REQUEST_LABEL, LABEL_REACH),
-        date_field("request_date", packet, dates, _SENT_LABEL, _SIGNATURE_REACH),
+        date_field("request_date", packet, signed_recently, _SENT_LABEL, _SIGNATURE_REACH),
         # The request form's signature date before a note's e-signature.
-        date_field("request_date", packet, on_form, _SIGNATURE_LINE, _SIGNATURE_REACH),
-        date_field("request_date", packet, dates, _SIGNATURE_LINE, _SIGNATURE_REACH),
+        date_field("request_date", packet, [d for d in on_form if d in signed_recently], _SIGNATURE_LINE,
+                   _SIGNATURE_REACH),
+        date_field("request_date", packet, signed_recently, _SIGNATURE_LINE, _SIGNATURE_REACH),
         _unlabelled_date("request_date", packet, standalone, 0.8),  # a letter's date line
         _unlabelled_date("request_date", packet, first_lines, 0.7))  # the fax stamp on page 1
+
+
+def _newest_date(dates):
+    """The packet's newest date in the latest year it names twice or more (one misread date,
+    "2028" for "2026", does not move it)."""
+    years = Counter(d.value.year for d in dates)
+    repeated = [year for year, count in years.items() if count >= 2]
+    if not years:
+        return None
+    year = max(repeated or years)
+    return max(d.value for d in dates if d.value.year == year)
 
 
 def _unlabelled_date(name: str, packet: Packet, dates, base: float) -> FieldValue:

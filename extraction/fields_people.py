@@ -10,8 +10,9 @@ from extraction.models import FieldValue
 # "Name (last, first MI):": the order the form asks for stands between the label and its colon.
 _NAME_ORDER = r"(?:\s*\([^)\n]{0,25}\))?"
 _NAME_LABEL = re.compile(
-    rf"\b(?:patient(?:'s)?\s+name{_NAME_ORDER}|patient|(?:member|enrollee|subscriber|insured)(?:\s+name{_NAME_ORDER})?"
-    rf"|pt\.?\s+name|name\s+of\s+patient|re)"
+    # Words of one label stand on one line: "Part 1 - Member / Name: ..." is a heading and a label.
+    rf"\b(?:patient(?:'s)?[ \t]+name{_NAME_ORDER}|patient|(?:member|enrollee|subscriber|insured)(?:[ \t]+name{_NAME_ORDER})?"
+    rf"|pt\.?[ \t]+name|name[ \t]+of[ \t]+patient|re)"
     r"\s*(?:[:#]|;(?=\s*[A-Z]))\s*", re.IGNORECASE)
 _BARE_NAME_LABEL = re.compile(rf"(?:^|\s)name{_NAME_ORDER}\s*:\s*", re.IGNORECASE)
 _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|facility|practice|donor|plan|drug|"
@@ -24,6 +25,7 @@ _NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:{_NAME_GAP}(?:{_NAME_WORD})){{
 _STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B.", "Health"}
 # Another field's label the fax set beside the name ("Subscriber Desmond A. Okonkwo-Hale",
 # "MARISOL T Plan QUINTANILLA-REYES" from two columns read as one line): no part of it.
+_HONORIFIC = re.compile(r"(mr|mrs|ms|miss|mx|dr)\.?", re.IGNORECASE)
 _LABEL_WORDS = {"subscriber", "enrollee", "insured", "plan", "policyholder", "beneficiary"}
 _SAME_READING = 0.9  # similarity above which two readings are one value misread
 _WIDER_SUPPORT = 2  # pages more than the best-read name that make another labelled name the patient's
@@ -176,8 +178,12 @@ def _clean_name(raw: str) -> str | None:
     kept = [w for w in kept if w != ","]
     # Names are capitalised: a leading lower-case "l" is OCR's reading of "I" ("lvanova").
     kept = ["I" + w[1:] if len(w) > 2 and w[0] == "l" and w[1:].isalpha() else w for w in kept]
-    if all(w.isupper() for w in kept if len(w.strip(".")) > 1):  # "JANE DOE" on a form
-        kept = [w.title() if len(w.strip(".")) > 1 else w for w in kept]
+    while kept and _HONORIFIC.fullmatch(kept[0]):  # "Mrs Rosalind E. OKAFOR"
+        kept = kept[1:]
+    # "JANE DOE" on a form, "Rosalind E. OKAFOR" in a letter: one spelling of the name, and a
+    # middle initial with its period ("Jane Q Doe" -> "Jane Q. Doe").
+    kept = [w.title() if len(w.strip(".")) > 1 and w.isupper() else w for w in kept]
+    kept = [w + "." if len(w) == 1 and w.isupper() and 0 < i < len(kept) - 1 else w for i, w in enumerate(kept)]
     return " ".join(kept) if len(kept) >= 2 else None
 
 
@@ -190,6 +196,7 @@ def _vote(candidates, spelled, value: str, start: int, end: int, confidence: flo
 def _best(name: str, candidates, spelled, packet: Packet, page_support=None) -> FieldValue:
     if not candidates:
         return absent(name, None)
+    readings = list(candidates)
     candidates = _merge_misreadings(candidates)
     scores = {key: combine([c for _, _, c in spans]) for key, spans in candidates.items()}
     best = max(scores, key=scores.get)  # equal support: the merge's order (most read, then longest) decides
@@ -198,11 +205,24 @@ def _best(name: str, candidates, spelled, packet: Packet, page_support=None) -> 
         widest = max(pages, key=pages.get)
         if pages[widest] >= pages[best] + _WIDER_SUPPORT:
             best = widest
-    field = field_from(name, spelled[best], candidates[best], packet.text, scores[best])
+    value = spelled[best]
+    if page_support is not None:
+        # A name read with and without its middle initial: the fuller reading ("Reginald O.
+        # Thistlewood", not "Reginald Thistlewood").
+        words = _long_words(best)
+        fuller = [k for k in readings if _long_words(k) == words and len(k.split()) > len(best.split())
+                  and words and k.split()[0] == words[0]]
+        if fuller:
+            value = spelled[max(fuller, key=lambda k: len(k.split()))]
+    field = field_from(name, value, candidates[best], packet.text, scores[best])
     if len(scores) > 1:
         field.confidence = round(disagreement(scores[best], max(s for k, s in scores.items() if k != best)), 4)
         field.note = f"{len(scores)} different values found"
     return field
+
+
+def _long_words(key: str) -> list[str]:
+    return re.findall(r"[a-z][a-z'\-]+", key)
 
 
 def _merge_misreadings(candidates: dict[str, list]) -> dict[str, list]:

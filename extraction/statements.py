@@ -78,6 +78,7 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
     # own unit the same way (a row whose item letter OCR lost: "|, Patient meets ... [x]").
     box_rows = {label.line_start for label in text.checkbox_labels}
     start = None
+    unit_rows = 0  # rows with boxes in the unit being built
     previous_end, previous_line, previous_start = 0, "", -1
     offset = 0
     for line in text.text.split("\n"):
@@ -102,7 +103,11 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
                   or ((previous_start in box_rows or line_start in box_rows)
                       and not (first_letter is not None and first_letter.start() <= 2
                                and first_letter.group(0).islower())
-                      and not _OPEN_END.search(previous_line)))
+                      # A second row of boxes opening in capitals is the next item, whatever
+                      # junk the fax left at the end of the first one's wrapped line.
+                      and (not _OPEN_END.search(previous_line)
+                           or (line_start in box_rows and unit_rows > 0 and first_letter is not None
+                               and first_letter.start() <= 2))))
         if not breaks and line_end - start > MAX_UNIT:
             # Too long for one statement: cut at its last sentence end, so that the sentence this
             # line carries on stays whole ("... cell therapy unit, with / admission only if ...").
@@ -116,6 +121,7 @@ def statement_units(text: PacketText) -> list[tuple[int, int]]:
             units.extend(_cut(text.text, start, previous_end, box_rows))
             start = None
         if stripped and stripped != "\f":
+            unit_rows = (0 if start is None else unit_rows) + (line_start in box_rows)
             start = line_start if start is None else start
             previous_end = line_end
         previous_line, previous_start = line, line_start

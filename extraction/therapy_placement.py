@@ -22,6 +22,10 @@ HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 _SECOND_PERSON = re.compile(r"\byour\b(?!\s+(\w+\s+)?(guidelines?|polic(y|ies)|criteria|team|program|review(er)?s?"
                             r"|office|letter|request|plan|organization|staff|colleagues|cent(er|re)|unit|service"
                             r"|members?|consideration|attention|records)\b)", re.IGNORECASE)
+_RELATIVE_OPENS_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother"
+                                 r"|father|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)s?\s",
+                                 re.IGNORECASE)
+_PATIENT_SUBJECT = re.compile(r"\b(patient|pt|he|she|his|her|him|himself|herself)\b", re.IGNORECASE)
 _SPECULATED_AS = re.compile(r"\b(could|might|may)\s+have\s+been\b", re.IGNORECASE)
 _THIRD_PERSON = re.compile(r"\b(he|she|his|her|him|himself|herself|the patient|pt)\b", re.IGNORECASE)
 _NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
@@ -163,7 +167,8 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     relative_after_only = mention.negated and not _RELATIVE_WORD.search(sentence_before)
     if ((mention.family or mention.section == "family_history") and not relative_after_only
             or _RELATIVE_SUBJECT.search(clause_before)
-            or _RELATIVE_ROW.match(packet.text.text, line_start, mention.start)):
+            or _RELATIVE_ROW.match(packet.text.text, line_start, mention.start)
+            or _relative_table_row(packet.text.text[line_start:mention.start])):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     after = packet.text.text[mention.end:end]
     if _label_answered_no(after):
@@ -360,6 +365,13 @@ _EMPTY_BOX_BEFORE = re.compile(r"(\[\s*[\]J|]?|\(\s*\)|[☐□])\s*$")
 # A speck the fax left after the period ("therapy. 7 / Because ...") does not join the sentences,
 # nor does a space the fax lost after a doubled or word-ending period ("response..He has had").
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?:[^\sA-Za-z]{1,2}\s+)?(?=[A-Z])|(?<=[a-z]\.\.)(?=[A-Z][a-z])")
+
+
+def _relative_table_row(before: str) -> bool:
+    """"Sister   diffuse large B-cell lymphoma 2021; treated with axicabtagene ciloleucel": a family
+    history table's row opens with the relative, with no colon, and never turns to the patient."""
+    opening = _RELATIVE_OPENS_ROW.match(before)
+    return opening is not None and not _PATIENT_SUBJECT.search(before, opening.end())
 
 
 def _written_to_patient(unit: str, at: int) -> bool:

@@ -56,7 +56,7 @@ def test_request_form_fields(nlp):
     assert set(fields) == set(FIELD_NAMES)
     values = {name: f.value for name, f in fields.items()}
     assert values == {
-        "patient_name": "Jane Q Doe", "member_id": "XKC123456789", "birth_date": "1985-03-14",
+        "patient_name": "Jane Q. Doe", "member_id": "XKC123456789", "birth_date": "1985-03-14",
         "treatment_date": "2026-01-12", "request_date": "2025-11-03",
         "diagnosis": "B-cell precursor ALL", "diagnosis_icd10": ["C91.02"],
         "prior_car_t": False, "prior_car_t_products": [], "setting": "outpatient",
