@@ -32,13 +32,18 @@ _TREATMENT_LABEL = re.compile(
 _TREATMENT_AFTER = re.compile(rf"^[\s>|:\-]*([\w\-]+\W+){{0,2}}{_DAY_ONE}", re.IGNORECASE)
 # A clinical note's "Date of service" is its visit date; on a request form it is the treatment date.
 _SERVICE_DATE_LABEL = re.compile(rf"(date{GAP}of{GAP}service|service{GAP}date|\bDOS)[\W_]*$", re.IGNORECASE)
+# Words that make a "Date" another date than the request's ("Scheduled Treatment Date:").
+_DATE_QUALIFIERS = ("birth", "service", "start", "end", "stop", "infusion", "admission", "admit", "discharge",
+                    "onset", "diagnosis", "effective", "expiration", "expiry", "due", "visit", "procedure",
+                    "dose", "collection", "review", "surgery", "transplant", "apheresis", "report", "treatment",
+                    "scheduled", "planned", "target", "anticipated", "expected", "proposed", "estimated",
+                    "tentative", "lab", "test", "specimen", "sample", "accession", "received", "approval",
+                    "decision", "last", "next", "relapse", "death", "exam", "event", "therapy", "dx", "sign")
 _REQUEST_LABEL = re.compile(rf"((date{GAP}of{GAP})?request({GAP}date)?|date{GAP}(submitted|of{GAP}submission)|(form|submission"
                             rf"|order|letter){GAP}date|date{GAP}of{GAP}(order|letter)|^\W*dates?"
                             # "Plan name: CarePartners   Date: 12-May-2026": a bare "Date" after another field.
-                            rf"|:[^:\n]{{1,40}}\s(?<!birth\s)(?<!service\s)(?<!start\s)(?<!infusion\s)(?<!admission\s)"
-                            rf"(?<!onset\s)(?<!effective\s)(?<!due\s)(?<!expiration\s)(?<!diagnosis\s)(?<!visit\s)"
-                            rf"(?<!procedure\s)(?<!dose\s)(?<!collection\s)(?<!review\s)(?<!discharge\s)(?<!surgery\s)"
-                            rf"(?<!transplant\s)(?<!apheresis\s)(?<!report\s)(?<!sign\s)date)[\W_]*$", re.IGNORECASE)
+                            rf"|:[^:\n]{{1,40}}\s" + "".join(rf"(?<!{word}\s)" for word in _DATE_QUALIFIERS)
+                            + r"date)[\W_]*$", re.IGNORECASE)
 # A signature line: "Lucia Benedetti, MD   08/25/2026".
 _SIGNATURE_LINE = re.compile(r"\b(M\.?D|D\.?O|NP|APRN|PA-?C|FNP(-?C)?|PharmD|MBBS)\b\.?[^\d\n]{0,30}$")
 _SENT_LABEL = re.compile(rf"(fax{GAP}date|date{GAP}sent|transmission{GAP}date|dated|sent|signed{GAP}on|date{GAP}signed|/s/.{{0,60}}\bdate"

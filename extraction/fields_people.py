@@ -17,7 +17,7 @@ _NAME_LABEL = re.compile(
 _BARE_NAME_LABEL = re.compile(rf"(?:^|\s)name{_NAME_ORDER}\s*:\s*", re.IGNORECASE)
 _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|facility|practice|donor|plan|drug|"
                           r"product|submitter|office)\b", re.IGNORECASE)
-_NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z]\.?"
+_NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z](?:\.(?![A-Za-z])|(?![A-Za-z.]))"  # an initial, not "D" of "D.O.B."
 # A speck may cling to a word's end ("Caleb J.’ Strand"), a period to an initial or the word
 # before one ("Harlan J.. Voss", "VOSS, HARLAN. J"), never to a surname ending a sentence.
 _NAME_GAP = r"(?:[,’‘'\"]?\s|(?<=\b[A-Z]\.)\.\s|\.\s(?=[A-Z]\b))"

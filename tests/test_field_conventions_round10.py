@@ -94,3 +94,16 @@ def test_a_date_label_the_fax_read_as_dates(nlp):
     pages = build_packet(["FAX COVER", "\u201cDates 10/14/2026", "To: CarePartners UM"],
                          ["PROGRESS NOTE", "Infusion day 0 03/05/2024 on study in London (records awaited)."])
     assert extract_fields(pages, nlp)["request_date"].value == "2026-10-14"
+
+
+def test_a_qualified_date_after_another_field_is_not_the_request_date(nlp):
+    pages = build_packet(["PRIOR AUTHORIZATION REQUEST", "Request Date: 07/22/2026",
+                          "HCPCS: Q2058   Scheduled Treatment Date: 2026-08-25"])
+    fields = extract_fields(pages, nlp)
+    assert fields["request_date"].value == "2026-07-22"
+    assert fields["treatment_date"].value == "2026-08-25"
+
+
+def test_the_d_of_dob_is_no_middle_initial(nlp):
+    pages = build_packet(["Patient: LINDQVIST, ZELDA D.O.B. 01/02/1990"], ["Patient: Zelda Lindqvist"])
+    assert extract_fields(pages, nlp)["patient_name"].value == "Zelda Lindqvist"
