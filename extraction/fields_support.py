@@ -26,6 +26,7 @@ _AGREEMENT_WEIGHT = 0.6  # sources in a packet are correlated (copied forward): 
 # A line that carries on the sentence above ("request. Payer decisions follow the payer's own
 # coverage policy.") names a policy; it is no sheet's title.
 _IN_A_SENTENCE = re.compile(r"^\W*[a-z]")
+_TITLE_WORDS = 16  # "Northwind Shore Health Plan - Medical Policy MP-RX-118 (excerpt, attached by provider for reference)"
 _FORM_SECTION = re.compile(r"^\W*([A-Z]|\d{1,2}|section\s+\w+|part\s+\w+)[.):]+\s|\b(mark|check|tick|circle|complete|"
                            r"answer)\b[^.]{0,30}\b(box|boxes|one|each|all|below|line|yes|no)\b", re.IGNORECASE)
 
@@ -76,7 +77,9 @@ class Packet:
             line_page = self.text.page_at(offset)
             line_on_page = line_on_page + 1 if line_page == page else 0
             page = line_page
-            if (len(line.split()) <= 14 and any(w in lowered for w in self.terminology.reference_title_words)
+            # A title is short: its words (not the dashes and specks between them) fit on one line.
+            words = sum(bool(re.search(r"[A-Za-z0-9]", w)) for w in line.split())
+            if (words <= _TITLE_WORDS and any(w in lowered for w in self.terminology.reference_title_words)
                     and not _FORM_SECTION.search(line) and not _IN_A_SENTENCE.search(line)):
                 # A sheet's own title sits above its subtitle: near the top, the whole page is the sheet.
                 self.reference_titles.append(self.text.page_start(page) if line_on_page <= 3 else offset)

@@ -109,7 +109,7 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
              and packet.checkbox_for(w.start, w.end) is None]
     values = {_choice(w.word.text).lower() == "yes" for w in words
               if _choice(w.word.text).lower() in ("yes", "no")}
-    circled = [w for w in words if w.word.circled or _RING_REMNANT.fullmatch(w.word.text)]
+    circled = [w for w in words if w.word.circled or _RING_REMNANT.fullmatch(_unspecked(w.word.text))]
     if values != {True, False} and not circled:
         return None
     if not circled and any(c.start >= words[0].start - 1 for c in packet.checkboxes_on_line(words[0].start)):
@@ -138,8 +138,13 @@ _LETTER_PAIR = re.compile(r"(?<![\w(/])Y\s*([/|Il]\s*)?N(?![\w)/])[^\w\n]*$", re
 
 def _choice(text: str) -> str:
     """The choice word of a token, ring remnants removed ("CYes" -> "Yes")."""
-    remnant = _RING_REMNANT.fullmatch(text)
+    remnant = _RING_REMNANT.fullmatch(_unspecked(text))
     return re.sub(r"^[CcO]", "", answer_word(text)) if remnant else answer_word(text)
+
+
+def _unspecked(text: str) -> str:
+    """A token without the dashes and dots a fax glued to it ("--CNo)" is a circled "No")."""
+    return text.strip("-~\u2014_.,'\u2018\u2019")
 
 
 _TYPED_CHOICE_BEFORE = re.compile(rf"(?:(?P<mark>{_MARK})|{_EMPTY})[\s.]{{0,2}}$")

@@ -26,6 +26,9 @@ _RELATIVE_OPENS_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s
                                  r"|father|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)s?\s",
                                  re.IGNORECASE)
 _PATIENT_SUBJECT = re.compile(r"\b(patient|pt|he|she|his|her|him|himself|herself)\b", re.IGNORECASE)
+# "allo-HCT after CAR-T if MRD-negative CR": a step that waits on the therapy's outcome.
+_CONDITION_AFTER = re.compile(r"[^.;]{0,20}\b(if|once|provided|assuming|pending)\b", re.IGNORECASE)
+_ROW_LABEL_BEFORE = re.compile(r"\W*(prior|previous|history\s+of|hx\s+of)\s*$", re.IGNORECASE)
 _SPECULATED_AS = re.compile(r"\b(could|might|may)\s+have\s+been\b", re.IGNORECASE)
 _THIRD_PERSON = re.compile(r"\b(he|she|his|her|him|himself|herself|the patient|pt)\b", re.IGNORECASE)
 _NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
@@ -167,8 +170,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     relative_after_only = mention.negated and not _RELATIVE_WORD.search(sentence_before)
     if ((mention.family or mention.section == "family_history") and not relative_after_only
             or _RELATIVE_SUBJECT.search(clause_before)
-            or _RELATIVE_ROW.match(packet.text.text, line_start, mention.start)
-            or _relative_table_row(packet.text.text[line_start:mention.start])):
+            or any(_RELATIVE_ROW.match(packet.text.text, row_start, mention.start)
+                   or _relative_table_row(packet.text.text[row_start:mention.start])
+                   for row_start in {line_start, start})):  # the row may wrap onto the mention's line
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     after = packet.text.text[mention.end:end]
     if _label_answered_no(after):
@@ -190,7 +194,13 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
             # "5c. Member has previously received a CAR-T product   Yes  No": a numbered form item
             # about any CAR-T, answered (or not) beside it, even where OCR lost the answer.
             or (generic and _FORM_ITEM.match(unit) and _PRIOR_LIST.search(unit)
-                and not _YEAR_OR_DATE.search(unit))):
+                and not _YEAR_OR_DATE.search(unit))
+            # "PRIOR CAR-T OR OTHER IMMUNE EFFECTOR CELL TX   YES  ((NO))": a checklist row's label,
+            # nothing but the therapy after "prior", whose circled answer the fax may have lost.
+            or (generic and _ROW_LABEL_BEFORE.match(packet.text.text, line_start, mention.start)
+                and not re.search(r"\d|(received|given|infused|treated|had|s/p|status post|after)",
+                                  packet.text.text[line_start:packet.text.line_bounds(mention.start)[1]],
+                                  re.IGNORECASE))):
         if _PRIOR_LIST.search(unit):
             return placed(Placement.QUESTION, 1.0, "a form question about past therapy")
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 1.0,
@@ -255,8 +265,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         return placed(Placement.RECEIVED, STRONG, "a treatment-history row with a date and an outcome")
     # "allo-HCT to be revisited after CAR-T response": an outcome still to come implies nothing given.
     implied = None if _FUTURE.search(clause) else words_pattern(cues.implied).search(clause)
-    if (implied and mention.section == "assessment_and_plan" and not dated
-            and _BARE_AFTER.match(implied.group(0))):
+    clause_after = clause[mention.end - start - clause_start:]
+    if (implied and (mention.section == "assessment_and_plan" or _CONDITION_AFTER.match(clause_after))
+            and not dated and _BARE_AFTER.match(implied.group(0))):
         # "- Allo-HCT consultation after CAR-T response assessment": a plan's next step, after the
         # therapy being requested.
         return placed(Placement.HYPOTHETICAL, 0.7, "a step planned after the therapy")
