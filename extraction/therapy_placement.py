@@ -198,7 +198,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
             # "PRIOR CAR-T OR OTHER IMMUNE EFFECTOR CELL TX   YES  ((NO))": a checklist row's label,
             # nothing but the therapy after "prior", whose circled answer the fax may have lost.
             or (generic and _ROW_LABEL_BEFORE.match(packet.text.text, line_start, mention.start)
-                and not re.search(r"\d|(received|given|infused|treated|had|s/p|status post|after)",
+                and not re.search(r"\d|\b(received|given|infused|treated|had|s/p|status post|after)\b",
                                   packet.text.text[line_start:packet.text.line_bounds(mention.start)[1]],
                                   re.IGNORECASE))):
         if _PRIOR_LIST.search(unit):

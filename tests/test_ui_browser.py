@@ -164,7 +164,8 @@ def test_form_without_csrf_token_is_refused(page, site):
             lambda r: r.request.method == "POST" and r.request.is_navigation_request()) as answer:
         birth.locator("form.correct button[type=submit]").click()
     assert answer.value.status == 403
-    page.wait_for_load_state()
+    # The response is in before the navigation commits: wait for the refusal page itself to load.
+    page.wait_for_url(answer.value.url)
     page.goto(f"{base}/review/packets/{site['newer']}")
     assert "field corrected" not in page.locator("#audit").inner_text()
 
