@@ -38,7 +38,8 @@ FIELD_NAMES = (
 )
 
 # Words of a label may be split by fax specks as well as spaces ("Planned Infusion. Date:").
-_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|date{GAP}of{GAP}birth|birth\s?date|\bborn({GAP}on)?)[\W_]*$", re.IGNORECASE)
+# Fax OCR reads "DOB" as "DGB", "D0B", "BOB": a capitals label one letter off, right before a date.
+_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|(?-i:\b(D[0GQCU]|[BO0]O)[B8]\b)|date{GAP}of{GAP}birth|birth\s?date|\bborn({GAP}on)?)[\W_]*$", re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)
@@ -94,7 +95,7 @@ def extract_packet_fields(pages: list[Page], nlp: Language,
                                     _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON).value
                    for page in {text.page_at(d.start) for d in dates}}
     first_birth = request_patient_birth(page_births)
-    packet.foreign_pages = foreign_pages(packet, name.value, first_birth, page_births)
+    packet.foreign_pages = foreign_pages(packet, name.value, first_birth, page_births, request.value)
     own_dates = [d for d in dates if text.page_at(d.start) not in packet.foreign_pages]
     birth = date_field("birth_date", packet, own_dates, _BIRTH_LABEL, LABEL_REACH, exclude=_OTHER_PERSON)
     if packet.foreign_pages:

@@ -259,12 +259,18 @@ def request_patient_birth(page_births: dict[int, str | None]) -> str | None:
 
 
 def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
-                  page_births: dict[int, str | None]) -> set[int]:
+                  page_births: dict[int, str | None], as_of: str | None = None) -> set[int]:
     """Pages about another patient (misfiled): a labelled date of birth that is not a misreading
     of the packet's, or a labelled patient name sharing no word with the packet's, on a page that
-    does not also carry the packet's date of birth. Their history is not this patient's."""
+    does not also carry the packet's date of birth; or, on a page with neither read, a note's
+    "81-year-old man" years away from the patient's age on `as_of` (the request date). Their
+    history is not this patient's."""
     names = _page_name_agreement(packet, name) if name else {}
     foreign = set()
+    if birth_date and as_of:
+        for page in _pages_of_another_age(packet, _age_on(birth_date, as_of)):
+            if not names.get(page) and page_births.get(page) != birth_date:
+                foreign.add(page)
     for page, page_birth in page_births.items():
         if not (birth_date and page_birth):
             continue
@@ -301,3 +307,28 @@ def _page_name_agreement(packet: Packet, name: str) -> dict[int, bool]:
                    for a in words for b in other_words)
         agreement[page] = agreement.get(page, False) or same
     return agreement
+
+
+# "81-year-old man with IgG kappa myeloma": a note's opening about its own patient (a relative's
+# age, "his 45-year-old brother", is another person's and ruled out by the words before it).
+_STATED_AGE = re.compile(r"(?<![\w-])(?P<age>\d{1,3})[\s-]*(?:year|yr)s?[\s-]*old[\s-]+"
+                         r"(?:man|woman|male|female|gentleman|lady|patient|boy|girl|[MF]\b)", re.IGNORECASE)
+_SOMEONE_ELSES = re.compile(r"\b(his|her|their|whose|patient's|mother|father|brother|sister|son|daughter|wife|"
+                            r"husband|spouse|donor|sibling|cousin|aunt|uncle|friend)\W+(\w+\W+)?$", re.IGNORECASE)
+_AGE_SLACK = 2  # years: a birthday between note and request, or a rounded age
+
+
+def _age_on(birth_date: str, as_of: str) -> int:
+    born, day = [tuple(int(part) for part in value.split("-")) for value in (birth_date, as_of)]
+    return day[0] - born[0] - ((day[1], day[2]) < (born[1], born[2]))
+
+
+def _pages_of_another_age(packet: Packet, age: int) -> set[int]:
+    """Pages whose every stated patient age is years away from the packet patient's."""
+    ages: dict[int, list[int]] = {}
+    text = packet.text.text
+    for match in _STATED_AGE.finditer(text):
+        if packet.is_reference(match.start()) or _SOMEONE_ELSES.search(text[max(0, match.start() - 30):match.start()]):
+            continue
+        ages.setdefault(packet.text.page_at(match.start()), []).append(int(match.group("age")))
+    return {page for page, stated in ages.items() if all(abs(a - age) > _AGE_SLACK for a in stated)}

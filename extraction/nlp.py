@@ -45,6 +45,9 @@ _SPECK_APOSTROPHE = r"(?<=[a-z]{2})['’](?=[a-z]{3})"
 # Long statements wrap across lines and collect stray OCR punctuation between their words.
 _BETWEEN_WORDS = [{"IS_SPACE": True, "OP": "*"}, {"IS_PUNCT": True, "OP": "?"}, {"IS_SPACE": True, "OP": "*"}]
 _MAX_SPELLINGS = 12
+# A research code ("CTL019", "KTE-X19", "JCAR017"): capitals and digits in one token, which fax OCR
+# at times reads with a speck inside ("C¢TL019", "CTL0'19").
+_RESEARCH_CODE = re.compile(r"(?=[A-Z-]*\d)[A-Z][A-Z0-9-]{4,}")
 _CAPITALS_ABBREVIATION = re.compile(r"[A-Z]{2,5}")
 _SPECK_LETTER = {"LENGTH": 1, "IS_ALPHA": True, "LOWER": {"NOT_IN": ["a", "i"]}, "OP": "?"}
 
@@ -109,6 +112,9 @@ def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
             rules.extend(TargetRule(literal=spelling, category=label, attributes={"normalized": term_set.label},
                                     pattern=_term_pattern(spelling, tokenizer))
                          for term in term_set.terms for spelling in ocr_spellings(term))
+            rules.extend(TargetRule(literal=term, category=label, attributes={"normalized": term_set.label},
+                                    pattern=[{"TEXT": {"REGEX": _specked_code(term)}}])
+                         for term in term_set.terms if _RESEARCH_CODE.fullmatch(term))
     for term_set in terminology.attestations:
         rules.extend(TargetRule(literal=term, category="ATTESTATION", attributes={"normalized": term_set.label},
                                 pattern=wrapped_statement_pattern(term, tokenizer))
@@ -191,6 +197,14 @@ def wrapped_statement_pattern(statement: str, tokenizer) -> list[dict]:
 
 
 _LETTER_HYPHEN = re.compile(r"([A-Za-z])-(?=[A-Za-z])")
+
+
+def _specked_code(code: str) -> str:
+    """Token regex for a research code read with one speck (a mark that is no letter or digit)
+    between two of its characters, and 0/O, 1/l/I confused; the bare code is an ordinary rule."""
+    chars = ["[" + re.escape(_OCR_CONFUSIONS.get(c, c)) + "]" for c in code]
+    with_speck = ["".join(chars[:i]) + r"[^\w\s-]" + "".join(chars[i:]) for i in range(1, len(chars))]
+    return "^(" + "|".join(with_speck) + ")$"
 
 
 def ocr_spellings(term: str) -> list[str]:

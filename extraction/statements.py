@@ -31,8 +31,10 @@ _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|wh
 _QUESTION = re.compile(r"\?|^\W*(\w{1,3}[.)]\s*)?(has|have|is|are|was|were|did|does|do|will|can|should)\s+(the|this|our)\s",
                        re.IGNORECASE)
 # (A sentence may open with "|", OCR's reading of "I".)
-_SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(|])")
-_LINE_ENDS_SENTENCE = re.compile(r"[.!?:;]\s*$")
+# A word's full stop may carry fax specks after it ("symptoms. ,"; not an item letter's "f.,").
+_SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]][.!?]))\s+(?=[A-Z(|])"
+                           r"|(?<=[a-z0-9)%]{2}[.!?])\s*[,'‘’`]{1,2}\s+(?=[A-Z(|])")
+_LINE_ENDS_SENTENCE = re.compile(r"([.!?:;]|[.!?]\s*[,'‘’`]{1,2})\s*$")
 # "... clinically appropriate:  ((Yes))  No": a line ending in its answer choices ends its question
 # (unless the next line carries on in lower case: boxes printed mid-way through a wrapped question).
 _ANSWERS_END = re.compile(r"\b(yes|y)\W{0,3}\s*(no|n)(\W{0,3}\s*(n/?a|unknown|unk|u))?\W*$", re.IGNORECASE)
@@ -151,17 +153,25 @@ def _sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
 @lru_cache(maxsize=64)
 def words_pattern(words: tuple[str, ...]) -> re.Pattern:
     """Any of `words` as whole words, case-insensitive; a trailing * matches any ending and a
-    space any run of spaces or hyphens (terminology word lists are written this way)."""
+    space any run of spaces or hyphens (terminology word lists are written this way), with a
+    speck of a quote mark fax OCR leaves before the next word ("repeated ‘them back")."""
     parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
-    spaced = [p.replace(r"\ ", r"[\s\-]+") for p in parts]
+    spaced = [p.replace(r"\ ", r"[\s\-]+[‘’'`]?") for p in parts]
     return re.compile(r"(?<![\w-])(" + "|".join(spaced) + r")(?![\w])", re.IGNORECASE)
+
+
+# A concept word inside a condition ("admission available should he develop CRS") is a case
+# foreseen, not what the statement asserts.
+_IN_CONDITION = re.compile(r"\b(if|should|unless|in case of|in the event of)\b[^.,;:]*$", re.IGNORECASE)
+_CONDITION_REACH = 30  # characters before the word
 
 
 def concept_keyword(unit: str, concept: StatementConcept) -> int | None:
     """Offset in `unit` of the last group's first word when every group matches, else None."""
     found = None
     for group in concept.groups:
-        match = words_pattern(group).search(unit)
+        match = next((m for m in words_pattern(group).finditer(unit)
+                      if not _IN_CONDITION.search(unit, max(0, m.start() - _CONDITION_REACH), m.start())), None)
         if match is None:
             return None
         found = match.start()

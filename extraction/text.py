@@ -188,7 +188,7 @@ def layout_lines(words: list[Word]) -> list[list[Word]]:
         by_line: dict[int, list[Word]] = {}
         for word in words:
             by_line.setdefault(word.line, []).append(word)
-        units = list(by_line.values())
+        units = [part for unit in by_line.values() for part in _stacked_lines(unit)]
     else:
         units = [[word] for word in words]
     rows: list[list[Word]] = []
@@ -206,6 +206,46 @@ def layout_lines(words: list[Word]) -> list[list[Word]]:
 
 
 _ROW_OVERLAP = 0.5  # share of the narrower extent two units must cover together to be stacked
+_STACKED_LINE_WORDS = 3  # words each of two stacked lines needs before an OCR line is split
+_MAX_STACKED_LINES = 3  # printed lines one OCR line may be split into
+
+
+def _stacked_lines(unit: list[Word]) -> list[list[Word]]:
+    """An OCR line split into the printed lines it holds. On a skewed standard-resolution fax
+    Tesseract at times gives two printed lines one line index, and sorted by x their words
+    interleave ("PATIENT: SPECIMEN: ASANTE, bone marrow ..."). A word printed over the last word
+    of every line so far starts another line; any other word follows the line whose last word
+    sits nearest in height (so a skewed line is followed along its slope). Split only when two
+    or three of the lines are real lines, not a speck over a word."""
+    lines: list[list[Word]] = []
+    for word in sorted(unit, key=lambda w: w.bbox.x0):
+        # A speck over a word ("i" over "is") starts no line: it goes with the nearest.
+        speck = sum(c.isalnum() for c in word.text) < 2
+        free = [line for line in lines if speck or not _stacked(word, line[-1])]
+        if not free:
+            lines.append([word])
+            continue
+        centre = (word.bbox.y0 + word.bbox.y1) / 2
+        min(free, key=lambda line: abs(centre - (line[-1].bbox.y0 + line[-1].bbox.y1) / 2)).append(word)
+    if not 2 <= sum(len(line) >= _STACKED_LINE_WORDS for line in lines) <= _MAX_STACKED_LINES:
+        # More lines than that is a block of clipped fragments re-read as one line ("nber
+        # ministration ression ..."): kept as one line, which reads as the junk it is.
+        return [unit]
+    # Small leftovers (specks) go back with the nearest real line.
+    real = [line for line in lines if len(line) >= _STACKED_LINE_WORDS]
+    for line in lines:
+        if len(line) < _STACKED_LINE_WORDS:
+            nearest = min(real, key=lambda r: abs(_centre(r) - _centre(line)))
+            nearest.extend(line)
+    return real
+
+
+def _stacked(word: Word, other: Word) -> bool:
+    """One word printed over the other: they share x and their centres are half a height apart
+    (OCR boxes of one line overlap at times, but level)."""
+    centres = abs((word.bbox.y0 + word.bbox.y1) - (other.bbox.y0 + other.bbox.y1)) / 2
+    lower = min(word.bbox.y1 - word.bbox.y0, other.bbox.y1 - other.bbox.y0)
+    return centres >= 0.5 * lower and _overlaps([word], [other])
 
 
 def _overlaps(unit: list[Word], row: list[Word]) -> bool:
