@@ -29,7 +29,7 @@ from extraction.statements import concept_keyword, statement_units
 from extraction.fields_setting import setting_and_attestations
 from extraction.therapy_history import prior_car_t_fields
 from extraction.terminology import TERMINOLOGY_DIR, load_terminology
-from extraction.text import PacketText, plain_letters
+from extraction.text import PacketText, cue_text
 
 FIELD_NAMES = (
     "patient_name", "member_id", "birth_date", "treatment_date", "request_date", "diagnosis",
@@ -58,6 +58,7 @@ UNSPECIFIED_LINEAGE = "ALL, lineage unspecified"
 ALL_LINEAGES = {"B-cell precursor ALL", "T-cell ALL", UNSPECIFIED_LINEAGE}
 _LINEAGE_WORD = re.compile(r"(\b[BT]\b|\b[BT]-|\bpre|\bpro|precursor|lineage)", re.IGNORECASE)
 _SUPPOSED = re.compile(r"\b(if|whether|unless|should (it|this) (be|prove))\b", re.IGNORECASE)
+_CAR_SPELLING = re.compile(r"[CG]\W?A\W?R|cel\b", re.IGNORECASE)  # "CAR", OCR's "GAR", an INN's "-cel"
 _HEMATOLOGIC_MALIGNANCY = re.compile(r"C(8[1-9]|9[0-6])\.")
 _REQUIREMENT_BEFORE = re.compile(r"\b(requir(es|ed|ing)|must have|restricted to|limited to)\s+(an?\s+|the\s+)?"
                                  r"((confirmed|documented|established)\s+)?(diagnosis\s+of\s+)?$", re.IGNORECASE)
@@ -85,7 +86,7 @@ def extract_packet_fields(pages: list[Page], nlp: Language,
     terminology_dir = nlp.meta.get(TERMINOLOGY_META_KEY, str(TERMINOLOGY_DIR))
     terminology = _terminology(terminology_dir)
     # Cue words are matched without the accents fax OCR sprinkles on them; names keep theirs.
-    packet = _read_packet(text, nlp(plain_letters(text.text)), terminology)
+    packet = _read_packet(text, nlp(cue_text(text.text)), terminology)
     packet.requested_products = (frozenset(p.lower() for p in requested_products) if requested_products
                                  else frozenset({terminology.requested_product}))
     dates = find_dates(text.text)
@@ -125,6 +126,10 @@ def _read_packet(text: PacketText, doc: Doc, terminology) -> Packet:
         if normalized is None and ent.label_ in ("CAR_T_PRODUCT", "DIAGNOSIS"):
             normalized = _closest_term(ent.text, ent.label_, terminology)
             if normalized is None:
+                continue
+            if normalized == terminology.generic_car_t.label and not _CAR_SPELLING.search(ent.text):
+                # "has already failed a CD19-directed bispecific antibody": a target without "CAR"
+                # names no CAR-T, however near "CD19-directed CAR" it reads.
                 continue
             if normalized in ALL_LINEAGES and not _LINEAGE_WORD.search(ent.text):
                 # A near spelling ("lymphoblastic leukemia") names no lineage, whatever it is closest to.

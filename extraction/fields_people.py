@@ -67,8 +67,10 @@ def patient_name_field(packet: Packet) -> FieldValue:
         if (m.label == "PATIENT_NAME" and not packet.is_reference(m.start)
                 and packet.text.page_at(m.start) not in packet.foreign_pages):
             name = _clean_name(text[m.start:m.end])
-            # The model only supports a labelled name, or stands in when no form label exists.
-            if name and (not labelled or name.lower() in labelled):
+            # The model only supports a labelled name, or stands in when no form label exists; a
+            # signer's name ("Printed name: Rosalind Achterberg, MD") is the clinician's.
+            if (name and (not labelled or name.lower() in labelled)
+                    and not _CLINICIAN.match(text[m.end:m.end + 8].lstrip(" ,"))):
                 _vote(candidates, spelled, name, m.start, m.end, reliability(packet.text, m.start, m.end, 0.6))
     return _best("patient_name", candidates, spelled, packet, _pages_naming)
 
@@ -311,7 +313,7 @@ def _page_name_agreement(packet: Packet, name: str) -> dict[int, bool]:
 
 # "81-year-old man with IgG kappa myeloma": a note's opening about its own patient (a relative's
 # age, "his 45-year-old brother", is another person's and ruled out by the words before it).
-_STATED_AGE = re.compile(r"(?<![\w-])(?P<age>\d{1,3})[\s-]*(?:year|yr)s?[\s-]*old[\s-]+"
+_STATED_AGE = re.compile(r"(?<![\w-])(?P<age>\d{1,3})[\s-]*(?:year|yr)s?[\s-]*old[\s:;,.-]+"
                          r"(?:man|woman|male|female|gentleman|lady|patient|boy|girl|[MF]\b)", re.IGNORECASE)
 _SOMEONE_ELSES = re.compile(r"\b(his|her|their|whose|patient's|mother|father|brother|sister|son|daughter|wife|"
                             r"husband|spouse|donor|sibling|cousin|aunt|uncle|friend)\W+(\w+\W+)?$", re.IGNORECASE)

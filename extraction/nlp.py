@@ -35,7 +35,7 @@ PACKAGED_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
 _HYPHEN_LETTER_PERIOD = r"(?<=-[A-Za-z])\.$"
 _OCR_CONFUSIONS = {"0": "0O", "1": "1lI"}
 # OCR drops the space after a stray period ("meets and.understands"): split word.word apart.
-_WORD_PERIOD_WORD = r"(?<=[a-z]{2})\.(?=[a-z]{2})"
+_WORD_PERIOD_WORD = r"(?<=[a-z]{2})\.(?=[a-z]{2}|[A-Z]{2})"  # also before capitals ("product.CAR-T")
 # Faxed lines collect runs of specks between words ("Kymriah.-:CR1"); a run of two or more
 # marks between letters or digits is never part of a word, so it separates them.
 _PUNCTUATION_RUN = r"(?<=[A-Za-z0-9])[.,:;\-]{2,}(?=[A-Za-z0-9])"

@@ -8,6 +8,7 @@ Checkboxes found from pixels are tied to the words printed to their right on the
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -161,6 +162,17 @@ def plain_letters(text: str) -> str:
     """The text with OCR's stray accents taken off ("néver recéived" -> "never received"), one
     character for one so that every offset still points into the original text."""
     return "".join(_PLAIN.get(char, char) for char in text) if not text.isascii() else text
+
+
+# "that no.CAR-T product was ever infused": a speck read as a full stop between "no" and the word
+# it negates (lower-case "no." is never "number" right before a capital).
+_NO_SPECK = re.compile(r"(?<![A-Za-z])no\.(?=[A-Z])")
+
+
+def cue_text(text: str) -> str:
+    """The text NLP reads: `plain_letters`, and the speck after a "no" taken off; one character
+    for one, so every offset still points into the original text."""
+    return _NO_SPECK.sub("no ", plain_letters(text))
 
 
 def _plain(char: str) -> str:

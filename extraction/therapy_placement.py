@@ -16,6 +16,7 @@ from extraction.dates import find_dates
 from extraction.fields_support import Mention, Packet
 from extraction.spelling import edit_distance
 from extraction.statements import words_pattern
+from extraction.text import plain_letters
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
 # "your" written to a patient, not to the plan or a colleague ("your guideline", "your team").
@@ -95,10 +96,14 @@ _NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b[^\w\s]{0,3}(\s+(been|y
                              re.IGNORECASE)  # a one-letter word or a speck between: OCR's stray marks
 # "we intend transplant consolidation after CAR-T if he achieves remission": intent and conditions
 # look forward; nothing in such a clause says the therapy was given.
-_FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*"
+_IMPLIED_REACH = 60  # characters between an implying word and the mention it is about
+_FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*|until after|defer\w*"
                      r"|intend\w*|anticipat\w*|hope\w*|if (he|she|they|the patient) (achieves?|reaches?|attains?)"
                      r")\b", re.IGNORECASE)
 _NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
+# "CAR-T therapy received: none (obe-cel is the product now requested)".
+_NOW_REQUESTED = re.compile(r"\b((is|as) the (product|therapy|treatment) (now |being |currently )?requested|"
+                            r"(now|being|currently) requested|requested now)\b", re.IGNORECASE)
 STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / only implied
 UNPLACED_CONFIDENCE = 0.5
 
@@ -227,7 +232,8 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     after_end = end
     for _ in range(5):
         after_end = packet.unit_around(min(len(packet.text.text) - 1, after_end + 1))[1]
-    following = packet.text.text[before_start:after_end + 1]
+    # Cue words are matched without the accents fax OCR sprinkles on them ("collectéd").
+    following = plain_letters(packet.text.text[before_start:after_end + 1])
     # "Enrolled on a study of a CAR T-cell product. Leukapheresis on January 14, but the product
     # failed release; she never received an infusion": enrolment is no infusion. An infusion stated in
     # the mention's own clause ("leukapheresis 12/2023, KTE-X19 infused 02/06/2024") stands.
@@ -239,6 +245,11 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if _quoted(unit, mention.start - start) and _CORRECTED.search(packet.text.text, mention.end, min(after_end + 1, end + 300)):
         # 'The problem list carries "s/p CAR-T (brexu-cel) 2025". This entry is wrong: ...'
         return placed(Placement.NEGATED, 0.8, "a record entry quoted and then corrected")
+    if _quoted(unit, mention.start - start) and _PLANS_WORDS.search(
+            packet.text.text, max(0, start - _PLANS_WORDS_REACH), mention.start):
+        # An appeal quoting the plan's denial ('Reason for denial (quoted): "Records document that
+        # the member underwent CAR-T ..."'): the plan's reading, which the letter answers.
+        return placed(Placement.REFERENCE, 0.8, "the plan's own words, quoted")
     administered = words_pattern(cues.administered).search(clause)
     at = mention.start - start - clause_start
     if _administration_denied(clause, at, mention.end - mention.start, cues):
@@ -255,7 +266,8 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if mention.hypothetical and not (administered and not requested
                                      and _just_before(administered, clause, mention.start - start - clause_start)):
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 0.8, "planned, requested or considered")
-    if requested and not (mention.historical and administered and not _FUTURE.search(clause)):
+    if requested and not (mention.historical and administered and not _FUTURE.search(clause)
+                          and not _NOW_REQUESTED.search(unit)):
         return placed(Placement.PLANNED, 0.8, "the product this packet requests")
     if administered and (mention.historical or dated or not generic):
         return placed(Placement.RECEIVED, STRONG, f"administration stated ({administered.group(0)})")
@@ -264,7 +276,12 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         # as plainly as a sentence saying so.
         return placed(Placement.RECEIVED, STRONG, "a treatment-history row with a date and an outcome")
     # "allo-HCT to be revisited after CAR-T response": an outcome still to come implies nothing given.
-    implied = None if _FUTURE.search(clause) else words_pattern(cues.implied).search(clause)
+    # The implying word is about the mention ("relapsed after CAR-T", "CAR-T failed"), not another
+    # therapy further along its clause ("has already failed a bispecific ... the CAR design").
+    at_mention = mention.start - start - clause_start
+    implied = None if _FUTURE.search(clause) else next(
+        (m for m in words_pattern(cues.implied).finditer(clause)
+         if m.start() - _IMPLIED_REACH <= at_mention <= m.end() + _IMPLIED_REACH), None)
     clause_after = clause[mention.end - start - clause_start:]
     if (implied and (mention.section == "assessment_and_plan" or _CONDITION_AFTER.match(clause_after))
             and not dated and _BARE_AFTER.match(implied.group(0))):
@@ -407,6 +424,12 @@ def _sentence(text: str, at: int) -> tuple[int, str]:
 _CORRECTED = re.compile(r"\b(is|was|are|were)\s+(wrong|incorrect|inaccurate|erroneous|mistaken|in error|an error)\b"
                         r"|\bentered in error\b|\b(entry|entries) (is|was|are|were) (wrong|incorrect|in error)",
                         re.IGNORECASE)
+
+
+_PLANS_WORDS = re.compile(r"\b(denial|denied|adverse determination|determination letter|reason for (the )?(denial|"
+                          r"determination|pend)|your (letter|notice|reviewer)|the plan'?s (letter|notice|reviewer|reason)|"
+                          r"reviewer (wrote|stated|noted))\b", re.IGNORECASE)
+_PLANS_WORDS_REACH = 200  # characters before the quotation's statement unit
 
 
 def _quoted(unit: str, at: int) -> bool:

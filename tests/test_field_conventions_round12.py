@@ -96,3 +96,65 @@ def test_a_full_stop_with_specks_after_it_ends_the_sentence_and_a_condition_atte
     fields = extract_fields(pages, nlp)
     assert fields["outpatient_appropriate_attested"].value is True
     assert fields["safety_monitoring_attested"].value is None
+
+
+# Thirteenth round (test-12, read after its first run): an appeal quoting the plan's denial, a
+# "no." speck before the product, the requested product in a "received: none" row, a manufacturing
+# failure told with accents from the fax, "never got", a step deferred "until after CAR-T", a
+# CD19-directed bispecific, and a misfiled note whose age is read past a colon.
+
+def test_an_appeal_quoting_the_plans_denial_is_not_the_patients_history(nlp):
+    pages = build_packet(_REQUEST + ["Diagnosis: relapsed B-cell precursor ALL",
+                                     "I am writing to appeal the denial of obe-cel.", "Reason for denial (quoted)",
+                                     '"Records submitted with the request document that the member underwent CAR-T therapy',
+                                     '(brexucabtagene autoleucel, Tecartus) at Pellham Regional in October 2025."',
+                                     "Response", "1. Ms. Lindqvist has never been infused with CAR-T cells.",
+                                     "Enclosed: confirmation from Pellham Regional that no.CAR-T product was ever infused."])
+    fields = extract_fields(pages, nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t_products"].value == []
+
+
+def test_the_requested_product_in_a_received_none_row_is_no_history(nlp):
+    pages = build_packet(_REQUEST + ["TREATMENT SUMMARY", _HISTORY,
+                                     "CAR-T therapy received: none (obe-cel is the product now requested)",
+                                     "Hematopoietic cell transplant: none"])
+    fields = extract_fields(pages, nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t_products"].value == []
+
+
+def test_a_failed_manufacturing_told_in_a_short_note_is_no_infusion(nlp):
+    pages = build_packet(_REQUEST + ["CLINIC NOTE", _HISTORY,
+                                     "His cells were collect\u00e9d for a trial in 2025 but the product failed release testing",
+                                     "twice, so he never got CAR-T. Now requesting obe-cel."])
+    assert extract_fields(pages, nlp)["prior_car_t"].value is False
+
+
+def test_a_step_deferred_until_after_car_t_and_a_cd19_bispecific_are_no_history(nlp):
+    pages = build_packet(_REQUEST + ["Diagnosis: relapsed B-cell precursor ALL",
+                                     "Kaylee is 18 years old, has CD19-positive disease, has already failed a",
+                                     "CD19-directed bispecific antibody, and is not a transplant candidate.",
+                                     "Elias has never received a CAR-T product.",
+                                     "#3 Iron overload (ferritin 2,140) - defer chelation until after CAR-T."])
+    assert extract_fields(pages, nlp)["prior_car_t"].value is False
+
+
+def test_a_misfiled_note_whose_age_is_read_past_a_colon_is_another_patients(nlp):
+    request = [line.replace("04/11/1961", "01/22/1973") for line in _REQUEST]  # 53 on the request date
+    pages = build_packet(request + ["Diagnosis: relapsed B-cell precursor ALL", _HISTORY,
+                                    "He has not received any CAR-T product."],
+                         ["Consult Notes - OUENNEVILLE, HAROLD B - DOB 07/14) 1969",
+                          "66- -year-old:man with DLBCL after axicabtagene ciloleucel infusion on 12/31/2025."])
+    fields = extract_fields(pages, nlp)
+    assert fields["prior_car_t"].value is False
+    assert fields["prior_car_t_products"].value == []
+
+
+def test_a_signers_name_is_not_the_patients(nlp):
+    pages = build_packet(["OUTPATIENT CAR-T ORDER", "Patient: wo MARCHETTI ELLIS   DOB: 01/22/1973",
+                          "Drug: Aucatzyl (obecabtagene autoleucel)"],
+                         ["Interval history: 53-year-old man with Ph-like B-ALL, seen with his wife.",
+                          "Printed name: Rosalind Achterberg, MD"],
+                         ["Signed: Rosalind Achterberg, MD  04/06/2026"])
+    assert extract_fields(pages, nlp)["patient_name"].value != "Rosalind Achterberg"
