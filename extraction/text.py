@@ -237,8 +237,7 @@ def _stacked_lines(unit: list[Word]) -> list[list[Word]]:
         if not free:
             lines.append([word])
             continue
-        centre = (word.bbox.y0 + word.bbox.y1) / 2
-        min(free, key=lambda line: abs(centre - (line[-1].bbox.y0 + line[-1].bbox.y1) / 2)).append(word)
+        min(free, key=lambda line: abs(_centre([word]) - _centre(line[-1:]))).append(word)
     if not 2 <= sum(len(line) >= _STACKED_LINE_WORDS for line in lines) <= _MAX_STACKED_LINES:
         # More lines than that is a block of clipped fragments re-read as one line ("nber
         # ministration ression ..."): kept as one line, which reads as the junk it is.
@@ -255,9 +254,8 @@ def _stacked_lines(unit: list[Word]) -> list[list[Word]]:
 def _stacked(word: Word, other: Word) -> bool:
     """One word printed over the other: they share x and their centres are half a height apart
     (OCR boxes of one line overlap at times, but level)."""
-    centres = abs((word.bbox.y0 + word.bbox.y1) - (other.bbox.y0 + other.bbox.y1)) / 2
     lower = min(word.bbox.y1 - word.bbox.y0, other.bbox.y1 - other.bbox.y0)
-    return centres >= 0.5 * lower and _overlaps([word], [other])
+    return abs(_centre([word]) - _centre([other])) >= 0.5 * lower and _overlaps([word], [other])
 
 
 def _overlaps(unit: list[Word], row: list[Word]) -> bool:
