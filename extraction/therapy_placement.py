@@ -242,10 +242,11 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if (not infused_here and words_pattern(cues.collected).search(following)
             and words_pattern(cues.not_infused).search(following)):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
-    if _quoted(unit, mention.start - start) and _CORRECTED.search(packet.text.text, mention.end, min(after_end + 1, end + 300)):
+    quoted = _quoted(unit, mention.start - start)
+    if quoted and _CORRECTED.search(packet.text.text, mention.end, min(after_end + 1, end + 300)):
         # 'The problem list carries "s/p CAR-T (brexu-cel) 2025". This entry is wrong: ...'
         return placed(Placement.NEGATED, 0.8, "a record entry quoted and then corrected")
-    if _quoted(unit, mention.start - start) and _PLANS_WORDS.search(
+    if quoted and _PLANS_WORDS.search(
             packet.text.text, max(0, start - _PLANS_WORDS_REACH), mention.start):
         # An appeal quoting the plan's denial ('Reason for denial (quoted): "Records document that
         # the member underwent CAR-T ..."'): the plan's reading, which the letter answers.
@@ -278,10 +279,9 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     # "allo-HCT to be revisited after CAR-T response": an outcome still to come implies nothing given.
     # The implying word is about the mention ("relapsed after CAR-T", "CAR-T failed"), not another
     # therapy further along its clause ("has already failed a bispecific ... the CAR design").
-    at_mention = mention.start - start - clause_start
     implied = None if _FUTURE.search(clause) else next(
         (m for m in words_pattern(cues.implied).finditer(clause)
-         if m.start() - _IMPLIED_REACH <= at_mention <= m.end() + _IMPLIED_REACH), None)
+         if m.start() - _IMPLIED_REACH <= at <= m.end() + _IMPLIED_REACH), None)
     clause_after = clause[mention.end - start - clause_start:]
     if (implied and (mention.section == "assessment_and_plan" or _CONDITION_AFTER.match(clause_after))
             and not dated and _BARE_AFTER.match(implied.group(0))):
