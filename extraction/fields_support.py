@@ -175,6 +175,9 @@ def unreadable_date(packet: Packet, label: re.Pattern, dates: list[DateMention],
     return None
 
 
+_SPECK_LETTERS = re.compile(r"(?<=:)([^\w\n]*\b[a-z]{1,2}\b)+[^\w\n]*$")
+
+
 def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pattern, reach: int,
                exclude: re.Pattern | None = None) -> FieldValue:
     """The date whose label (just before it, same line or the line above) names this role."""
@@ -191,6 +194,8 @@ def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pa
             prefix_start = packet.text.line_bounds(line_start - 1)[0]
         # A format hint between label and value: "DOB (mm/dd/yyyy):", "BIRTHDATE (DD MON YYYY). "
         prefix = re.sub(r"\([^)]*\)[\s.:]*$", "", text[prefix_start:mention.start])
+        # "Date:., os March 24, 2026": specks read as a letter or two between a label and its value.
+        prefix = _SPECK_LETTERS.sub(" ", prefix)
         match = label.search(prefix)
         base, start = 0.95, prefix_start + (match.start() if match else 0)
         if not match:

@@ -75,7 +75,9 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
     if same_line is not None:
         return same_line
     if (next_line and line_end + 1 < len(packet.text) and not _NEW_ITEM.match(packet.text, line_end + 1)
-            and (is_question(packet, after) or _CONTINUATION.match(packet.text, line_end + 1))):
+            and (is_question(packet, after) or _CONTINUATION.match(packet.text, line_end + 1)
+                 # "... is clinically appropriate: / Yes / No: Yes": the statement ends its line as a prompt.
+                 or (after >= line_end and packet.text[line_start:line_end].rstrip().endswith((":", "?"))))):
         # The choices often sit on the line under the question, or at the end of its wrapped
         # second line ("5c. Member has previously received a CAR-T product / (commercial or
         # investigational)   Yes  No").
@@ -87,10 +89,14 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
     return None
 
 
+# "Yes / No:  Yes - wife and son trained": the choices head a blank the answer is written in.
+_WRITTEN_AFTER_CHOICES = re.compile(r"\b(yes\s*/\s*no|y\s*/\s*n)\W{0,3}[:=]\s*(yes|no|y|n)\b", re.IGNORECASE)
+
+
 def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
     """"Yes  No" printed as choices: the circled one is the answer; neither circled, no answer.
     None when the range answers another way (a typed mark "[X] No")."""
-    if re.search(_MARK, packet.text[start:end]):
+    if re.search(_MARK, packet.text[start:end]) or _WRITTEN_AFTER_CHOICES.search(packet.text, start, end):
         return None
     pair = _LETTER_PAIR.search(packet.text, start, end)
     if pair is not None:
@@ -506,6 +512,10 @@ def _yes_no(label: CheckboxLabel) -> bool | None:
     return None
 
 
+# A line opening with its own label: "Post-infusion monitoring: ...", "Pre-medications: ...".
+_FIELD_PROMPT = re.compile(r"[^\S\n]*[A-Z][A-Za-z/&'-]*( [A-Za-z/&'-]+){0,3}:\s")
+
+
 def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
     """A statement that wrapped: its checkbox sits on the previous line, label running to its end."""
     line_start, _ = packet.line_bounds(start)
@@ -515,6 +525,8 @@ def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
     # "[x] ... is clinically appropriate. / Patient and caregiver meet ...": a sentence ended above
     # and a new one opens; the box is the line above's alone.
     opens_sentence = packet.text[line_start:line_start + 3].lstrip()[:1].isupper()
+    if opens_sentence and _FIELD_PROMPT.match(packet.text, line_start):
+        return None  # "[ ] Inpatient 6 West (CTU) / Post-infusion monitoring: ...": the next field
     for label in packet.checkbox_labels:
         if opens_sentence and label.label.rstrip().endswith((".", "!", "?")):
             continue

@@ -43,11 +43,17 @@ _INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|i
 # (A dot glued to the next word, "neighbor.was", or after a colon, "cousin:. DLBCL", is speckle.)
 _RELATIVE_SUBJECT = re.compile(
     r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband|spouse|partner|friend"
-    r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather)\b(?:[^.;]|\.(?=\S)|(?<=[:,])\.){0,40}"
+    r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather"
+    # "I met a woman in our support group who had Tecartus": someone the writer met
+    r"|(a|one)\s+(woman|man|lady|gentleman|person|friend|mom|dad|girl|boy)|another\s+(patient|woman|man|person)"
+    r"|someone|somebody)"
+    r"\b(?:[^.;]|\.(?=\S)|(?<=[:,])\.){0,40}"
     r"\b(received|was treated with"
     r"|was given|got|underwent|had)\b[.,\"”’']{0,2}[^.;]{0,30}$", re.IGNORECASE)  # a verb ends no sentence: a dot there is fax speckle
 # "Maternal cousin: DLBCL 2022, treated with Yescarta", "Brother (Callum) - B-ALL 2013; received
 # tisagenlecleucel": a family-history row names its relative first.
+# "her older brother; Anders, was treated with ...": a comma the fax read as a semicolon before a name.
+_APPOSITIVE_SEMICOLON = re.compile(r";(?=\s*[A-Z][\w'’-]*(\s+[A-Z][\w'’-]*)?\s*,)")
 _RELATIVE_WORD = re.compile(r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband"
                             r"|spouse|partner|friend|relative|niece|nephew|donor|family)s?\b", re.IGNORECASE)
 _RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother|father"
@@ -56,8 +62,11 @@ _RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(
                            re.IGNORECASE)
 # "Prior CAR-T: NONE documented", "CAR-T therapy:.. No": a labelled row answered no.
 # The rest of a label after the mention ("CAR [T- -cell therapy]:"), its colon, then the answer.
-_LABEL_ANSWER = re.compile(r"^([^\w\n]{0,3}(T|cell|cells|therapy|therapies|product|products|infusion|treatment)\b)*"
-                           r"[^\w\n]{0,3}[:=][^\w\n]{0,4}(?P<answer>[A-Za-z/]+)\b", re.IGNORECASE)
+# A structured field's label may end in its verb and lead to its answer with dots: "CAR-T infused ..... NO".
+_LABEL_ANSWER = re.compile(r"^([^\w\n]{0,3}(T|cell|cells|therapy|therapies|product|products|infusion|treatment"
+                           r"|infused|received|given|administered)\b)*"
+                           r"([^\w\n]{0,3}[:=]|[ \t._\-]*\.{3,}[ \t._\-]*)[^\w\n]{0,4}(?P<answer>[A-Za-z/]+)\b",
+                           re.IGNORECASE)
 _NO_ANSWERS = ("none", "no", "nil", "n/a", "na", "negative", "never", "denied", "denies")
 # The answer slot of a labelled row holds one of a few words, so a misreading ("tione" for
 # "none": n read as "ti") is still the nearest of them.
@@ -66,7 +75,9 @@ _ANSWER_WORDS = _NO_ANSWERS + ("yes", "unknown", "unk", "pending", "see")
 _QUESTION_SCOPE = re.compile(r"^[^\w\n]{0,3}((cell\s+)?(product|products|therapy|therapies|infusion)\s*)?"
                              r"\(\s*(any|all|incl\w*|including|commercial\s+or|either)\b", re.IGNORECASE)
 # "Member has EVER received a CAR-T product": a form item asks; prose says "has never" or "received".
-_EVER_ASKED = re.compile(r"\b(has|have|had)\s+(the\s+)?(patient|member|pt)?\s*ever\b|\b(patient|member|pt)\s+(has|have)\s+ever\b",
+# "Asked about prior CAR-T because the family hx mentions it": a question put to someone.
+_EVER_ASKED = re.compile(r"\b(has|have|had)\s+(the\s+)?(patient|member|pt)?\s*ever\b|\b(patient|member|pt)\s+(has|have)\s+ever\b"
+                         r"|\b(asked|inquired|checked|verified)\s+(about|whether|if|for)\b",
                          re.IGNORECASE)
 # A list of ticked prior therapies: "Prior therapies (check all that apply)".
 # ("Prior authorization" is the form's name, not a question about past therapy.)
@@ -166,6 +177,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     # "She has not been treated with any CAR T-cell product, family history: her brother ...": a
     # relative named only after a denial about the patient leaves the denial hers.
     sentence_before = _sentence(clause_before, len(clause_before))[1]
+    unit_before = unit[:mention.start - start]
     if _SPECULATED_AS.search(sentence_before) and not requested and not _RELATIVE_SUBJECT.search(clause_before):
         # "It could have been a stem-cell product, a donor cell infusion, an investigational CAR-T
         # product": one guess at what a past treatment was, whoever else the guesses name.
@@ -175,6 +187,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     relative_after_only = mention.negated and not _RELATIVE_WORD.search(sentence_before)
     if ((mention.family or mention.section == "family_history") and not relative_after_only
             or _RELATIVE_SUBJECT.search(clause_before)
+            or _RELATIVE_SUBJECT.search(_APPOSITIVE_SEMICOLON.sub(",", _sentence(unit_before, len(unit_before))[1]))
             or any(_RELATIVE_ROW.match(packet.text.text, row_start, mention.start)
                    or _relative_table_row(packet.text.text[row_start:mention.start])
                    for row_start in {line_start, start})):  # the row may wrap onto the mention's line
@@ -251,8 +264,11 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         # An appeal quoting the plan's denial ('Reason for denial (quoted): "Records document that
         # the member underwent CAR-T ..."'): the plan's reading, which the letter answers.
         return placed(Placement.REFERENCE, 0.8, "the plan's own words, quoted")
-    administered = words_pattern(cues.administered).search(clause)
     at = mention.start - start - clause_start
+    # The administration cue is the mention's sentence's: a clause may run over a sentence whose full
+    # stop the fax kept ("Confirms NO prior CAR-T. (Peds had talked about Kymriah - never done.)").
+    sentence_at, sentence = _sentence(clause, at)
+    administered = words_pattern(cues.administered).search(sentence)
     if _administration_denied(clause, at, mention.end - mention.start, cues):
         return placed(Placement.NEGATED, 0.85, "its administration is denied")
     if _FIRST_OF_KIND.search(clause_before):
@@ -265,7 +281,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         # "If those records show that he received a CD19 CAR-T product, we would not proceed".
         return placed(Placement.HYPOTHETICAL, 0.8, "given only inside a condition")
     if mention.hypothetical and not (administered and not requested
-                                     and _just_before(administered, clause, mention.start - start - clause_start)):
+                                     and _just_before(administered, sentence, at - sentence_at)):
         return placed(Placement.PLANNED if requested else Placement.HYPOTHETICAL, 0.8, "planned, requested or considered")
     if requested and not (mention.historical and administered and not _FUTURE.search(clause)
                           and not _NOW_REQUESTED.search(unit)):
@@ -392,7 +408,8 @@ def _unknown_receipt(packet: Packet, offset: int, text: str, cues) -> bool:
 _EMPTY_BOX_BEFORE = re.compile(r"(\[\s*[\]J|]?|\(\s*\)|[☐□])\s*$")
 # A speck the fax left after the period ("therapy. 7 / Because ...") does not join the sentences,
 # nor does a space the fax lost after a doubled or word-ending period ("response..He has had").
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?:[^\sA-Za-z]{1,2}\s+)?(?=[A-Z])|(?<=[a-z]\.\.)(?=[A-Z][a-z])")
+# "... NO prior CAR-T. (Peds had talked about Kymriah ...)": a bracket may open the next sentence.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?:[^\sA-Za-z]{1,2}\s+|[(\[])?(?=[A-Z])|(?<=[a-z]\.\.)(?=[A-Z][a-z])")
 
 
 def _relative_table_row(before: str) -> bool:
@@ -445,7 +462,9 @@ def _administration_denied(clause: str, at: int, length: int, cues) -> bool:
     """A negated administration cue right before the mention ("was never treated with CAR-T") or
     right after it ("CAR-T cell therapy: not previously received")."""
     administered = words_pattern(cues.administered)
-    before = [m for m in administered.finditer(clause[:at]) if _just_before(m, clause, at)]
+    # "No prior CAR-T": a cue may hold the mention's first word ("prior CAR").
+    before = [m for m in administered.finditer(clause[:at + length])
+              if m.start() < at < m.end() or _just_before(m, clause, at)]
     if before and _NEGATOR_BEFORE.search(clause[:before[-1].start()][-40:]):
         return True
     tail = clause[at + length:at + length + _DENIAL_REACH]

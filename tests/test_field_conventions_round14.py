@@ -1,0 +1,100 @@
+"""Fourteenth round (test-13 read after its first run), each a class seen on offices' packets: a
+relative's CAR-T whose appositive comma the fax read as a semicolon ("her older brother; Anders,
+was treated with ..."), someone the writer met ("a woman in our support group who had Tecartus"),
+a denial verb misread ("has riever received", "never teceivéd"), "No prior CAR-T" whose "prior"
+was taken for an administration cue, a product talked about in a bracketed sentence after a
+denial, a structured field answered after dot leaders ("CAR-T infused ....... NO"), "Asked about
+prior CAR-T", a statement answered on the line
+under it ("Yes / No: Yes"), an unticked choice's label not wrapped onto the next field's line, and
+specks between a date's label and its value. Built pages; no OCR."""
+from __future__ import annotations
+
+import pytest
+
+from extraction.fields import extract_fields
+from extraction.nlp import NlpConfig, build_pipeline
+from page_builders import build_packet
+
+_REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026",
+            "Patient: Rosa M. Lindqvist   DOB: 04/11/1961", "Drug: Aucatzyl (obecabtagene autoleucel)",
+            "Treatment history: hyper-CVAD 2024, blinatumomab 2025, inotuzumab 2026."]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(NlpConfig())
+
+
+def _prior(nlp, lines: list[str]):
+    return extract_fields(build_packet(_REQUEST + lines), nlp)["prior_car_t"]
+
+
+def test_a_relative_named_before_a_semicolon_read_comma_is_not_the_patient(nlp):
+    prior = _prior(nlp, ["Keziah has never had apheresis or cell collection. Her chart holds a family",
+                         "history that can be misread: her older brother; Anders, was treated with",
+                         "tisagenlecleucel (Kymriah) in 2021 for his own B-ALL."])
+    assert prior.value is not True
+
+
+def test_someone_the_writer_met_is_not_the_patient(nlp):
+    prior = _prior(nlp, ["I have never had any CAR-T before. I met a woman in our support group who had",
+                         "Tecartus at another hospital last year and she is doing well."])
+    assert prior.value is False and prior.confidence >= 0.8  # nothing about the patient left open
+
+
+@pytest.mark.parametrize("verb", ["has riever received", "has never teceiv\u00e9d"])
+def test_a_misread_denial_verb_still_denies(nlp, verb):
+    prior = _prior(nlp, [f"To be explicit: Ms. Halloran {verb} a CAR-T cell product of any kind,",
+                         "commercial or investigational."])
+    assert prior.value is False
+
+
+def test_no_prior_car_t_after_a_dash_is_a_denial(nlp):
+    prior = _prior(nlp, ["Hx reviewed with pt and daughter:", "--No prior CAR-T of any kind."])
+    assert prior.value is False
+
+
+def test_a_product_talked_about_in_a_bracketed_sentence_is_no_history(nlp):
+    prior = _prior(nlp, ["Coordinator confirms NO prior CAR-T. (Peds had talked about Kymriah back in",
+                         "2024 - never done.)"])
+    assert prior.value is False
+
+
+def test_a_structured_field_answered_no_after_dot_leaders(nlp):
+    prior = _prior(nlp, ["CELLULAR THERAPY HISTORY (structured field)", "CAR-T infused ............ NO"])
+    assert prior.value is False
+
+
+def test_a_question_asked_about_prior_car_t_is_not_an_administration(nlp):
+    prior = _prior(nlp, ["Patient himself - chemo only, no transplant, no CAR-T.",
+                         "- Asked about prior CAR-T because the family hx section mentions CAR-T: that",
+                         "was the patient's uncle (lymphoma)."])
+    assert prior.value is False
+
+
+def test_a_statement_answered_on_the_line_under_it(nlp):
+    pages = build_packet(_REQUEST + [
+        "Setting: outpatient", "Outpatient attestations (ordering physician)",
+        "1. I assessed the patient and outpatient administration is clinically appropriate:",
+        "Yes / No: Yes",
+        "2. Patient meets and understands post-infusion safety and monitoring requirements",
+        "(caregiver 24/7, within 2 h of the center x 4 wks, no driving 8 wks):",
+        "Yes / No: Yes - wife and son trained 8/10"])
+    fields = extract_fields(pages, nlp)
+    assert fields["outpatient_appropriate_attested"].value is True
+    assert fields["safety_monitoring_attested"].value is True
+
+
+def test_an_unticked_choices_label_does_not_run_onto_the_next_field(nlp):
+    # The unticked "Inpatient" box answers for its own choice, not for the monitoring line under it.
+    pages = build_packet(_REQUEST + [
+        "Location: [x] Outpatient Cellular Therapy Unit   [ ] Inpatient 6 West (CTU)",
+        "Post-infusion monitoring: home nursing visits Day 1 - Day 28; on-call MD 24/7"])
+    assert extract_fields(pages, nlp)["safety_monitoring_attested"].value is not False
+
+
+def test_specks_between_a_dates_label_and_its_value(nlp):
+    pages = build_packet(["MEMO - CASE MANAGEMENT", "Date:., os March 24, 2026",
+                          "Patient: Rosa M. Lindqvist   DOB: 04/11/1961",
+                          "Drug: Aucatzyl (obecabtagene autoleucel)", "Start date: TBD"])
+    assert extract_fields(pages, nlp)["request_date"].value == "2026-03-24"
