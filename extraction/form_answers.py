@@ -76,8 +76,12 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
         return same_line
     if (next_line and line_end + 1 < len(packet.text) and not _NEW_ITEM.match(packet.text, line_end + 1)
             and (is_question(packet, after) or _CONTINUATION.match(packet.text, line_end + 1)
-                 # "... is clinically appropriate: / Yes / No: Yes": the statement ends its line as a prompt.
-                 or (after >= line_end and packet.text[line_start:line_end].rstrip().endswith((":", "?"))))):
+                 # "... is clinically appropriate? / Selected: Yes", "...: / Yes / No: Yes": the statement
+                 # ends its line as a prompt and the line under it answers (unless that line opens a row
+                 # of its own with its choices: "[ ] Yes [ ] No  The patient meets ...").
+                 or (after >= line_end and packet.text[line_start:line_end].rstrip().endswith((":", "?"))
+                     and (_WRITTEN_AFTER_CHOICES.match(packet.text, line_end + 1)
+                          or not _CHOICES_OPEN.match(packet.text, line_end + 1))))):
         # The choices often sit on the line under the question, or at the end of its wrapped
         # second line ("5c. Member has previously received a CAR-T product / (commercial or
         # investigational)   Yes  No").
@@ -89,8 +93,9 @@ def yes_no_answer(packet: PacketText, after: int, next_line: bool = True) -> Ans
     return None
 
 
+_CHOICES_OPEN = re.compile(r"[^\w\n]*(yes|y)\b[^\w\n]{1,8}(no|n)\b", re.IGNORECASE)
 # "Yes / No:  Yes - wife and son trained": the choices head a blank the answer is written in.
-_WRITTEN_AFTER_CHOICES = re.compile(r"\b(yes\s*/\s*no|y\s*/\s*n)\W{0,3}[:=]\s*(yes|no|y|n)\b", re.IGNORECASE)
+_WRITTEN_AFTER_CHOICES = re.compile(r"[^\w\n]*\b(yes\s*/\s*no|y\s*/\s*n)\W{0,3}[:=]\s*(yes|no|y|n)\b", re.IGNORECASE)
 
 
 def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
