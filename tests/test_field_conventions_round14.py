@@ -98,3 +98,18 @@ def test_specks_between_a_dates_label_and_its_value(nlp):
                           "Patient: Rosa M. Lindqvist   DOB: 04/11/1961",
                           "Drug: Aucatzyl (obecabtagene autoleucel)", "Start date: TBD"])
     assert extract_fields(pages, nlp)["request_date"].value == "2026-03-24"
+
+
+def test_a_portal_question_is_answered_by_the_selection_under_it_not_by_the_next_rows_choices(nlp):
+    pages = build_packet(_REQUEST + [
+        "Setting: outpatient",
+        "Q9. Outpatient administration: Does the prescriber attest that he/she has assessed the member and",
+        "determined that administration in the outpatient setting is clinically appropriate?",
+        "Selected: Yes",
+        "Q10. Is the infusing site enrolled to administer this CAR-T product?", "Selected: Yes",
+        "The prescriber has assessed the patient and the outpatient setting is clinically appropriate:",
+        "[ ] Yes  [ ] No   The patient meets and understands the safety and post-infusion monitoring",
+        "requirements (caregiver, proximity to treatment center, monitoring visits)."])
+    fields = extract_fields(pages, nlp)
+    assert fields["outpatient_appropriate_attested"].value is True
+    assert fields["safety_monitoring_attested"].value is None  # its own Yes / No left blank
