@@ -51,6 +51,7 @@ _DEFERRED = re.compile(r"\b(will|would|to be|once|until|pending|not yet|yet to|a
 
 # "... monitoring requirements (24-hour caregiver, ...):" with its answer on the next line (not the
 # specks after a full stop: "appropriate. : :").
+_CHOICES_OFFERED = re.compile(r"\b(Y\s*/\s*N|yes\s*/\s*no)\b", re.IGNORECASE)
 _PROMPT_END = re.compile(r"[A-Za-z)]\s*:\s*$")
 _APPROVAL_CONDITION = re.compile(
     r"\b(if|once|when|should)\s+(the\s+)?(therapy|treatment|request|authori[sz]ation|approval|infusion|this)\s+"
@@ -167,10 +168,22 @@ _CONDITION_REACH = 30  # characters before the word
 
 
 def concept_keyword(unit: str, concept: StatementConcept) -> int | None:
-    """Offset in `unit` of the last group's first word when every group matches, else None."""
+    """Offset in `unit` of the last group's first word when every group matches inside one clause
+    ("I explained the caregiver situation; she agreed to keep the case pended" asserts nothing),
+    else None."""
+    offset = 0
+    for clause in re.split(r"(?<=;)", unit):
+        found = _clause_keyword(unit, offset, offset + len(clause), concept)
+        if found is not None:
+            return found
+        offset += len(clause)
+    return None
+
+
+def _clause_keyword(unit: str, start: int, end: int, concept: StatementConcept) -> int | None:
     found = None
     for group in concept.groups:
-        match = next((m for m in words_pattern(group).finditer(unit)
+        match = next((m for m in words_pattern(group).finditer(unit, start, end)
                       if not _IN_CONDITION.search(unit, max(0, m.start() - _CONDITION_REACH), m.start())), None)
         if match is None:
             return None
@@ -214,8 +227,11 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")
-    if _QUESTION.search(text.text[start:end]) or _PROMPT_END.search(text.text[start:end]):
-        return None  # a form question (or a prompt ending in ":") whose answer could not be read asserts nothing
+    if (_QUESTION.search(text.text[start:end]) or _PROMPT_END.search(text.text[start:end])
+            or _CHOICES_OFFERED.search(text.text[start:end])):
+        # A form question (a prompt ending in ":", an item offering "Y/N") whose answer could not be
+        # read asserts nothing: "... monitoring requirements; Y/N. pending - see letter".
+        return None
     before = text.text[start:keyword]
     clause = re.split(r"[;:]|\s-\s|\bbut\b", before)[-1]
     if _JUDGED.match(text.text, keyword):
