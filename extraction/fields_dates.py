@@ -54,6 +54,9 @@ _REQUEST_AGE_DAYS = 366  # a request is signed within a year of the packet's new
 _SIGNATURE_REACH = 90  # "/s/ <name>, MD, PhD  Date: ..." on a signature line
 
 
+_SPECKS = " \t~\u00a9\u00ae@*\u00b0'\"`\u2018\u2019\u201c\u201d.,:;|_-"
+
+
 def first_found(*candidates: FieldValue) -> FieldValue:
     """The most specific label wins; a vaguer one is a fallback, not a competitor."""
     return next((c for c in candidates if c.value is not None), candidates[0])
@@ -63,7 +66,8 @@ def request_date(packet: Packet, dates) -> FieldValue:
     """The request's own date; failing a label, the date the request went out."""
     first_lines = [d for d in dates if packet.text.page_at(d.start) == packet.text.page_starts[0][1]
                    and d.start < packet.text.line_bounds(packet.text.page_starts[0][0])[1] + 1]
-    standalone = [d for d in dates if packet.text.text[slice(*packet.text.line_bounds(d.start))].strip()
+    # A letter's date line, with the specks a fax leaves around it ("~ October 14,2026 ©").
+    standalone = [d for d in dates if packet.text.text[slice(*packet.text.line_bounds(d.start))].strip(_SPECKS)
                   == packet.text.text[d.start:d.end]]
     form_pages = _form_pages(packet)
     on_form = [d for d in dates if packet.text.page_at(d.start) in form_pages]

@@ -129,3 +129,11 @@ def test_an_item_offering_y_n_with_an_unreadable_answer_asserts_nothing(nlp):
         "12. (Outpatient only) Patient meets and understands the post-infusion safety and monitoring",
         "requirements; Y/N. pending - see letter p.4"])
     assert extract_fields(pages, nlp)["safety_monitoring_attested"].value is None
+
+
+def test_a_letters_date_line_with_specks_around_it_is_the_request_date(nlp):
+    pages = build_packet(["WESTVIEW UNIVERSITY HOSPITAL - CELLULAR THERAPY PHARMACY", "~ October 14,2026 \u00a9",
+                          "CarePartners Utilization Management",
+                          "Re: Rosa M. Lindqvist, DOB 04/11/1961, request for Aucatzyl (obecabtagene autoleucel)",
+                          "The infusion date will be set when the product is released."])
+    assert extract_fields(pages, nlp)["request_date"].value == "2026-10-14"
