@@ -202,6 +202,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if _unknown_receipt(packet, start + clause_start, clause, cues) and not requested:
         # "We cannot tell whether this was a CAR T-cell product": not knowing is no negation.
         return placed(Placement.UNKNOWN, 0.8, "the sender does not know")
+    if _POLICY_SAYS.search(sentence_before):
+        # "The guideline requires that 'the Member has not received prior treatment with a CAR-T
+        # therapy'": the policy's criterion, quoted or paraphrased, says nothing of this patient.
+        return placed(Placement.REFERENCE, 0.8, "the policy's own words")
     if mention.negated and "?" not in unit and not _INTERROGATIVE.match(unit):
         return _negated(packet, mention, start, end, cues, placed)
     if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
@@ -364,8 +368,9 @@ def _negated(packet: Packet, mention: Mention, unit_start: int, unit_end: int, c
         # "If it was donor lymphocytes, he has never received CAR-T; if it was an engineered product,
         # ...": a denial inside a condition decides nothing.
         return placed(Placement.HYPOTHETICAL, 0.8, "denied only inside a condition")
-    if words_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cell\s+)?(therapy|treatment|product)?\s*", "", after)):
-        return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease only")
+    if words_pattern(cues.scoped_negation).match(re.sub(r"^\W*(cells?\s+)?(therapy|treatment|products?)?\s*", "", after)):
+        # "never received CAR-T for her leukemia", "... CAR-T cells in the United States": not anywhere, ever.
+        return placed(Placement.SCOPED_NEGATION, 0.8, "negated for one disease or place only")
     return placed(Placement.NEGATED, 0.9, "negated")
 
 
@@ -443,6 +448,9 @@ _CORRECTED = re.compile(r"\b(is|was|are|were)\s+(wrong|incorrect|inaccurate|erro
                         re.IGNORECASE)
 
 
+_POLICY_SAYS = re.compile(r"\b(guideline|policy|criteria|criterion|limitations?(\s+section)?|medical\s+necessity\s+"
+                          r"guideline)\W{0,3}\s+([rt]equires?|required|states?|stated|says|said|excludes?|reads?|"
+                          r"specif(y|ies))\b", re.IGNORECASE)
 _PLANS_WORDS = re.compile(r"\b(denial|denied|adverse determination|determination letter|reason for (the )?(denial|"
                           r"determination|pend)|your (letter|notice|reviewer)|the plan'?s (letter|notice|reviewer|reason)|"
                           r"reviewer (wrote|stated|noted))\b", re.IGNORECASE)

@@ -137,3 +137,32 @@ def test_a_letters_date_line_with_specks_around_it_is_the_request_date(nlp):
                           "Re: Rosa M. Lindqvist, DOB 04/11/1961, request for Aucatzyl (obecabtagene autoleucel)",
                           "The infusion date will be set when the product is released."])
     assert extract_fields(pages, nlp)["request_date"].value == "2026-10-14"
+
+
+def _placements(nlp, lines: list[str]) -> list:
+    from extraction import fields as fields_module
+    from extraction.therapy_placement import place
+    text = fields_module.PacketText.from_pages(build_packet(_REQUEST + lines))
+    packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
+        str(fields_module.TERMINOLOGY_DIR)))
+    return [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT"
+            and "CAR" in text.text[m.start:m.end]]  # the ones these lines name
+
+
+def test_the_policys_criterion_quoted_in_an_appeal_says_nothing_of_the_patient(nlp):
+    from extraction.therapy_placement import Placement
+    placed = _placements(nlp, ["The guideline requires that 'the Member has not received prior treatment with a",
+                               "CAR-T therapy' and excludes any form of CAR-T cell therapy."])
+    assert placed and all(p.placement is Placement.REFERENCE for p in placed)
+
+
+def test_a_denial_scoped_to_one_country_is_no_denial(nlp):
+    from extraction.therapy_placement import Placement
+    placed = _placements(nlp, ["She has never received CAR-T cells in the United States."])
+    assert [p.placement for p in placed] == [Placement.SCOPED_NEGATION]
+
+
+def test_a_record_that_does_not_say_what_the_cells_were_leaves_it_open(nlp):
+    prior = _prior(nlp, ["In 09/2025 she received autologous T cells at a clinic abroad. The discharge note does",
+                         "not say whether they were genetically modified or carried a chimeric antigen receptor."])
+    assert prior.value is None
