@@ -161,9 +161,19 @@ def _unspecked(text: str) -> str:
 _TYPED_CHOICE_BEFORE = re.compile(rf"(?:(?P<mark>{_MARK})|{_EMPTY})[\s.]{{0,2}}$")
 
 
+_SPECK_WORDS = re.compile(r"(?<![\w(])[a-z]{1,2}(?![\w)])")
+_RING_AFTER_SPECKS = re.compile(rf"^[^\w\n]{{0,24}}{_RING_PAIR}")
+
+
 def _ring_pair_answer(packet: PacketText, after: int, end: int) -> Answer | None:
     """"Y ©" / "(©) N" opening the text from `after`: the letter beside the ring is the one left."""
-    ring = _RING_IN_PAIR.search(packet.text[after:end])
+    text = packet.text[after:end]
+    ring = _RING_IN_PAIR.search(text)
+    if ring is None:
+        # Specks read as a letter or two between the question and its answer ("appropriate? . mo mo
+        # (©) N") are blanked, one character for one, and only blanks and marks may stand before the pair.
+        blanked = _SPECK_WORDS.sub(lambda m: " " * len(m.group(0)), text)
+        ring = _RING_AFTER_SPECKS.search(blanked) if blanked != text else None
     if ring is None:
         return None
     start, stop = after + ring.start(), after + ring.end()

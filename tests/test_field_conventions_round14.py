@@ -166,3 +166,10 @@ def test_a_record_that_does_not_say_what_the_cells_were_leaves_it_open(nlp):
     prior = _prior(nlp, ["In 09/2025 she received autologous T cells at a clinic abroad. The discharge note does",
                          "not say whether they were genetically modified or carried a chimeric antigen receptor."])
     assert prior.value is None
+
+
+def test_a_circled_letter_read_as_a_ring_after_specks_still_answers(nlp):
+    # "((Y)) N" faxed: the circled Y read as "(©)", with specks read as letters before it.
+    pages = build_packet(_REQUEST + ["Setting: outpatient",
+                                     "5. Outpatient: provider assessed member, outpatient use appropriate? . mo mo (\u00a9) N"])
+    assert extract_fields(pages, nlp)["outpatient_appropriate_attested"].value is True
