@@ -17,7 +17,12 @@ MONTHS = {name: number for number, names in enumerate([
 _DIGIT = r"[0-9OoDlI|]"
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1"})
 _SEP = r"\s?[/\-.]\s?"
+# A month's abbreviation as faxes misread it (F/P, e/c, b/h, n/u, t/l, O/0): each is one letter off
+# one month only, and only read between a day and a year.
+_MONTH_MISREADS = {"peb": 2, "fcb": 2, "feh": 2, "jau": 1, "ocl": 10, "0ct": 10, "dcc": 12, "scp": 9,
+                   "aog": 8, "n0v": 11}
 _MONTH_NAME = r"(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH_OR_MISREAD = r"(?P<mon>" + "|".join(sorted([*MONTHS, *_MONTH_MISREADS], key=len, reverse=True)) + r")\.?"
 
 # A numeric date may be glued to the label OCR ran into it ("Service3/29/26"), but then it must
 # start with a true digit, or "DOB" would lend its letters to the date.
@@ -29,7 +34,8 @@ _PATTERNS = [
     # Specks around the comma ("Dec 3,.2026", "Oct 2,-1984", "June 4;.2026", "Dec' 4, 2008") are fax noise.
     re.compile(rf"(?<!\w){_MONTH_NAME}[:'’]?\s?[.\-]?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:[,;]?\s?[\"'.\-]?\s?)(?P<y>\d{{4}})(?!\w)",
                re.IGNORECASE),
-    re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_NAME}[\s\-,=]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
+    # "14-Feb-1972", and as faxed: "14-Peb-1972", "14-Feb:1972".
+    re.compile(rf"(?<!\w)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]?{_MONTH_OR_MISREAD}[\s\-,=:.]?\s?(?P<y>\d{{4}}|\d{{2}})(?!\w)",
                re.IGNORECASE),
 ]
 
@@ -84,12 +90,13 @@ def _parse(match: re.Match, pivot: int, day_first: bool = False) -> DateMention 
     year_text = groups["y"].translate(_OCR_DIGITS)
     day_text = groups["d"].translate(_OCR_DIGITS)
     if groups.get("mon"):
-        month = MONTHS[groups["mon"].lower()]
+        month = MONTHS.get(groups["mon"].lower()) or _MONTH_MISREADS[groups["mon"].lower()]
     else:
         month = int(groups["m"].translate(_OCR_DIGITS))
         if day_first:
             month, day_text = int(day_text), str(month)
-    repaired = raw.translate(_OCR_DIGITS) != raw and not groups.get("mon")
+    repaired = ((raw.translate(_OCR_DIGITS) != raw and not groups.get("mon"))
+                or (groups.get("mon") or "").lower() in _MONTH_MISREADS)
     year = int(year_text)
     two_digit = len(year_text) == 2
     if two_digit:

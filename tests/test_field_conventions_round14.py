@@ -173,3 +173,12 @@ def test_a_circled_letter_read_as_a_ring_after_specks_still_answers(nlp):
     pages = build_packet(_REQUEST + ["Setting: outpatient",
                                      "5. Outpatient: provider assessed member, outpatient use appropriate? . mo mo (\u00a9) N"])
     assert extract_fields(pages, nlp)["outpatient_appropriate_attested"].value is True
+
+
+@pytest.mark.parametrize("line", ["Member name: Rosa M. Lindqvist   Date of birth: 11-Peb-1961",
+                                  "Pt: LINDQVIST, ROSA M   DOB 11-Feb:1961 (65 y)",
+                                  "Patient: LINDQVIST, ROSA   008: 02/11/1961"])
+def test_a_birth_date_faxed_with_its_month_or_label_misread(nlp, line):
+    pages = build_packet(["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026", line,
+                          "Drug: Aucatzyl (obecabtagene autoleucel)"])
+    assert extract_fields(pages, nlp)["birth_date"].value == "1961-02-11"
