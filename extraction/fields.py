@@ -39,7 +39,9 @@ FIELD_NAMES = (
 
 # Words of a label may be split by fax specks as well as spaces ("Planned Infusion. Date:").
 # Fax OCR reads "DOB" as "DGB", "D0B", "BOB": a capitals label one letter off, right before a date.
-_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|(?-i:\b(D[0GQCU]|[BO0][O0])[B8]\b)|date{GAP}of{GAP}birth|birth\s?date|\bborn({GAP}on)?)[\W_]*$", re.IGNORECASE)
+_BIRTH_LABEL = re.compile(rf"(\bD\.?\s?O\.?\s?B\b|(?-i:\b(D[0GQCU]|[BO0][O0])[B8]\b)|date{GAP}of{GAP}birth|birth\s?date|\bborn({GAP}on)?)[\W_]*$"
+                          # "Patient / DOB   ZHAO, WEN-LI 10/17/1983": one label for two values, the name first
+                          r"|\b(patient|member|name|pt)\s*/\s*(DOB|date\s+of\s+birth)\b[A-Za-z ,.'\-]{0,40}$", re.IGNORECASE)
 _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spouse|wife|husband|son|daughter"
                            r"|physician|provider|prescriber|doctor|dr\.?|md|npi|signature|signed|parent|guardian)\b",
                            re.IGNORECASE)

@@ -182,3 +182,10 @@ def test_a_birth_date_faxed_with_its_month_or_label_misread(nlp, line):
     pages = build_packet(["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026", line,
                           "Drug: Aucatzyl (obecabtagene autoleucel)"])
     assert extract_fields(pages, nlp)["birth_date"].value == "1961-02-11"
+
+
+def test_one_label_for_the_name_and_the_birth_date(nlp):
+    pages = build_packet(["CAR-T THERAPY ORDER / AUTHORIZATION SHEET", "Patient / DOB    ZHAO, WEN-LI   10/17/1983",
+                          "Member #   CP549023167", "Product   AUCATZYL (obecabtagene autoleucel)",
+                          "Planned Infusion   11/16/2026"])
+    assert extract_fields(pages, nlp)["birth_date"].value == "1983-10-17"
