@@ -162,6 +162,9 @@ def _joined_id(raw: str) -> str:
     return (head + letters[len(head):].translate(_DIGITS)).upper()
 
 
+_SUFFIXES = {"jr": "Jr.", "sr": "Sr.", "ii": "II", "iii": "III", "iv": "IV"}
+
+
 def _clean_name(raw: str) -> str | None:
     words = [w.rstrip("’‘'\"") for w in raw.replace(",", " , ").split()]
     words = [w[0] + "." if re.fullmatch(r"[A-Z]\.+", w) else w if len(w) < 2 else w.rstrip(".") for w in words]
@@ -174,8 +177,16 @@ def _clean_name(raw: str) -> str | None:
         kept.append(word)
     if "," in kept:  # "Doe, Jane Q" -> "Jane Q Doe"
         comma = kept.index(",")
-        kept = kept[comma + 1:] + kept[:comma]
-    elif kept and len(kept[-1].strip(".")) == 1:
+        before, after = kept[:comma], [w for w in kept[comma + 1:] if w != ","]
+        if len(before) >= 2 and len(before[-1].strip(".")) == 1 and len(after) == 1:
+            # "Keziah M, Lindqvist": the middle initial's period read as a comma, not "Last, First".
+            kept = before + after
+        else:
+            kept = after + before
+    # "PETTIBONE, HAROLD W JR": a suffix ends the name ("Harold W. Pettibone Jr.").
+    suffixes = [w for w in kept if w.strip(".").lower() in _SUFFIXES]
+    kept = [w for w in kept if w not in suffixes] + [_SUFFIXES[w.strip(".").lower()] for w in suffixes]
+    if kept and len(kept[-1].strip(".")) == 1:
         return None  # "Caleb J." with no surname after it: the name was cut short
     kept = [w for w in kept if w != ","]
     # Names are capitalised: a leading lower-case "l" is OCR's reading of "I" ("lvanova").

@@ -189,3 +189,11 @@ def test_one_label_for_the_name_and_the_birth_date(nlp):
                           "Member #   CP549023167", "Product   AUCATZYL (obecabtagene autoleucel)",
                           "Planned Infusion   11/16/2026"])
     assert extract_fields(pages, nlp)["birth_date"].value == "1983-10-17"
+
+
+@pytest.mark.parametrize("line, name", [("Patient: Keziah M, Lindqvist   DOB: 03/14/1988", "Keziah M. Lindqvist"),
+                                        ("Member: PETTIBONE, HAROLD W. JR.   DOB: 02/11/1961", "Harold W. Pettibone Jr.")])
+def test_a_middle_initials_period_read_as_a_comma_and_a_suffix_after_the_given_names(nlp, line, name):
+    pages = build_packet(["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026", line,
+                          "Drug: Aucatzyl (obecabtagene autoleucel)"])
+    assert extract_fields(pages, nlp)["patient_name"].value == name
