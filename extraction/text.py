@@ -169,10 +169,15 @@ def plain_letters(text: str) -> str:
 _NO_SPECK = re.compile(r"(?<![A-Za-z])no\.(?=[A-Z])")
 
 
+# "--No prior CAR-T of any kind": a list's dashes glued to the first word hide it from the cue rules.
+_GLUED_DASHES = re.compile(r"(?<![\w-])-{2,}(?=[A-Za-z])")
+
+
 def cue_text(text: str) -> str:
-    """The text NLP reads: `plain_letters`, and the speck after a "no" taken off; one character
-    for one, so every offset still points into the original text."""
-    return _NO_SPECK.sub("no ", plain_letters(text))
+    """The text NLP reads: `plain_letters`, the speck after a "no" and a list's dashes glued to its
+    first word taken off; one character for one, so every offset still points into the original text."""
+    plain = _NO_SPECK.sub("no ", plain_letters(text))
+    return _GLUED_DASHES.sub(lambda m: " " * len(m.group(0)), plain)
 
 
 def _plain(char: str) -> str:
