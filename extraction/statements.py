@@ -45,13 +45,14 @@ _JUDGED = re.compile(r"(clinically\s+|medically\s+)?(appropriate|safe|suitable|r
 # the judgement ("..., if her counts recover, is appropriate").
 _ASIDE = re.compile(r",(?!\s*(if|once|when|unless|until|pending|provided|assuming|should)\b)[^,]{3,80},"
                     r"(?=\s*(is|are|was|were|be|remains|seems)?[\s.]*$)", re.IGNORECASE)
-_DEFERRED = re.compile(r"\b(will|would|to be|once|until|pending|not yet|yet to|after (the|a|her|his)|being arranged"
+# ("her sister will be her caregiver 24 hours a day": a commitment made, not a step deferred.)
+_DEFERRED = re.compile(r"\b(will(?!\s+be\s+(her|his|their|the)\s+(primary\s+|main\s+)?caregiver)|would|to be|once|until|pending|not yet|yet to|after (the|a|her|his)|being arranged"
                        r"|scheduled|plan(ned)? to|expect(ed)? to|should|if|whether|must|required|requires"
                        r"|only when|when the)\b", re.IGNORECASE)
 
+_CHOICES_OFFERED = re.compile(r"\b(Y\s*/\s*N|yes\s*/\s*no)\b", re.IGNORECASE)
 # "... monitoring requirements (24-hour caregiver, ...):" with its answer on the next line (not the
 # specks after a full stop: "appropriate. : :").
-_CHOICES_OFFERED = re.compile(r"\b(Y\s*/\s*N|yes\s*/\s*no)\b", re.IGNORECASE)
 _PROMPT_END = re.compile(r"[A-Za-z)]\s*:\s*$")
 _APPROVAL_CONDITION = re.compile(
     r"\b(if|once|when|should)\s+(the\s+)?(therapy|treatment|request|authori[sz]ation|approval|infusion|this)\s+"
@@ -155,9 +156,10 @@ def _sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
 def words_pattern(words: tuple[str, ...]) -> re.Pattern:
     """Any of `words` as whole words, case-insensitive; a trailing * matches any ending and a
     space any run of spaces or hyphens (terminology word lists are written this way), with a
-    speck of a quote mark fax OCR leaves before the next word ("repeated ‘them back")."""
+    speck of a quote mark fax OCR leaves before the next word ("repeated ‘them back"); a speck read
+    as a full stop may stand for the space ("24 hours.a.day")."""
     parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
-    spaced = [p.replace(r"\ ", r"[\s\-]+[‘’'`]?") for p in parts]
+    spaced = [p.replace(r"\ ", r"(?:[\s\-]+[‘’'`]?|\.(?=\w))") for p in parts]
     return re.compile(r"(?<![\w-])(" + "|".join(spaced) + r")(?![\w])", re.IGNORECASE)
 
 

@@ -197,3 +197,19 @@ def test_a_middle_initials_period_read_as_a_comma_and_a_suffix_after_the_given_n
     pages = build_packet(["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026", line,
                           "Drug: Aucatzyl (obecabtagene autoleucel)"])
     assert extract_fields(pages, nlp)["patient_name"].value == name
+
+
+def test_a_caregiver_committed_for_24_hours_a_day_with_specks_for_spaces(nlp):
+    pages = build_packet(_REQUEST + ["Setting: outpatient",
+                                     "I have assessed her and outpatient administration is clinically appropriate.",
+                                     "Her sister, Roisin Delahunt, will be her caregiver 24 hours.a.day for",
+                                     "at least four weeks; they will stay at the St. Brendan lodge 10 minutes away."])
+    assert extract_fields(pages, nlp)["safety_monitoring_attested"].value is True
+
+
+def test_a_caregiver_named_but_the_safety_class_still_to_come_attests_nothing(nlp):
+    pages = build_packet(_REQUEST + ["Setting: outpatient",
+                                     "I have assessed him and outpatient administration is clinically appropriate.",
+                                     "Mr. Pruitt and his daughter, who will be his caregiver, are",
+                                     "scheduled for our cellular therapy safety and monitoring class on March 20, 2026."])
+    assert extract_fields(pages, nlp)["safety_monitoring_attested"].value is None
