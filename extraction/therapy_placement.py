@@ -48,7 +48,7 @@ _RELATIVE_SUBJECT = re.compile(
     r"|(a|one)\s+(woman|man|lady|gentleman|person|friend|mom|dad|girl|boy)|another\s+(patient|woman|man|person)"
     r"|someone|somebody)"
     r"\b(?:[^.;]|\.(?=\S)|(?<=[:,])\.){0,40}"
-    r"\b(received|was treated with"
+    r"\b(received|(was\s+)?treated with"
     r"|was given|got|underwent|had)\b[.,\"”’']{0,2}[^.;]{0,30}$", re.IGNORECASE)  # a verb ends no sentence: a dot there is fax speckle
 # "Maternal cousin: DLBCL 2022, treated with Yescarta", "Brother (Callum) - B-ALL 2013; received
 # tisagenlecleucel": a family-history row names its relative first.
@@ -58,7 +58,8 @@ _RELATIVE_WORD = re.compile(r"\b(brother|sister|sibling|mother|father|cousin|aun
                             r"|spouse|partner|friend|relative|niece|nephew|donor|family)s?\b", re.IGNORECASE)
 _RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother|father"
                            r"|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)"
-                           r"(\s*\([^)\n]{0,40}\))?\s*[:\-\u2013]",
+                           # "Sister (Nora):", "Sister, 47, treated with ...": a name or an age after the relative
+                           r"(\s*\([^)\n]{0,40}\)|,\s*(age\s*)?\d{1,3}\s*(y/?o|yrs?|years?)?\s*(?=,))?\s*[:\-\u2013,]",
                            re.IGNORECASE)
 # "Prior CAR-T: NONE documented", "CAR-T therapy:.. No": a labelled row answered no.
 # The rest of a label after the mention ("CAR [T- -cell therapy]:"), its colon, then the answer.
@@ -206,11 +207,16 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         # "The guideline requires that 'the Member has not received prior treatment with a CAR-T
         # therapy'": the policy's criterion, quoted or paraphrased, says nothing of this patient.
         return placed(Placement.REFERENCE, 0.8, "the policy's own words")
-    if mention.negated and "?" not in unit and not _INTERROGATIVE.match(unit):
+    # A question mark is the mention's sentence's only: "... never been infused with any CAR T-cell
+    # product. Marrow 06/22: second relapse, CD19 bright?" (a speck read as "?") asks nothing of it.
+    mention_at, mention_sentence = _sentence(unit, mention.start - start)
+    sentence_end = start + mention_at + len(mention_sentence)
+    if mention.negated and "?" not in mention_sentence and not _INTERROGATIVE.match(unit):
         return _negated(packet, mention, start, end, cues, placed)
-    if ("?" in unit[mention.end - start:] or _INTERROGATIVE.match(unit)
+    if ("?" in packet.text.text[mention.end:sentence_end] or _INTERROGATIVE.match(unit)
             or form_answers.yes_no_answer(packet.text, mention.end) is not None
-            or form_answers.is_question(packet.text, mention.end)
+            or (form_answers.is_question(packet.text, mention.end)
+                and packet.text.line_bounds(mention.end)[1] <= sentence_end + 1)
             or form_answers.trailing_mark(packet.text, start, end) is not None
             or (generic and (_QUESTION_SCOPE.match(after) or _EVER_ASKED.search(clause_before)))
             # "5c. Member has previously received a CAR-T product   Yes  No": a numbered form item
@@ -275,6 +281,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     administered = words_pattern(cues.administered).search(sentence)
     if _administration_denied(clause, at, mention.end - mention.start, cues):
         return placed(Placement.NEGATED, 0.85, "its administration is denied")
+    if _STEP_BEFORE.search(clause_before) and not requested:
+        # "Assess disease burden and CD19 expression prior to cellular therapy": a step before it,
+        # the therapy still to come (not "prior CAR-T", a therapy in the past).
+        return placed(Placement.HYPOTHETICAL, 0.7, "a step taken before the therapy")
     if _FIRST_OF_KIND.search(clause_before):
         return placed(Placement.NEGATED, 0.8, "the requested treatment would be the first of its kind")
     # "Cellular therapy" alone names a department as often as a treatment: a date beside it is no history.
@@ -448,6 +458,8 @@ _CORRECTED = re.compile(r"\b(is|was|are|were)\s+(wrong|incorrect|inaccurate|erro
                         re.IGNORECASE)
 
 
+_STEP_BEFORE = re.compile(r"\b(prior\s+to|ahead\s+of|in\s+preparation\s+for)\s+((the|any|her|his|their|planned)\s+)?$",
+                          re.IGNORECASE)
 _POLICY_SAYS = re.compile(r"\b(guideline|policy|criteria|criterion|limitations?(\s+section)?|medical\s+necessity\s+"
                           r"guideline)\W{0,3}\s+([rt]equires?|required|states?|stated|says|said|excludes?|reads?|"
                           r"specif(y|ies))\b", re.IGNORECASE)

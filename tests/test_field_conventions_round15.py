@@ -1,0 +1,51 @@
+"""Fifteenth round (test-14 read after its first run), each a class seen on offices' packets: a
+family-history row naming the relative's age before the therapy ("Sister, 47, treated with
+axicabtagene ciloleucel"), a question mark the fax left in a later sentence of the same line, and
+a step taken "prior to cellular therapy" (the therapy still to come). Built pages; no OCR."""
+from __future__ import annotations
+
+import pytest
+
+from extraction.fields import extract_fields
+from extraction.nlp import NlpConfig, build_pipeline
+from page_builders import build_packet
+
+_REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026",
+            "Patient: Rosa M. Lindqvist   DOB: 04/11/1961", "Drug: Aucatzyl (obecabtagene autoleucel)",
+            "Treatment history: hyper-CVAD 2024, blinatumomab 2025, inotuzumab 2026."]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(NlpConfig())
+
+
+def _placements(nlp, lines: list[str]) -> list:
+    from extraction import fields as fields_module
+    from extraction.therapy_placement import place
+    text = fields_module.PacketText.from_pages(build_packet(_REQUEST + lines))
+    packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
+        str(fields_module.TERMINOLOGY_DIR)))
+    first = text.text.find(lines[0][:20])  # the mentions of these lines, not of the request header
+    return [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT" and m.start >= first]
+
+
+def test_a_relatives_row_with_an_age_before_the_therapy_is_the_relatives(nlp):
+    from extraction.therapy_placement import Placement
+    placed = _placements(nlp, ["Sister, 47, treated with axicabtagene ciloleucel (Yescarta) for DLBCL in 2023."])
+    assert placed and all(p.placement is Placement.OTHER_PERSON for p in placed)
+
+
+def test_a_question_mark_in_a_later_sentence_does_not_make_a_denial_a_question(nlp):
+    prior = extract_fields(build_packet(_REQUEST + [
+        "He has therefore never been infused with any CAR T-cell product. Marrow 06/22: CD19 bright?"]),
+        nlp)["prior_car_t"]
+    assert prior.value is False and prior.confidence >= 0.85  # the denial, not the silent history
+
+
+def test_a_step_prior_to_cellular_therapy_is_no_administration(nlp):
+    from extraction.therapy_placement import Placement
+    placed = _placements(nlp, ["CLINICAL HISTORY: Relapsed B-ALL, status post blinatumomab and inotuzumab: Assess",
+                               "disease burden and CD19 expression prior to cellular therapy."])
+    assert placed and all(p.placement is not Placement.RECEIVED and p.placement is not Placement.UNKNOWN
+                          for p in placed)
