@@ -111,6 +111,8 @@ _NEGATOR_BEFORE = re.compile(r"\b(never|not|no|nor|n't)\b[^\w\s]{0,3}(\s+(been|y
 _IMPLIED_REACH = 60  # characters between an implying word and the mention it is about
 _FUTURE = re.compile(r"\b(will|would|to be|going to|plan(ned|s)? to|once|revisit\w*|pending|await\w*|until after|defer\w*"
                      r"|intend\w*|anticipat\w*|hope\w*|if (he|she|they|the patient) (achieves?|reaches?|attains?)"
+                     # "Transplant remains a consideration after response to CAR-T"
+                     r"|remains?\s+(an?\s+)?(consideration|option|possibility)|to\s+consider|under\s+consideration"
                      r")\b", re.IGNORECASE)
 _NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
 # "CAR-T therapy received: none (obe-cel is the product now requested)".

@@ -49,3 +49,10 @@ def test_a_step_prior_to_cellular_therapy_is_no_administration(nlp):
                                "disease burden and CD19 expression prior to cellular therapy."])
     assert placed and all(p.placement is not Placement.RECEIVED and p.placement is not Placement.UNKNOWN
                           for p in placed)
+
+
+def test_a_step_still_under_consideration_after_car_t_implies_nothing_given(nlp):
+    prior = extract_fields(build_packet(_REQUEST + [
+        "She has never had CAR-T therapy and has not been transplanted. Transplant remains a",
+        "consideration after response to CAR-T; a haploidentical donor (son) has been typed."]), nlp)["prior_car_t"]
+    assert prior.value is False
