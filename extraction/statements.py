@@ -22,7 +22,8 @@ MAX_UNIT = 400  # characters: a statement longer than this is a paragraph, cut a
 SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form row, a statement's last line)
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
-_ITEM_START = re.compile(r"^\s*(\d{1,2}[a-z]?([.)]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|[-*\u2022>]\s|\[|[xX✓✔]\]|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
+# (The item number may carry a speck before it and its full stop read as a comma: '"2, Patient meets ...'.)
+_ITEM_START = re.compile(r"^\s*[\u201c\u2018\"'`]?(\d{1,2}[a-z]?([.),]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|[-*\u2022>]\s|\[|[xX✓✔]\]|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
                          r"|[A-Z]{1,2}\d{1,2}[a-z]?[.):]\s)")
 # A line ending this way leaves its sentence open: the next line continues it even after a box row.
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",

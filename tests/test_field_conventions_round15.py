@@ -56,3 +56,13 @@ def test_a_step_still_under_consideration_after_car_t_implies_nothing_given(nlp)
         "She has never had CAR-T therapy and has not been transplanted. Transplant remains a",
         "consideration after response to CAR-T; a haploidentical donor (son) has been typed."]), nlp)["prior_car_t"]
     assert prior.value is False
+
+
+def test_an_item_number_read_with_a_speck_and_a_comma_opens_its_own_row(nlp):
+    from extraction.statements import statement_units
+    from extraction.text import PacketText
+    text = PacketText.from_pages(build_packet(_REQUEST + [
+        "1. Prescriber assessed patient; outpatient use clinically appropriate   [x]   [ ]",
+        "\u201c2, Patient meets/understands post-infusion safety & monitoring    [ ]   [ ]"]))
+    units = [text.text[a:b] for a, b in statement_units(text)]
+    assert any(u.startswith("\u201c2, Patient meets") for u in units)
