@@ -135,8 +135,9 @@ def member_id_field(packet: Packet) -> FieldValue:
 _ID_LABEL = re.compile(r"\b(member|subscriber|insurance|policy|plan|mbr|ID)\b", re.IGNORECASE)
 _ID_DIGIT = "[0-9OoDIl|]"
 # Letters of an ID prefix as fax OCR misreads them ("GP 319044872" for CP 319044872).
-_ID_SEPARATOR = r"[\s.\-'\u2019]?"
-_ID_LETTERS = {"C": "[CG(]", "P": "[PF]", "O": "[O0]", "I": "[I1l|]"}
+# A separator may carry a speck beside it ("CP221. 908 476").
+_ID_SEPARATOR = r"[ .\-'\u2019]{0,2}"
+_ID_LETTERS = {"C": "[CcG(\u00a2\u20ac\u00a9]", "P": "[PpF]", "O": "[O0]", "I": "[I1l|]"}
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1"})
 
 

@@ -66,3 +66,11 @@ def test_an_item_number_read_with_a_speck_and_a_comma_opens_its_own_row(nlp):
         "\u201c2, Patient meets/understands post-infusion safety & monitoring    [ ]   [ ]"]))
     units = [text.text[a:b] for a, b in statement_units(text)]
     assert any(u.startswith("\u201c2, Patient meets") for u in units)
+
+
+@pytest.mark.parametrize("line", ["Subscriber No.: CP221. 908 476   DOB: 04/30/1975",
+                                  "Member ID: \u00a2P221908476   Date of birth: 04/30/1975"])
+def test_a_member_id_with_a_speck_beside_its_separator_or_its_c_misread(nlp, line):
+    pages = build_packet(["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Patient: Harriet O. Penhallow", line,
+                          "Drug: Aucatzyl (obecabtagene autoleucel)"])
+    assert extract_fields(pages, nlp)["member_id"].value == "CP221908476"
