@@ -237,9 +237,48 @@ def _typed_answer(packet: PacketText, after: int, line_end: int) -> Answer | Non
             word = match.group("answer").lower()
             value = True if word in ("yes", "y") else False if word in _NO_WORDS else None
             start, end = after + match.start(), after + match.end()
+            if len(word) == 1 and _in_ring_column(packet, after + match.start("answer")):
+                value = None  # a printed "Y" of a Y/N pair whose "N" the OCR lost: nothing circled
             return Answer(value, reliability * _ocr_factor(packet.confidence(start, end)), start, end,
                           uncertain=len(word) == 1)
     return None
+
+
+# "... monitoring reqs : : Y": a row ending in its answer column's letter after leaders.
+_LONE_LETTER_END = re.compile(r"(?:[:;|]\s*){1,3}\(?[YN]\)?\s*$")
+
+
+def lone_letter_answer(packet: PacketText, start: int, end: int) -> Answer | None:
+    """A statement row ending in a single answer letter after its leaders; a printed "Y" of an
+    unmarked Y/N pair (its column holds another row's circled letter) answers nothing."""
+    match = _LONE_LETTER_END.search(packet.text, start, end)
+    if match is None:
+        return None
+    letter = re.search(r"[YN]", match.group(0))
+    at = match.start() + letter.start()
+    value = None if _in_ring_column(packet, at) else packet.text[at] == "Y"
+    return Answer(value, PLAIN_ANSWER_RELIABILITY * _ocr_factor(packet.confidence(at, at + 1)), at, at + 1,
+                  uncertain=True)
+
+
+_COLUMN_TOLERANCE = 12.0  # points between the centres of two answers in one printed column
+
+
+def _in_ring_column(packet: PacketText, offset: int) -> bool:
+    """The letter at `offset` stands in a column of the page where another row's answer is a
+    circled letter or the ring OCR makes of one: a printed choice, not a letter written in."""
+    spans = packet.words_in(offset, offset + 1)
+    if not spans:
+        return False
+    letter = spans[0]
+    centre = (letter.word.bbox.x0 + letter.word.bbox.x1) / 2
+    return any(span.page == letter.page and span is not letter
+               and (span.word.circled or _RING_ALONE.fullmatch(span.word.text))
+               and abs((span.word.bbox.x0 + span.word.bbox.x1) / 2 - centre) <= _COLUMN_TOLERANCE
+               for span in packet.word_spans)
+
+
+_RING_ALONE = re.compile(r"[(\[]?[\u00a9\u00ae@][)\]]?")
 
 
 def statement_mark(packet: PacketText, start: int, end: int) -> Answer | None:

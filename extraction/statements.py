@@ -38,7 +38,10 @@ _SENTENCE_END = re.compile(r"((?<=[a-z0-9)%][.!?])|(?<=[A-Z0-9+)%\]][A-Z0-9+)%\]
 _LINE_ENDS_SENTENCE = re.compile(r"([.!?:;]|[.!?]\s*[,'‘’`]{1,2})\s*$")
 # "... clinically appropriate:  ((Yes))  No": a line ending in its answer choices ends its question
 # (unless the next line carries on in lower case: boxes printed mid-way through a wrapped question).
-_ANSWERS_END = re.compile(r"\b(yes|y)\W{0,3}\s*(no|n)(\W{0,3}\s*(n/?a|unknown|unk|u))?\W*$", re.IGNORECASE)
+_ANSWERS_END = re.compile(r"\b(yes|y)\W{0,3}\s*(no|n)(\W{0,3}\s*(n/?a|unknown|unk|u))?\W*$"
+                          # "... clinically appropriate , : (©)", "... monitoring reqs : : Y": a row's answer
+                          # column read as a ring or a lone letter (its pair's other letter lost)
+                          r"|(?-i:[:;|]\s*){1,3}(?-i:\(?[YN\u00a9\u00ae@]\)?)\s*$", re.IGNORECASE)
 # Said of the assertion itself, a few words before its key word: it is not being made.
 _NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
 _JUDGED = re.compile(r"(clinically\s+|medically\s+)?(appropriate|safe|suitable|reasonable|acceptable)", re.IGNORECASE)
@@ -226,7 +229,8 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     conditional or deferred before its key word (then None: no attestation either way)."""
     answer = (form_answers.printed_choices(text, start, end) or form_answers.trailing_mark(text, start, end)
               or form_answers.statement_mark(text, start, end)
-              or form_answers.yes_no_boxes_within(text, start, end))
+              or form_answers.yes_no_boxes_within(text, start, end)
+              or form_answers.lone_letter_answer(text, start, end))
     if answer is not None:
         return StatementVote(label, answer.value, answer.confidence, min(start, answer.start),
                              max(end, answer.end), "form")

@@ -74,3 +74,20 @@ def test_a_member_id_with_a_speck_beside_its_separator_or_its_c_misread(nlp, lin
     pages = build_packet(["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Patient: Harriet O. Penhallow", line,
                           "Drug: Aucatzyl (obecabtagene autoleucel)"])
     assert extract_fields(pages, nlp)["member_id"].value == "CP221908476"
+
+
+def test_a_lone_y_in_the_column_of_a_circled_answer_is_a_printed_choice_left_unmarked(nlp):
+    # "((Y))  N" and "Y  N" as faxed: the circled Y read as a ring, every "N" of the column lost.
+    first = "Prescriber assessed pt; outpatient admin clinically appropriate , :"
+    second = "Pt meets & understands post-infusion safety / monitoring reqs : :"
+    width = max(len(first), len(second)) + 4
+    pages = build_packet(_REQUEST + ["Setting: outpatient", "Outpatient attestation (circle Y or N)",
+                                     first.ljust(width) + "(\u00a9)", second.ljust(width + 1) + "Y"])
+    fields = extract_fields(pages, nlp)
+    assert fields["safety_monitoring_attested"].value is None
+
+
+def test_a_lone_y_written_after_its_row_still_answers_yes(nlp):
+    pages = build_packet(_REQUEST + ["Setting: outpatient",
+                                     "Pt meets & understands post-infusion safety / monitoring reqs : : Y"])
+    assert extract_fields(pages, nlp)["safety_monitoring_attested"].value is True
