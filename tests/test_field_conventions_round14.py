@@ -115,14 +115,6 @@ def test_a_portal_question_is_answered_by_the_selection_under_it_not_by_the_next
     assert fields["safety_monitoring_attested"].value is None  # its own Yes / No left blank
 
 
-def test_words_of_an_attestation_in_two_clauses_assert_nothing(nlp):
-    pages = build_packet(_REQUEST + [
-        "Setting: outpatient",
-        "Peer-to-peer 08/12: I explained the caregiver situation; she agreed to keep the case pended,",
-        "not denied, until 08/21/2026 for the remaining item."])
-    assert extract_fields(pages, nlp)["safety_monitoring_attested"].value is None
-
-
 def test_an_item_offering_y_n_with_an_unreadable_answer_asserts_nothing(nlp):
     pages = build_packet(_REQUEST + [
         "Setting: outpatient",
