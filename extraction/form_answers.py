@@ -5,11 +5,11 @@ offsets; knows nothing about spaCy.
 """
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, replace
 
 from extraction.fields_support import ocr_factor as _ocr_factor
+from extraction.form_columns import column_heads, head_at, line_heads, nearest_head
 from extraction.imaging import answer_word
 from extraction.text import CheckboxLabel, PacketText
 
@@ -322,11 +322,11 @@ def _column_row(packet: PacketText, label: CheckboxLabel, confidence: float) -> 
                  key=lambda c: c.checkbox.bbox.x0)
     if len(row) < 2:
         return None
-    heads = _column_heads(packet, label.line_start)
+    heads = column_heads(packet, label.line_start)
     if heads is None:
         return None
     checked = [c for c in row if c.checkbox.checked]
-    values = {_nearest_head(heads, c) for c in checked}
+    values = {nearest_head(heads, c) for c in checked}
     if len(values) != 1:
         return Answer(None, confidence, row[0].start, label.end)
     return Answer(values.pop(), confidence, checked[0].start, checked[0].end)
@@ -356,7 +356,7 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
     checked = [c for c in cells if c.checkbox.checked]
     if not checked:
         return Answer(None, confidence, cells[0].start, cells[-1].end)  # no column marked
-    heads = _line_heads(packet, cells[0].line_start, cells[0].line_end) or _column_heads(packet, start)
+    heads = line_heads(packet, cells[0].line_start, cells[0].line_end) or column_heads(packet, start)
     if heads is None:
         if len(cells) > len(_CONVENTIONAL_HEADS):
             return None
@@ -364,7 +364,7 @@ def trailing_mark(packet: PacketText, start: int, end: int) -> Answer | None:
         heads = [((c.checkbox.bbox.x0 + c.checkbox.bbox.x1) / 2, value)
                  for c, value in zip(cells, _CONVENTIONAL_HEADS)]
         confidence *= CONVENTIONAL_ORDER_SHARE
-    values = {_nearest_head(heads, c) for c in checked}
+    values = {nearest_head(heads, c) for c in checked}
     if len(values) != 1:
         return Answer(None, confidence, cells[0].start, cells[-1].end)
     return Answer(values.pop(), confidence, checked[0].start, checked[0].end)
@@ -383,7 +383,7 @@ def typed_column_mark(packet: PacketText, start: int, end: int) -> Answer | None
     words = [w for w in packet.words_in(line_start, line_end) if w.page == page]
     if not any(_TYPED_X.fullmatch(w.word.text) for w in words):
         return None
-    heads = _column_heads(packet, line_start)
+    heads = column_heads(packet, line_start)
     if heads is None:
         return None
     # Marks standing within the heads' span; a source or comment column may follow them.
@@ -393,7 +393,7 @@ def typed_column_mark(packet: PacketText, start: int, end: int) -> Answer | None
     label = [w for w in words if marks and w.start < marks[0].start]
     if not marks or not re.search(r"[A-Za-z]{3,}", " ".join(w.word.text for w in label)):
         return None
-    values = {_head_at(heads, (m.word.bbox.x0 + m.word.bbox.x1) / 2) for m in marks}
+    values = {head_at(heads, (m.word.bbox.x0 + m.word.bbox.x1) / 2) for m in marks}
     confidence = TYPED_MARK_RELIABILITY * _ocr_factor(packet.confidence(marks[0].start, marks[-1].end))
     return Answer(values.pop() if len(values) == 1 else None, confidence, marks[0].start, marks[-1].end,
                   uncertain=True)
@@ -406,80 +406,8 @@ def _unlabelled(cell: CheckboxLabel) -> bool:
     return ink and _yes_no(cell) is None
 
 
-_HEAD_REACH = 12  # lines above a row where its table's column heads may stand
 _CONVENTIONAL_HEADS = (True, False, None)  # Yes, No, N/A: the order of answer columns on forms
 CONVENTIONAL_ORDER_SHARE = 0.85  # a column read by convention, its head unread
-_HEAD_WORDS = {"y", "n", "yn", "yes", "no", "na", "n/a"}
-_RUN_HEADS = _HEAD_WORDS | {"u", "unk", "unknown", "yon"}
-
-
-def _line_heads(packet: PacketText, line_start: int, line_end: int) -> list[tuple[float, bool | None]] | None:
-    """"Yes [ ]  No [x]" printed beside the cells on their own line: those words are the heads."""
-    heads = _heads(packet, line_start, line_end, packet.page_at(line_start), glued=True)
-    return heads if any(v is True for _, v in heads) and any(v is False for _, v in heads) else None
-
-
-def _heads(packet: PacketText, line_start: int, line_end: int, page: int,
-           glued: bool = False) -> list[tuple[float, bool | None]]:
-    """Yes / No (/ N/A) words and their x-centres; `glued` also takes a box's ink stuck to the word
-    ("Noly" for "No" and a tick)."""
-    heads = []
-    spans = [w for w in packet.words_in(line_start, line_end) if w.page == page]
-    # "Y  N  NA" (OCR: "YN. NA") heading its columns: single letters only on a line of heads alone,
-    # or as the run of heads ending a row title's line ("FIELD  Y  N  U").
-    run_start, run, index = 0, 0, 0  # the longest run of head words on the line
-    for is_head, group in itertools.groupby(answer_word(w.word.text).lower() in _RUN_HEADS for w in spans):
-        length = len(list(group))
-        if is_head and length > run:
-            run_start, run = index, length
-        index += length
-    # ("CODES Y=YES N=NO  Y  N  U" ends its line with them; "ITEM  Y  N  U  SOURCE": a title word
-    # or two either side of the run.)
-    letters = bool(spans) and (run == len(spans) or (
-        run >= 2 and not glued and (run_start + run == len(spans) or len(spans) - run <= 2)))
-    if letters:
-        spans = spans[run_start:run_start + run]
-    for span in spans:
-        word = answer_word(span.word.text).lower()
-        if glued:
-            word = re.sub(r"^(yes|no)[a-z]{1,2}$", r"\1", word)
-        x0, x1 = span.word.bbox.x0, span.word.bbox.x1
-        if letters and word in ("yn", "yon"):
-            share = 4 if word == "yn" else 6
-            heads += [(x0 + (x1 - x0) / share, True), (x1 - (x1 - x0) / share, False)]
-            continue
-        if letters and word in ("y", "n", "u"):
-            word = {"y": "yes", "n": "no", "u": "unk"}[word]
-        value = (True if word == "yes" else False if word == "no"
-                 else None if word in ("na", "n/a", "unk", "unknown") else "-")
-        if value != "-":
-            heads.append(((x0 + x1) / 2, value))
-    return heads
-
-
-def _column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | None]] | None:
-    """x-centres of the Yes / No (/ N/A) heads of the table holding `offset`, nearest line up."""
-    page = packet.page_at(offset)
-    line_start, _ = packet.line_bounds(offset)
-    for _ in range(_HEAD_REACH):
-        if line_start == 0:
-            return None
-        line_start, line_end = packet.line_bounds(line_start - 1)
-        heads = _heads(packet, line_start, line_end, page)
-        words = sum(w.page == page for w in packet.words_in(line_start, line_end))
-        # A heads row is mostly heads ("Question  Yes  No  N/A"); "Fill the box under Yes, No or
-        # N/A" is an instruction whose words stand anywhere.
-        if any(v is True for _, v in heads) and any(v is False for _, v in heads) and len(heads) * 2 >= words:
-            return heads
-    return None
-
-
-def _nearest_head(heads: list[tuple[float, bool | None]], cell: CheckboxLabel) -> bool | None:
-    return _head_at(heads, (cell.checkbox.bbox.x0 + cell.checkbox.bbox.x1) / 2)
-
-
-def _head_at(heads: list[tuple[float, bool | None]], centre: float) -> bool | None:
-    return min(heads, key=lambda head: abs(head[0] - centre))[1]
 
 
 _LAST_WORD = re.compile(r"(yes|no|n/?a)\W*$", re.IGNORECASE)
