@@ -39,3 +39,15 @@ def build_page(lines: list[str], number: int = 1, confidence: float = 1.0, metho
 
 def build_packet(*pages_lines: list[str], confidence: float = 1.0) -> list[Page]:
     return [build_page(lines, number=i + 1, confidence=confidence) for i, lines in enumerate(pages_lines)]
+
+
+def placed_mentions(nlp, header: list[str], lines: list[str]) -> list:
+    """Each CAR-T mention of `lines` (not of the `header` before them) placed as the extractor
+    places it, on one built page."""
+    from extraction import fields as fields_module
+    from extraction.therapy_placement import place
+    text = fields_module.PacketText.from_pages(build_packet(header + lines))
+    packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
+        str(fields_module.TERMINOLOGY_DIR)))
+    first = text.text.find(lines[0][:20])
+    return [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT" and m.start >= first]

@@ -13,7 +13,7 @@ import pytest
 
 from extraction.fields import extract_fields
 from extraction.nlp import NlpConfig, build_pipeline
-from page_builders import build_packet
+from page_builders import build_packet, placed_mentions
 
 _REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026",
             "Patient: Rosa M. Lindqvist   DOB: 04/11/1961", "Drug: Aucatzyl (obecabtagene autoleucel)",
@@ -132,13 +132,7 @@ def test_a_letters_date_line_with_specks_around_it_is_the_request_date(nlp):
 
 
 def _placements(nlp, lines: list[str]) -> list:
-    from extraction import fields as fields_module
-    from extraction.therapy_placement import place
-    text = fields_module.PacketText.from_pages(build_packet(_REQUEST + lines))
-    packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
-        str(fields_module.TERMINOLOGY_DIR)))
-    return [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT"
-            and "CAR" in text.text[m.start:m.end]]  # the ones these lines name
+    return placed_mentions(nlp, _REQUEST, lines)
 
 
 def test_the_policys_criterion_quoted_in_an_appeal_says_nothing_of_the_patient(nlp):

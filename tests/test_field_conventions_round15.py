@@ -8,7 +8,7 @@ import pytest
 
 from extraction.fields import extract_fields
 from extraction.nlp import NlpConfig, build_pipeline
-from page_builders import build_packet
+from page_builders import build_packet, placed_mentions
 
 _REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026",
             "Patient: Rosa M. Lindqvist   DOB: 04/11/1961", "Drug: Aucatzyl (obecabtagene autoleucel)",
@@ -21,13 +21,7 @@ def nlp():
 
 
 def _placements(nlp, lines: list[str]) -> list:
-    from extraction import fields as fields_module
-    from extraction.therapy_placement import place
-    text = fields_module.PacketText.from_pages(build_packet(_REQUEST + lines))
-    packet = fields_module._read_packet(text, nlp(text.text), fields_module._terminology(
-        str(fields_module.TERMINOLOGY_DIR)))
-    first = text.text.find(lines[0][:20])  # the mentions of these lines, not of the request header
-    return [place(packet, m) for m in packet.mentions if m.label == "CAR_T_PRODUCT" and m.start >= first]
+    return placed_mentions(nlp, _REQUEST, lines)
 
 
 def test_a_relatives_row_with_an_age_before_the_therapy_is_the_relatives(nlp):
