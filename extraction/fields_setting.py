@@ -24,7 +24,9 @@ _CONTINGENCY_WORDS_AFTER = 12
 # "(circle one)", "check one:", "Setting (circle):": the line offers options.
 _CHOICE_PROMPT = re.compile(r"\b(circle|check|tick|select|mark|choose)(\s+(one|all|the)\b|\s*\)|\s*:)",
                             re.IGNORECASE)
-_OPTION_AFTER = re.compile(r"\W{0,3}(hospital\s+)?(other|inpatient|outpatient)\b", re.IGNORECASE)
+# "Hospital inpatient / Flospital outpatient> / Other": the next option's first word may be misread
+# (a circle drawn round it adds strokes), so any one word may stand before its setting word.
+_OPTION_AFTER = re.compile(r"\W{0,3}([^\s/|]{1,12}\s+)?(other|inpatient|outpatient)\b", re.IGNORECASE)
 _OPTION_BEFORE = re.compile(r"\b(other|inpatient|outpatient)\W{0,3}$", re.IGNORECASE)
 _SETTING_LABEL = re.compile(r"(setting|site\s+of\s+(care|service)|place\s+of\s+service)[\W_]*$", re.IGNORECASE)
 # An outpatient attestation stands for the setting only below anything that names it.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from extraction.dates import DateMention
 from extraction.models import FieldValue
+from extraction.record_corrections import withdrawn_spans
 from extraction.terminology import Terminology
 from extraction.text import PacketText
 
@@ -67,9 +68,12 @@ class Packet:
     # request, not history. The caller says which (the policy judging the packet governs them).
     requested_products: frozenset[str] = frozenset()
     _unit_starts: list[int] = field(default_factory=list, repr=False)
+    # Record entries the packet withdraws (entered in error, retired), every occurrence.
+    _withdrawn: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self._unit_starts = [start for start, _ in self.units]
+        self._withdrawn = withdrawn_spans(self.text.text)
         body = self.text.text
         offset, page, line_on_page = 0, None, 0
         for line in body.split("\n"):
@@ -95,6 +99,9 @@ class Packet:
                 return (region.category in self.terminology.reference_categories
                         and region.header_page == self.text.page_at(offset))
         return False
+
+    def is_withdrawn(self, start: int, end: int) -> bool:
+        return any(s <= start + 1 and end - 1 <= e for s, e in self._withdrawn)
 
     def unit_around(self, offset: int) -> tuple[int, int]:
         """The statement unit holding `offset`."""

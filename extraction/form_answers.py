@@ -113,6 +113,12 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
     # "... clinically appropriate? ©) IN": the circled letter read as a ring, inside the unit.
     question_end = packet.text.rfind("?", start, end)
     ring = _ring_pair_answer(packet, question_end + 1, end) if question_end >= 0 else None
+    if ring is None:
+        # "7. Has the provider ... determined that ©) N / outpatient administration is ...?": the
+        # pair in the answer column at the end of the question's first line, the question wrapping on.
+        pair = _RING_PAIR_ENDS_LINE.search(packet.text, start, end)
+        ring = pair and Answer(pair.group("no") is None, CIRCLED_RELIABILITY * _ocr_factor(
+            packet.confidence(pair.start(), pair.end())), pair.start(), pair.end())
     if ring is not None:
         return ring
     # A choice with its own checkbox is answered by the box, not by a circle.
@@ -136,8 +142,11 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
 # "Y  N" to circle, where OCR read the circled letter as a ring glyph: the printed letter beside it
 # is the one left unmarked ("Y ©" is N circled, "(©) N" is Y circled).
 _RING = r"(?:\(\s*[©®@]\s*\)|[©®@]\)?)"
-_RING_PAIR = rf"(?:(?P<no>\bY\W{{0,2}}\s*{_RING})|{_RING}\W{{0,2}}\s*[iIl|7/]?\s?N\b)"  # "/" read as I, l, 7
+# The circle may keep its letter and show as brackets or a "C": "CY) iN" is Y circled, "Y 'CN" N.
+_RING_Y, _RING_N = rf"(?:{_RING}|[(Cc]Y(?:\)|\b))", rf"(?:{_RING}|[(Cc]N(?:\)|\b))"
+_RING_PAIR = rf"(?:(?P<no>\bY\W{{0,2}}\s*{_RING_N})|{_RING_Y}\W{{0,2}}\s*[iIl|7/]?\s?N\b)"  # "/" read as I, l, 7
 _RING_IN_PAIR = re.compile(rf"^\W{{0,3}}{_RING_PAIR}")
+_RING_PAIR_ENDS_LINE = re.compile(rf"(?<=\s){_RING_PAIR}[^\w\n]{{0,3}}$", re.MULTILINE)
 # A circle drawn round a printed choice that OCR read as type: "(Yes)", "CYes", "(No".
 # ("(no active infection": a lower-case word after a bracket is prose unless the bracket closes.)
 _RING_REMNANT = re.compile(r"[(\[{]\s*(?:Yes|No|YES|NO)\s*[)\]}]?|[(\[{Cc]\s*(?:yes|no)\s*[)\]}]|[CcO(](?:Yes|No|YES|NO)\)?")
@@ -498,6 +507,9 @@ def _yes_no(label: CheckboxLabel) -> bool | None:
 _FIELD_PROMPT = re.compile(r"[^\S\n]*[A-Z][A-Za-z/&'-]*( [A-Za-z/&'-]+){0,3}:\s")
 
 
+_NUMBERED = re.compile(r"[^\S\n]*(\(\d{1,2}\)|\d{1,2}[.)])\s")
+
+
 def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
     """A statement that wrapped: its checkbox sits on the previous line, label running to its end."""
     line_start, _ = packet.line_bounds(start)
@@ -509,6 +521,8 @@ def _wrapped_label(packet: PacketText, start: int) -> CheckboxLabel | None:
     opens_sentence = packet.text[line_start:line_start + 3].lstrip()[:1].isupper()
     if opens_sentence and _FIELD_PROMPT.match(packet.text, line_start):
         return None  # "[ ] Inpatient 6 West (CTU) / Post-infusion monitoring: ...": the next field
+    if _NUMBERED.match(packet.text, line_start):
+        return None  # "[x] Cannot be determined ... / (2) Item 7 of the form is unanswered.": the next item
     for label in packet.checkbox_labels:
         if opens_sentence and label.label.rstrip().endswith((".", "!", "?")):
             continue

@@ -23,7 +23,7 @@ SHORT_LINE = 50  # characters: a shorter line ends its unit (a heading, a form r
 PROSE_RELIABILITY = 0.78
 # A unit starts at a list marker or a box at the start of a line ("7a.", "b)", "-", "[x]", "Q3").
 # (The item number may carry a speck before it and its full stop read as a comma: '"2, Patient meets ...'.)
-_ITEM_START = re.compile(r"^\s*[\u201c\u2018\"'`]?(\d{1,2}[a-z]?([.),]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|[-*\u2022>]\s|\[|[xX✓✔]\]|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
+_ITEM_START = re.compile(r"^\s*[\u201c\u2018\"'`]?(\d{1,2}[a-z]?([.),]\s*|\s+(?=[^a-z]))|[a-zA-Z][.)]\s|\((\d{1,2}|[a-z])\)\s|[-*\u2022>]\s|\[|[xX✓✔]\]|\(\s?\)|[\u2610\u2612\u2611]|Q\d"
                          r"|[A-Z]{1,2}\d{1,2}[a-z]?[.):]\s)")
 # A line ending this way leaves its sentence open: the next line continues it even after a box row.
 _OPEN_END = re.compile(r"(,|\(|-|\b(and|or|the|of|to|with|for|a|an|in|on|that|who|which|is|are|be|has|have|near))\s*$",
@@ -44,6 +44,8 @@ _ANSWERS_END = re.compile(r"\b(yes|y)\W{0,3}\s*(no|n)(\W{0,3}\s*(n/?a|unknown|un
                           r"|(?-i:[:;|]\s*){1,3}(?-i:\(?[YN\u00a9\u00ae@]\)?)\s*$", re.IGNORECASE)
 # Said of the assertion itself, a few words before its key word: it is not being made.
 _NEGATION = re.compile(r"\b(not|n['’]t|never|unable|cannot|no longer|neither|nor)\b(\W+\w+){0,4}\W*$", re.IGNORECASE)
+# "No caregiver confirmed as of today": none of what the statement needs, in its own clause.
+_NONE_BEFORE = re.compile(r"\bno\b(\W+\w+){0,2}\W*$", re.IGNORECASE)
 _JUDGED = re.compile(r"(clinically\s+|medically\s+)?(appropriate|safe|suitable|reasonable|acceptable)", re.IGNORECASE)
 # An aside between commas right before the judgement's verb, unless it opens with a condition on
 # the judgement ("..., if her counts recover, is appropriate").
@@ -54,6 +56,10 @@ _DEFERRED = re.compile(r"\b(will(?!\s+be\s+(her|his|their|the)\s+(primary\s+|mai
                        r"|scheduled|plan(ned)? to|expect(ed)? to|should|if|whether|must|required|requires"
                        r"|only when|when the)\b", re.IGNORECASE)
 
+# "Item 7 of the form (post-infusion safety and monitoring requirements) is unanswered": said of
+# the item, not by it.
+_UNANSWERED = re.compile(r"\b(is|was|are|were|remains?|left)\s+(unanswered|blank|left\s+blank|empty|open"
+                         r"|not\s+(answered|marked|checked|ticked|completed|signed))\b", re.IGNORECASE)
 _CHOICES_OFFERED = re.compile(r"\b(Y\s*/\s*N|yes\s*/\s*no)\b", re.IGNORECASE)
 # "... monitoring requirements (24-hour caregiver, ...):" with its answer on the next line (not the
 # specks after a full stop: "appropriate. : :").
@@ -242,7 +248,8 @@ def statement_vote(text: PacketText, label: str, start: int, end: int, keyword: 
     clause = _APPROVAL_CONDITION.sub(" ", clause)
     if _FIRST_PERSON_JUDGEMENT.search(clause):
         clause = re.sub(r"\bwould\b", " ", clause, flags=re.IGNORECASE)
-    if _NEGATION.search(before) or _DEFERRED.search(clause):
+    if (_NEGATION.search(before) or _NONE_BEFORE.search(clause) or _DEFERRED.search(clause)
+            or _UNANSWERED.search(text.text, keyword, end)):
         return None  # a statement not (yet) made is no attestation either way
     confidence = PROSE_RELIABILITY * ocr_factor(text.confidence(start, end))
     return StatementVote(label, True, confidence, start, end, "prose")

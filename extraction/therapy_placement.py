@@ -85,7 +85,7 @@ _EVER_ASKED = re.compile(r"\b(has|have|had)\s+(the\s+)?(patient|member|pt)?\s*ev
 _PRIOR_LIST = re.compile(r"\b(prior(?![\s.]*auth)|previous|previously|past|history|hx|received|tried|failed|ever|never|"
                          r"before|infusions|to date)\b", re.IGNORECASE)
 _BARE_AFTER = re.compile(r"after\b", re.IGNORECASE)  # "after CAR-T", not "relapsed after CAR-T"
-_FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-z])[.)]\s")
+_FORM_ITEM = re.compile(r"^\W{0,2}(\d{1,2}[a-z]?|[a-zA-Z])[.)]\s")  # "5c.", "c)", "C."
 # "Cellular Therapy Clinic", "CAR-T Program": a department, not a therapy.
 _ORGANIZATION = re.compile(r"\s*(Clinic|Unit|Program|Programme|Service|Center|Centre|Coordinator|Department|Dept|"
                            r"Office|Lab|Laboratory|Team|Institute|Pharmacy)\b", re.IGNORECASE)
@@ -96,8 +96,11 @@ _CONDITION_BEFORE = re.compile(r"\b(if|unless|whether|in case|should (the )?reco
 _OFFICE_BOX = re.compile(r"\buse[\s.]{1,3}only\b", re.IGNORECASE)
 # "received the CAR-T teaching", "CAR-T consult 03/10", "here to finalize cellular therapy plan": an
 # encounter or a plan about the therapy, not a dose of it.
-_TOPIC = re.compile(r"\s*(teaching|education|class|orientation|consult|consultation|evaluation|eval|work-?up"
-                    r"|screening|referral|intake|information|info|handout|visit|seminar|plan|planning|candidacy)\b",
+# (A speck read as a full stop may stand before it: "CAR-T. policy", lower case after it.)
+_TOPIC = re.compile(r"\s*(\.\s*(?=(?-i:[a-z])))?(teaching|education|class|orientation|consult|consultation|evaluation|eval|work-?up"
+                    r"|screening|referral|intake|information|info|handout|visit|seminar|plan|planning|candidacy"
+                    # "Levetiracetam prophylaxis per institutional CAR-T policy": a document about it
+                    r"|polic(y|ies)|SOP|guidelines?|order\s+sets?|pathway)\b",
                     re.IGNORECASE)
 # "This would be her first CAR-T therapy": a first one means none before.
 _FIRST_OF_KIND = re.compile(r"\b(would|will|to|is\s+to)\s+be\s+(his|her|their|the\s+(patient|member|pt)'?s?)\s+"
@@ -165,6 +168,10 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     clause_before = clause[:mention.start - start - clause_start]
     if packet.is_reference(mention.start):
         return placed(Placement.REFERENCE, 1.0, "inside attached reference text")
+    if packet.is_withdrawn(mention.start, mention.end):
+        # 'The problem list carries "s/p CAR-T (brexu-cel) 2025". This entry is wrong: ...', and the
+        # entry itself wherever it stands (copied into a note from another patient's).
+        return placed(Placement.NEGATED, 0.8, "a record entry the packet withdraws (in error, retired, superseded)")
     line_start = packet.text.line_bounds(mention.start)[0]
     above_start = packet.text.line_bounds(max(0, line_start - 1))[0]
     if _OFFICE_BOX.search(packet.text.text, above_start, mention.start):
@@ -267,11 +274,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if (not infused_here and words_pattern(cues.collected).search(following)
             and words_pattern(cues.not_infused).search(following)):
         return placed(Placement.COLLECTED_ONLY, 0.85, "cells collected but never infused")
-    quoted = _quoted(unit, mention.start - start)
-    if quoted and _CORRECTED.search(packet.text.text, mention.end, min(after_end + 1, end + 300)):
-        # 'The problem list carries "s/p CAR-T (brexu-cel) 2025". This entry is wrong: ...'
-        return placed(Placement.NEGATED, 0.8, "a record entry quoted and then corrected")
-    if quoted and _PLANS_WORDS.search(
+    if _quoted(unit, mention.start - start) and _PLANS_WORDS.search(
             packet.text.text, max(0, start - _PLANS_WORDS_REACH), mention.start):
         # An appeal quoting the plan's denial ('Reason for denial (quoted): "Records document that
         # the member underwent CAR-T ..."'): the plan's reading, which the letter answers.
@@ -453,11 +456,6 @@ def _sentence(text: str, at: int) -> tuple[int, str]:
             return start, text[start:match.start()]
         start = match.end()
     return start, text[start:]
-
-
-_CORRECTED = re.compile(r"\b(is|was|are|were)\s+(wrong|incorrect|inaccurate|erroneous|mistaken|in error|an error)\b"
-                        r"|\bentered in error\b|\b(entry|entries) (is|was|are|were) (wrong|incorrect|in error)",
-                        re.IGNORECASE)
 
 
 _STEP_BEFORE = re.compile(r"\b(prior\s+to|ahead\s+of|in\s+preparation\s+for)\s+((the|any|her|his|their|planned)\s+)?$",
