@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 # all are repaired before the code is kept. A repaired code is only trusted after an ICD/Dx label on
 # the same line: no ICD-10 code starts with a digit, and a bare "091.02" or "C9102" is more likely
 # some other number. A period right after the code ends the sentence ("... C91. 02. Pre-B ALL").
-_ICD10 = re.compile(r"(?<!\w)([A-TV-Z€©¢0c6]?)([0-9O]{2})(\s?[.,][.,:]?\s?|\s?:|)([0-9O][0-9OA-Z]{0,3})(?!\w|\.\w)")
+# (An underscore of the blank it was written on may stand before it: "code(s): _C91.02".)
+_ICD10 = re.compile(r"(?<![A-Za-z0-9])([A-TV-Z€©¢0c6]?)([0-9O]{2})(\s?[.,][.,:]?\s?|\s?:|\s|)([0-9O][0-9OA-Z]{0,3})"
+                    r"(?!\w|\.\w)")
 _MISREAD_C = ("", "0", "c", "©", "¢", "6")
 # "ICD", and its misreadings "IcD", "ICcD", "IcbD", "lCD", "Icb", "IGD"; or "Dx", "Diagnosis".
 _ICD_WORD = r"([il1|][cg]+[dbo]{1,2}|dx|diagnos[ie]s)"
@@ -37,6 +39,10 @@ def icd10_codes(text: str, skip: Callable[[int], bool]) -> Iterator[tuple[str, i
             # Without its period only a C8x/C9x code (lymphomas, leukemias) right after its label.
             if (letter not in ("C", "c", "€", "©", "¢") or digits[0] not in "89" or len(rest) > 2
                     or not _ICD_LABEL_JUST_BEFORE.search(line_before)):
+                continue
+        elif separator == " ":
+            # "ICD-10-CM C91 02": a period lost to a space, only for a C8x/C9x code after its label.
+            if letter != "C" or digits[0] not in "89" or len(rest) != 2 or not _ICD_LABEL.search(line_before):
                 continue
         elif misread_letter or separator != ".":
             # "c91.00" in a problem list: only the letter's case was lost, and the shape is a leukemia's.

@@ -21,12 +21,14 @@ _DAY_ONE = rf"(day{GAP}?(1|one|l|I|0|zero|O)|\bD{GAP}?[10])\b"
 # Words between a treatment label and its date: "Day 1 on or about", "Day 1 = ", "infusion target".
 _TREATMENT_FILLER = (r"(?:\s*(?:[:;=()~,.\-|_]|\bon\b|\bor\b|\babout\b|\bfor\b|\bof\b|\bis\b|\bat\b|\bapprox\w*"
                      r"|\btentative\w*|\bplanned\b|\bscheduled\b|\bbooked\b|\bset\b|\btarget\b|\bcurrently\b"
-                     r"|\bnow\b|\bexpected\b|\bwill\b|\bbe\b|\bday\s?(1|one|l|I|0|zero)\b|\bD[10]\b))*\s*$")
+                     r"|\bnow\b|\bexpected\b|\bwill\b|\bbe\b|\bday\s?(1|one|l|I|0|zero)\b|\bD[10]\b"
+                     # a speck read as a lone letter or a sign ("infusion is i tentatively", "of or ¢ about")
+                     r"|(?<!\w)[a-z](?!\w)|[¢©°~‘’'\"]))*\s*$")
 _TREATMENT_LABEL = re.compile(
     rf"((planned|anticipated|scheduled|expected|proposed|target|tentative|requested|desired){GAP}(infusion|treatment|admission|administration"
     rf"|start|{_DAY_ONE})({GAP}(date|{_DAY_ONE}))?|(infusion|treatment|administration|start){GAP}(date|{_DAY_ONE})"
     rf"|date{GAP}of{GAP}(infusion|treatment|administration)|{_DAY_ONE}({GAP}(infusion|dose))?"
-    rf"|(first|1st){GAP}(infusion|dose)|to{GAP}be{GAP}infused|infusion{GAP}(is{GAP})?(planned|scheduled|booked)"
+    rf"|(first|1st)({GAP}split)?{GAP}(infusion|dose)|to{GAP}be{GAP}infused|infusion{GAP}(is{GAP})?(planned|scheduled|booked)"
     rf"|infusion{GAP}target|plan{GAP}start|infusi[oa]n|inf\w{{2,4}}on){_TREATMENT_FILLER}", re.IGNORECASE)
 # "03/23/2026  Obe-cel day 1 (planned)": a schedule row names the date first.
 _TREATMENT_AFTER = re.compile(rf"^[\s>|:\-]*([\w\-]+\W+){{0,2}}{_DAY_ONE}", re.IGNORECASE)

@@ -20,7 +20,8 @@ _NOT_PATIENT = re.compile(r"\b(provider|physician|prescriber|doctor|contact|faci
 _NAME_WORD = r"[A-Z][A-Za-z'\-]+|[A-Z](?:\.(?![A-Za-z])|(?![A-Za-z.]))"  # an initial, not "D" of "D.O.B."
 # A speck may cling to a word's end ("Caleb J.’ Strand"), a period to an initial or the word
 # before one ("Harlan J.. Voss", "VOSS, HARLAN. J"), never to a surname ending a sentence.
-_NAME_GAP = r"(?:[,’‘'\"]?\s|(?<=\b[A-Z]\.)\.\s|\.\s(?=[A-Z]\b))"
+# A period may also be glued to a middle initial ("OSTROWSKI, JAYLEN.M"), a comma doubled ("MANALO,, LOURDES").
+_NAME_GAP = r"(?:[,’‘'\"]?,?\s|(?<=\b[A-Z]\.)\.\s|\.\s?(?=[A-Z]\b))"
 _NAME = re.compile(rf"(?P<name>(?:{_NAME_WORD})(?:{_NAME_GAP}(?:{_NAME_WORD})){{1,3}})")
 _STOP_WORDS = {"DOB", "Date", "Member", "ID", "Sex", "MRN", "Gender", "Age", "Phone", "Birth", "D.O.B.", "Health"}
 # Another field's label the fax set beside the name ("Subscriber Desmond A. Okonkwo-Hale",
@@ -163,22 +164,28 @@ def _joined_id(raw: str) -> str:
     return (head + letters[len(head):].translate(_DIGITS)).upper()
 
 
+_DEGREE = re.compile(r"MD|M\.D|NP|PA-C|APRN|RN|PharmD|NPI")  # not "DO": a surname too (Anh Do)
 _SUFFIXES = {"jr": "Jr.", "sr": "Sr.", "ii": "II", "iii": "III", "iv": "IV"}
 
 
 def _clean_name(raw: str) -> str | None:
+    raw = re.sub(r"(?<=[A-Za-z]{2})\.(?=[A-Z]\b)", ". ", raw)  # "JAYLEN.M": the initial glued on
     words = [w.rstrip("’‘'\"") for w in raw.replace(",", " , ").split()]
     words = [w[0] + "." if re.fullmatch(r"[A-Z]\.+", w) else w if len(w) < 2 else w.rstrip(".") for w in words]
     kept = []
     for word in words:
-        if word.strip(".:") in _STOP_WORDS:
-            break
+        if word.strip(".:") in _STOP_WORDS or (kept and word.endswith(":")):
+            break  # "WARSAME, KHADIJA A. MR: 00-5187602": the next field's label
+        if _DEGREE.fullmatch(word.strip(".,")):
+            return None  # "Okafor, MD": a clinician
         if word.strip(".:#").lower() in _LABEL_WORDS:
             continue
         kept.append(word)
     if "," in kept:  # "Doe, Jane Q" -> "Jane Q Doe"
         comma = kept.index(",")
         before, after = kept[:comma], [w for w in kept[comma + 1:] if w != ","]
+        while after and _HONORIFIC.fullmatch(after[-1]):
+            after.pop()  # "WARSAME, KHADIJA A. MR: ...": the medical-record label cut short, not a title
         if len(before) >= 2 and len(before[-1].strip(".")) == 1 and len(after) == 1:
             # "Keziah M, Lindqvist": the middle initial's period read as a comma, not "Last, First".
             kept = before + after

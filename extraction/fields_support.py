@@ -185,6 +185,10 @@ def unreadable_date(packet: Packet, label: re.Pattern, dates: list[DateMention],
 _SPECK_LETTERS = re.compile(r"(?<=:)([^\w\n]*\b[a-z]{1,2}\b)+[^\w\n]*$")
 
 
+# A line going on with a sentence in lower case ("scheduled for June 30, 2026"): prose, not a grid cell.
+_WRAPPED_PROSE = re.compile(r"[^\w\n]*[a-z]")
+
+
 def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pattern, reach: int,
                exclude: re.Pattern | None = None) -> FieldValue:
     """The date whose label (just before it, same line or the line above) names this role."""
@@ -205,7 +209,13 @@ def date_field(name: str, packet: Packet, dates: list[DateMention], label: re.Pa
         prefix = _SPECK_LETTERS.sub(" ", prefix)
         match = label.search(prefix)
         base, start = 0.95, prefix_start + (match.start() if match else 0)
-        if not match:
+        wrapped = _WRAPPED_PROSE.match(text, line_start, mention.start) is not None
+        if not match and wrapped and window_start < line_start:
+            # "Her infusion is tentatively / scheduled for June 30, 2026": a sentence wrapped
+            # between its label and its date.
+            match = label.search(_SPECK_LETTERS.sub(" ", text[window_start:mention.start]))
+            base, start = 0.9, window_start + (match.start() if match else 0)
+        if not match and not wrapped:
             # A grid form: the label sits over the value, in the row above.
             prefix = re.sub(r"\([^)]*\)[\s.:]*$", "", packet.text.header_above(mention.start, mention.end))
             # A cell's label is a few words; the end of a sentence above ("... post infusion.") is none.
