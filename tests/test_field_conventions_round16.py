@@ -108,3 +108,51 @@ def test_an_item_numbered_in_brackets_is_not_answered_by_the_box_above_it(nlp):
         "(2) Item 7 of the draft form (post-infusion safety and monitoring requirements) is unanswered."]),
         nlp)
     assert fields["safety_monitoring_attested"].value is not True
+
+
+def test_icd10_codes_after_a_blank_s_underscore_or_with_a_space_for_the_period():
+    from extraction.codes import icd10_codes
+    for line in ("ICD-10 code(s): _C91.02", "leukemia, in relapse (ICD-10-CM C91 02)"):
+        assert [code for code, _, _ in icd10_codes(line, lambda offset: False)] == ["C91.02"]
+    # Without a label a space-separated pair of numbers is no code.
+    assert list(icd10_codes("Room C91 02 east wing", lambda offset: False)) == []
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Name: OSTROWSKI, JAYLEN.M   MRN: FM-00884213", "Jaylen M. Ostrowski"),
+    ("PATIENT: WARSAME, KHADIJA A. MR: 00-5187602 DOB: 09/04/1979", "Khadija A. Warsame"),
+])
+def test_names_with_a_glued_initial_or_a_cut_record_label(nlp, line, expected):
+    assert extract_fields(build_packet(_FORM[:2] + [line]), nlp)["patient_name"].value == expected
+
+
+def test_a_clinicians_name_with_a_degree_is_not_the_patients(nlp):
+    name = extract_fields(build_packet(["CELLULAR THERAPY REQUEST", "Request date: 03/02/2026",
+                                        "Name (last, first, MI): MANALO,, LOURDES P.",
+                                        "Prescriber: Name: Okafor, MD  NPI: 1942077310"]), nlp)["patient_name"]
+    assert name.value == "Lourdes P. Manalo"
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (["and she has no active CNS disease (CSF negative May 26, 2026). Her infusion is i tentatively",
+      "scheduled for June 30, 2026, with apheresis on June 9, 2026."], "2026-06-30"),
+    (["We plan a split-dose infusion of or \u00a2 about May 18, 2026, with the second dose on Day 10."], "2026-05-18"),
+    (["He will receive the first split dose on or about March 30, 2026, staying inpatient."], "2026-03-30"),
+])
+def test_treatment_dates_past_specks_and_wrapped_lines(nlp, lines, expected):
+    assert extract_fields(build_packet(_FORM[:3] + lines), nlp)["treatment_date"].value == expected
+
+
+def test_a_cell_therapy_of_unstated_kind_beside_two_plain_denials_is_no_car_t(nlp):
+    prior = extract_fields(build_packet(_REQUEST + [
+        "Progress note 09/15/2026, Assessment: Relapsed B-ALL, s/p T-cell therapy c/b CRS 2025.",
+        "Mr. Brandvold has not been treated with a chimeric antigen receptor T-cell product at any time.",
+        "Provider response: The CRS was from blinatumomab. He has never received CAR-T."]), nlp)["prior_car_t"]
+    assert prior.value is False
+
+
+def test_a_cell_therapy_of_unstated_kind_beside_one_denial_stays_open(nlp):
+    prior = extract_fields(build_packet(_REQUEST + [
+        "She received an investigational cell therapy abroad in 2024; records are pending.",
+        "She has never received CAR-T."]), nlp)["prior_car_t"]
+    assert prior.value is None
