@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from extraction import form_answers
+from extraction import form_answers, therapy_subjects
 from extraction.dates import find_dates
 from extraction.fields_support import Mention, Packet
 from extraction.spelling import edit_distance
@@ -19,19 +19,10 @@ from extraction.statements import words_pattern
 from extraction.text import plain_letters
 
 HISTORY_SECTIONS = {"treatment_history", "past_medical_history"}
-# "your" written to a patient, not to the plan or a colleague ("your guideline", "your team").
-_SECOND_PERSON = re.compile(r"\byour\b(?!\s+(\w+\s+)?(guidelines?|polic(y|ies)|criteria|team|program|review(er)?s?"
-                            r"|office|letter|request|plan|organization|staff|colleagues|cent(er|re)|unit|service"
-                            r"|members?|consideration|attention|records)\b)", re.IGNORECASE)
-_RELATIVE_OPENS_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother"
-                                 r"|father|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)s?\s",
-                                 re.IGNORECASE)
-_PATIENT_SUBJECT = re.compile(r"\b(patient|pt|he|she|his|her|him|himself|herself)\b", re.IGNORECASE)
 # "allo-HCT after CAR-T if MRD-negative CR": a step that waits on the therapy's outcome.
 _CONDITION_AFTER = re.compile(r"[^.;]{0,20}\b(if|once|provided|assuming|pending)\b", re.IGNORECASE)
 _ROW_LABEL_BEFORE = re.compile(r"\W*(prior|previous|history\s+of|hx\s+of)\s*$", re.IGNORECASE)
 _SPECULATED_AS = re.compile(r"\b(could|might|may)\s+have\s+been\b", re.IGNORECASE)
-_THIRD_PERSON = re.compile(r"\b(he|she|his|her|him|himself|herself|the patient|pt)\b", re.IGNORECASE)
 _NAIVE = re.compile(r"na[iï]ve", re.IGNORECASE)
 # "He is CAR-T naive: ...": said of the mention right after it, before any relative or donor nearby.
 _NAIVE_AFTER = re.compile(r"[\s-]{0,2}(cell\s+therapy\s+|therapy\s+)?na[iï]ve\b", re.IGNORECASE)
@@ -39,28 +30,6 @@ _CAR_WORDS = re.compile(r"CAR|chimeric", re.IGNORECASE)
 # A form question whose "?" a fax lost: "Has the patient previously received a CAR-T cell therapy."
 _INTERROGATIVE = re.compile(r"^\W*([A-Z]?\d+(\.\d+)*[a-z]?[.):]?\s*)?(has|have|is|are|was|were|did|does|do)\s+(the\s+)?"
                             r"(patient|member|pt)\b", re.IGNORECASE)
-# "Her younger brother Walter received ciltacabtagene": a relative is the one who received it.
-# (A dot glued to the next word, "neighbor.was", or after a colon, "cousin:. DLBCL", is speckle.)
-_RELATIVE_SUBJECT = re.compile(
-    r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband|spouse|partner|friend"
-    r"|roommate|neighbou?r|relative|niece|nephew|grandmother|grandfather"
-    # "I met a woman in our support group who had Tecartus": someone the writer met
-    r"|(a|one)\s+(woman|man|lady|gentleman|person|friend|mom|dad|girl|boy)|another\s+(patient|woman|man|person)"
-    r"|someone|somebody)"
-    r"\b(?:[^.;]|\.(?=\S)|(?<=[:,])\.){0,40}"
-    r"\b(received|(was\s+)?treated with"
-    r"|was given|got|underwent|had)\b[.,\"”’']{0,2}[^.;]{0,30}$", re.IGNORECASE)  # a verb ends no sentence: a dot there is fax speckle
-# "Maternal cousin: DLBCL 2022, treated with Yescarta", "Brother (Callum) - B-ALL 2013; received
-# tisagenlecleucel": a family-history row names its relative first.
-# "her older brother; Anders, was treated with ...": a comma the fax read as a semicolon before a name.
-_APPOSITIVE_SEMICOLON = re.compile(r";(?=\s*[A-Z][\w'’-]*(\s+[A-Z][\w'’-]*)?\s*,)")
-_RELATIVE_WORD = re.compile(r"\b(brother|sister|sibling|mother|father|cousin|aunt|uncle|son|daughter|wife|husband"
-                            r"|spouse|partner|friend|relative|niece|nephew|donor|family)s?\b", re.IGNORECASE)
-_RELATIVE_ROW = re.compile(r"\W*((maternal|paternal|older|younger|half)[\s-]+)?(brother|sister|sibling|mother|father"
-                           r"|cousin|aunt|uncle|son|daughter|niece|nephew|grandmother|grandfather)"
-                           # "Sister (Nora):", "Sister, 47, treated with ...": a name or an age after the relative
-                           r"(\s*\([^)\n]{0,40}\)|,\s*(age\s*)?\d{1,3}\s*(y/?o|yrs?|years?)?\s*(?=,))?\s*[:\-\u2013,]",
-                           re.IGNORECASE)
 # "Prior CAR-T: NONE documented", "CAR-T therapy:.. No": a labelled row answered no.
 # The rest of a label after the mention ("CAR [T- -cell therapy]:"), its colon, then the answer.
 # A structured field's label may end in its verb and lead to its answer with dots: "CAR-T infused ..... NO".
@@ -177,30 +146,22 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
     if _OFFICE_BOX.search(packet.text.text, above_start, mention.start):
         # "FOR PLAN USE ONLY / Received ___ Criteria set: Aucatzyl MNG": the payer's own box.
         return placed(Placement.REFERENCE, 0.9, "in a box for the plan's or office's own use")
-    if generic and _written_to_patient(unit, mention.start - start):
+    if generic and therapy_subjects.written_to_patient(unit, _sentence(unit, mention.start - start)[1]):
         # "Going home after your CAR T-cell therapy": written to a patient, an education sheet.
         return placed(Placement.REFERENCE, 0.8, "written to the patient (education text)")
     if _NAIVE.search(packet.text.text[mention.start:mention.end]) or _NAIVE_AFTER.match(packet.text.text, mention.end):
         return placed(Placement.NEGATED, 0.9, "named as naive to it")
     if packet.text.page_at(mention.start) in packet.foreign_pages:
         return placed(Placement.OTHER_PERSON, 1.0, "on a page about another patient")
-    # "She has not been treated with any CAR T-cell product, family history: her brother ...": a
-    # relative named only after a denial about the patient leaves the denial hers.
     sentence_before = _sentence(clause_before, len(clause_before))[1]
     unit_before = unit[:mention.start - start]
-    if _SPECULATED_AS.search(sentence_before) and not requested and not _RELATIVE_SUBJECT.search(clause_before):
+    if (_SPECULATED_AS.search(sentence_before) and not requested
+            and not therapy_subjects.relative_is_subject(clause_before)):
         # "It could have been a stem-cell product, a donor cell infusion, an investigational CAR-T
         # product": one guess at what a past treatment was, whoever else the guesses name.
         return placed(Placement.UNKNOWN, 0.8, "one of the guesses at what a past treatment was")
-    # The same holds in a letter's "Family history is notable: ..." paragraph, which a section
-    # header ends only at the next header: "... Jordan himself has not had CAR-T cells".
-    relative_after_only = mention.negated and not _RELATIVE_WORD.search(sentence_before)
-    if ((mention.family or mention.section == "family_history") and not relative_after_only
-            or _RELATIVE_SUBJECT.search(clause_before)
-            or _RELATIVE_SUBJECT.search(_APPOSITIVE_SEMICOLON.sub(",", _sentence(unit_before, len(unit_before))[1]))
-            or any(_RELATIVE_ROW.match(packet.text.text, row_start, mention.start)
-                   or _relative_table_row(packet.text.text[row_start:mention.start])
-                   for row_start in {line_start, start})):  # the row may wrap onto the mention's line
+    if therapy_subjects.someone_elses(packet.text.text, mention, clause_before, sentence_before,
+                                      _sentence(unit_before, len(unit_before))[1], {line_start, start}):
         return placed(Placement.OTHER_PERSON, 0.9, "about a relative or another person")
     after = packet.text.text[mention.end:end]
     if _label_answered_no(after):
@@ -430,22 +391,6 @@ _EMPTY_BOX_BEFORE = re.compile(r"(\[\s*[\]J|]?|\(\s*\)|[☐□])\s*$")
 # nor does a space the fax lost after a doubled or word-ending period ("response..He has had").
 # "... NO prior CAR-T. (Peds had talked about Kymriah ...)": a bracket may open the next sentence.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?:[^\sA-Za-z]{1,2}\s+|[(\[])?(?=[A-Z])|(?<=[a-z]\.\.)(?=[A-Z][a-z])")
-
-
-def _relative_table_row(before: str) -> bool:
-    """"Sister   diffuse large B-cell lymphoma 2021; treated with axicabtagene ciloleucel": a family
-    history table's row opens with the relative, with no colon, and never turns to the patient."""
-    opening = _RELATIVE_OPENS_ROW.match(before)
-    return opening is not None and not _PATIENT_SUBJECT.search(before, opening.end())
-
-
-def _written_to_patient(unit: str, at: int) -> bool:
-    """"your" in the mention's sentence, or in a unit that speaks of nobody in the third person:
-    a letter to a colleague ("... in your adult program. He has not had CAR-T cells") is not
-    an education sheet."""
-    if _SECOND_PERSON.search(_sentence(unit, at)[1]):
-        return True
-    return bool(_SECOND_PERSON.search(unit)) and not _THIRD_PERSON.search(unit)
 
 
 def _sentence(text: str, at: int) -> tuple[int, str]:
