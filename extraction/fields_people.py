@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 
 from extraction.fields_support import Packet, absent, combine, disagreement, field_from, reliability
 from extraction.models import FieldValue
@@ -266,6 +267,7 @@ _CLINICIAN = re.compile(r"\b(MD|M\.D|DO|NP|PA-C|APRN|RN|PharmD|NPI)\b")
 _SAME_NAME_WORD = 0.7  # similarity at which two name words are one name read twice
 _OTHER_BIRTH = 2  # differing characters that make a labelled birth date another patient's
 _OTHER_BIRTH_SAME_NAME = 3
+_OTHER_ID = 3  # differing characters that make a labelled member ID another member's, not a misreading
 
 
 def request_patient_birth(page_births: dict[int, str | None]) -> str | None:
@@ -303,7 +305,31 @@ def foreign_pages(packet: Packet, name: str | None, birth_date: str | None,
     for page, same in names.items():
         if not same and not (birth_date and page_births.get(page) == birth_date):
             foreign.add(page)
+    # A labelled member ID far from the packet's (not a misreading), on a page that names neither
+    # the packet's patient nor its date of birth.
+    page_ids = _page_member_ids(packet)
+    counted = Counter(value for values in page_ids.values() for value in set(values))
+    if len(counted) > 1:
+        packet_id = max(counted, key=lambda value: (counted[value], -min(p for p, v in page_ids.items() if value in v)))
+        for page, values in page_ids.items():
+            if (all(sum(a != b for a, b in zip(value, packet_id)) >= _OTHER_ID for value in values)
+                    and not names.get(page) and not (birth_date and page_births.get(page) == birth_date)):
+                foreign.add(page)
     return foreign
+
+
+def _page_member_ids(packet: Packet) -> dict[int, list[str]]:
+    """The plan-shaped member IDs each page labels as such ("Member ID: CP...")."""
+    text = packet.text.text
+    found: dict[int, list[str]] = {}
+    for shape, pattern in _format_patterns(packet.terminology.member_id_formats):
+        for match in pattern.finditer(text):
+            line_start, _ = packet.text.line_bounds(match.start())
+            if packet.is_reference(match.start()) or not _ID_LABEL.search(
+                    text[max(line_start, match.start() - 40):match.start()]):
+                continue
+            found.setdefault(packet.text.page_at(match.start()), []).append(_shaped_id(match.group(0), shape))
+    return found
 
 
 def _page_name_agreement(packet: Packet, name: str) -> dict[int, bool]:

@@ -156,3 +156,14 @@ def test_a_cell_therapy_of_unstated_kind_beside_one_denial_stays_open(nlp):
         "She received an investigational cell therapy abroad in 2024; records are pending.",
         "She has never received CAR-T."]), nlp)["prior_car_t"]
     assert prior.value is None
+
+
+def test_a_page_labelled_with_another_members_id_is_another_patients(nlp):
+    from extraction.fields import extract_packet_fields
+    request = ["CELLULAR THERAPY REQUEST", "Request date: 03/02/2026", "Patient: Rosa M. Lindqvist",
+               "DOB: 04/11/1961   Member ID: CP123456789", "Drug: Aucatzyl (obecabtagene autoleucel)"]
+    note = ["PROGRESS NOTE 02/20/2026   Member ID: CP123456789", "Relapsed B-ALL; plan obe-cel."]
+    misfiled = ["LAB REPORT   Member ID: CP987001122", "Marrow 02/11/2026: 40% blasts."]
+    misread = ["INFUSION CENTER NOTE   Member ID: CP123456780", "Teaching done."]  # one digit misread
+    found = extract_packet_fields(build_packet(request, note, misfiled, misread), nlp)
+    assert found.other_patient_pages == frozenset({3})
