@@ -47,12 +47,13 @@ _OTHER_PERSON = re.compile(r"\b(donor|brother|sister|sibling|mother|father|spous
                            re.IGNORECASE)
 _EXPEDITED = re.compile(r"\b(expedited|urgent|stat|rush)\b", re.IGNORECASE)
 # "Routine review - we are not asking for expedited handling": a denial in the same clause.
-# "Urgent: form hdr box empty": the box said to be left blank.
-_NOT_EXPEDITED = re.compile(r"\b([nh]on[-\s]?urgent|(not|no|never|without)\b[^.;:\n]{0,30}\b(expedited|urgent)"
+# "Urgent: form hdr box empty": the box said to be left blank. ("Won-urgent": the N misread.)
+_NOT_EXPEDITED = re.compile(r"\b([nhNHW]on[-\s]?urgent|(not|no|never|without)\b[^.;:\n]{0,30}\b(expedited|urgent)"
                             r"|(standard|routine)\s+review|(expedited|urgent)\b[^.;\n]{0,25}\b(empty|blank|unchecked"
                             r"|unticked|unmarked|not\s+(checked|ticked|marked)))\b", re.IGNORECASE)
 # After "expedited": a question mark or a choice offered ("? [ ]", "(check if ...)", "Y / N").
 _OFFERED_CHOICE = re.compile(r"^[^.]{0,40}(\?|\(check|\bif\b|\bY\s*/\s*N\b)", re.IGNORECASE)
+_SECTION_HEADING = re.compile(r"\W*(part|section)\s+\w{1,3}\s*[-:.]", re.IGNORECASE)
 _STANDARD = re.compile(r"^\s*(standard|routine|non[-\s]?urgent)\b", re.IGNORECASE)
 
 NOT_EXPEDITED_CONFIDENCE = 0.9  # forms put an expedited request up front; silence means standard
@@ -303,6 +304,8 @@ def _expedited_field(packet: Packet) -> FieldValue:
         line_start, line_end = packet.text.line_bounds(match.start())
         if _NOT_EXPEDITED.search(text[line_start:line_end]):
             continue
+        if _SECTION_HEADING.match(text, line_start):
+            continue  # "Part 8 - Expedited review": the form's section, asked or answered below it
         line = text[line_start:line_end]
         leading = form_answers.leading_choice(packet.text, line_start, match.start())
         if leading is not None:

@@ -142,8 +142,8 @@ def printed_choices(packet: PacketText, start: int, end: int) -> Answer | None:
 # "Y  N" to circle, where OCR read the circled letter as a ring glyph: the printed letter beside it
 # is the one left unmarked ("Y ©" is N circled, "(©) N" is Y circled).
 _RING = r"(?:\(\s*[©®@]\s*\)|[©®@]\)?)"
-# The circle may keep its letter and show as brackets or a "C": "CY) iN" is Y circled, "Y 'CN" N.
-_RING_Y, _RING_N = rf"(?:{_RING}|[(Cc]Y(?:\)|\b))", rf"(?:{_RING}|[(Cc]N(?:\)|\b))"
+# The circle may keep its letter and show as brackets or a "C": "CY) iN" is Y circled, "Y 'CN" and "Y/N)" N.
+_RING_Y, _RING_N = rf"(?:{_RING}|[(Cc]Y(?:\)|\b)|Y\))", rf"(?:{_RING}|[(Cc]N(?:\)|\b)|N\))"
 _RING_PAIR = rf"(?:(?P<no>\bY\W{{0,2}}\s*{_RING_N})|{_RING_Y}\W{{0,2}}\s*[iIl|7/]?\s?N\b)"  # "/" read as I, l, 7
 _RING_IN_PAIR = re.compile(rf"^\W{{0,3}}{_RING_PAIR}")
 _RING_PAIR_ENDS_LINE = re.compile(rf"(?<=\s){_RING_PAIR}[^\w\n]{{0,3}}$", re.MULTILINE)

@@ -167,3 +167,10 @@ def test_a_page_labelled_with_another_members_id_is_another_patients(nlp):
     misread = ["INFUSION CENTER NOTE   Member ID: CP123456780", "Teaching done."]  # one digit misread
     found = extract_packet_fields(build_packet(request, note, misfiled, misread), nlp)
     assert found.other_patient_pages == frozenset({3})
+
+
+@pytest.mark.parametrize("line", ["Expedited review. requested? Y/N) If Y, reason:",
+                                  "Part 8 - Expedited review",
+                                  "Won-urgent. Thank you."])
+def test_no_expedited_request_from_a_circled_n_a_section_heading_or_a_misread_non_urgent(nlp, line):
+    assert extract_fields(build_packet(_FORM + [line]), nlp)["expedited"].value is False
