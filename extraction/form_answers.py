@@ -323,17 +323,26 @@ def _box_confidence(packet: PacketText, label: CheckboxLabel) -> float:
         packet.confidence(label.start, label.end))
 
 
+_CELL_REACH = 18.0  # points between a lone cell's centre and its column head's
+
+
 def _column_row(packet: PacketText, label: CheckboxLabel, confidence: float) -> Answer | None:
     """"[v] [ ] [ ]  The member meets ...": Yes / No / N/A cells in front of a statement, under their
-    column heads; the statement's own box is only the last cell. None when the line has one box."""
+    column heads; the statement's own box is only the last cell. None when there are no heads."""
     row = sorted((c for c in packet.checkbox_labels if c.line_start == label.line_start
                   and c.checkbox.bbox.x0 <= label.checkbox.bbox.x0 and (c is label or _unlabelled(c))),
                  key=lambda c: c.checkbox.bbox.x0)
-    if len(row) < 2:
-        return None
-    heads = column_heads(packet, label.line_start)
+    heads = column_heads(packet, label.line_start) if row else None
     if heads is None:
         return None
+    if len(row) < 2:
+        # One cell of a Yes / No row read, its neighbour lost to the fax: a mark in it answers, an
+        # empty one says nothing (the lost cell may hold the mark).
+        centre = (label.checkbox.bbox.x0 + label.checkbox.bbox.x1) / 2
+        if min(abs(x - centre) for x, _ in heads) > _CELL_REACH:
+            return None
+        value = nearest_head(heads, label) if label.checkbox.checked else None
+        return Answer(value, confidence, label.start, label.end)
     checked = [c for c in row if c.checkbox.checked]
     values = {nearest_head(heads, c) for c in checked}
     if len(values) != 1:

@@ -66,10 +66,12 @@ def column_heads(packet: PacketText, offset: int) -> list[tuple[float, bool | No
             return None
         line_start, line_end = packet.line_bounds(line_start - 1)
         heads = _heads(packet, line_start, line_end, page)
-        words = sum(w.page == page for w in packet.words_in(line_start, line_end))
-        # A heads row is mostly heads ("Question  Yes  No  N/A"); "Fill the box under Yes, No or
-        # N/A" is an instruction whose words stand anywhere.
-        if any(v is True for _, v in heads) and any(v is False for _, v in heads) and len(heads) * 2 >= words:
+        words = [answer_word(w.word.text).lower() for w in packet.words_in(line_start, line_end) if w.page == page]
+        # A heads row is mostly heads ("Question  Yes  No  N/A"), or opens with them above their
+        # columns, a section's title beside ("Yes  No  PART 3 - SITE OF CARE"); "Fill the box under
+        # Yes, No or N/A" is an instruction whose words stand anywhere.
+        if (any(v is True for _, v in heads) and any(v is False for _, v in heads)
+                and (len(heads) * 2 >= len(words) or words[:2] == ["yes", "no"])):
             return heads
     return None
 

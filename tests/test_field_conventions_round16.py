@@ -174,3 +174,20 @@ def test_a_page_labelled_with_another_members_id_is_another_patients(nlp):
                                   "Won-urgent. Thank you."])
 def test_no_expedited_request_from_a_circled_n_a_section_heading_or_a_misread_non_urgent(nlp, line):
     assert extract_fields(build_packet(_FORM + [line]), nlp)["expedited"].value is False
+
+
+def test_yes_no_heads_opening_a_section_title_line_head_the_rows_below(nlp):
+    fields = extract_fields(build_packet(_FORM[:3] + [
+        "Yes No  PART 3 - SITE OF CARE",
+        "Site: [[x]] Hospital outpatient   [[ ]] Inpatient",
+        "[[ ]] [[x]] 3a. I have assessed the member and outpatient administration is clinically",
+        "appropriate."]), nlp)
+    assert fields["outpatient_appropriate_attested"].value is False  # the mark under "No"
+
+
+def test_one_empty_cell_of_a_yes_no_row_whose_other_cell_the_fax_lost_says_nothing(nlp):
+    fields = extract_fields(build_packet(_FORM + [
+        "Yes No  PART 3 - ATTESTATIONS",
+        "      [[ ]] 3b. The member meets and understands the post-infusion safety and monitoring",
+        "requirements (caregiver 24/7, lodging within 2 hours of the center)."]), nlp)
+    assert fields["safety_monitoring_attested"].value is None
