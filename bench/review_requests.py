@@ -92,7 +92,12 @@ def _act(page, traffic: Traffic, selector: str) -> None:
     swapped in place)."""
     seen = _version(page)
     page.locator(selector).click()
-    page.wait_for_function("v => Number(document.getElementById('review')?.dataset.packetVersion) > v", arg=seen)
+    # A refused action leaves the version as it was: stop with the page's reason, not a timeout.
+    page.wait_for_function("v => Number(document.getElementById('review')?.dataset.packetVersion) > v"
+                           " || document.querySelector('#review .error[role=alert]')", arg=seen)
+    refused = page.locator("#review .error[role=alert]")
+    if refused.count():
+        raise RuntimeError(f"action refused: {refused.first.inner_text()}")
     traffic.actions += 1
 
 

@@ -6,6 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from extraction.errors import IntakeError
 
@@ -25,8 +26,26 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request, named: str) -> str:
+    """Every method the request's path is served with. Starlette's router names only the first
+    route matching the path (POST for /v1/documents, whose GET is another route), and RFC 9110
+    wants all of them in a 405's Allow: each method is tried against the app's routes (included
+    routers nest, so their routes are asked, not listed). Mounts match any method: left out."""
+    methods = {method.strip() for method in named.split(",") if method.strip()}
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            methods.add(method)
+    return ", ".join(sorted(methods))
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict]:
@@ -78,5 +97,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", "the server could not handle this request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "http_error", str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})  # e.g. a 405's Allow, a 401's WWW-Authenticate: kept
+        if exc.status_code == 405 and (allowed := _allowed_methods(request, headers.get("Allow", ""))):
+            headers["Allow"] = allowed
+        return error_response(exc.status_code, "http_error", str(exc.detail), headers)

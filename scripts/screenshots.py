@@ -45,10 +45,19 @@ READ_MINUTES = [timedelta(minutes=m) for m in (3, 5, 4, 7, 6)]  # upload to read
 
 
 def _for_member(result: dict[str, Any], name: str, member_id: str) -> dict[str, Any]:
-    """The seeded result as if read for another (synthetic) member: the values the queue lists."""
+    """The seeded result as if read for another (synthetic) member: the values the queue lists,
+    and the evidence quoting them (else the packet view shows "Ulrike Tanaka" next to quotes of
+    "TANAKA, ULRIKE"), in the forms the page prints them: "Last, First" in capitals, the ID."""
     renamed = copy.deepcopy(result)
-    renamed["fields"]["patient_name"]["value"] = name
-    renamed["fields"]["member_id"]["value"] = member_id
+    fields = renamed["fields"]
+    old_name, old_id = fields["patient_name"]["value"], fields["member_id"]["value"]
+    (old_first, old_last), (first, last) = old_name.split(" ", 1), name.split(" ", 1)
+    quoted = {f"{old_last}, {old_first}".upper(): f"{last}, {first}".upper(), old_name: name, old_id: member_id}
+    for item in [*fields.values(), *renamed["criteria"]]:
+        for evidence in item["evidence"]:
+            for old, new in quoted.items():
+                evidence["text"] = evidence["text"].replace(old, new)
+    fields["patient_name"]["value"], fields["member_id"]["value"] = name, member_id
     return renamed
 
 

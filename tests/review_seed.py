@@ -23,9 +23,12 @@ from intake.auth import create_key
 from intake.db.models import Document, DocumentPage, utcnow
 from intake.db.migrate import upgrade_to_head
 from intake.db.session import make_engine, make_sessionmaker, session_scope
+from intake.review import decisions
 from intake.review.accounts import create_user
+from intake.review.reevaluate import system_criteria
 from intake.settings import Settings
 from intake.storage import BlobStore
+from rules.registry import PolicyRegistry
 from synthetic.packets import build_packet
 from synthetic.render import render_pdf
 
@@ -158,3 +161,27 @@ def with_exceptions(result: dict[str, Any]) -> dict[str, Any]:
     criterion["status"] = "insufficient_evidence"
     marked["page_details"][0].update(words=0, checkboxes=0)
     return marked
+
+
+def with_misfiled_and_blank_pages(result: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
+    """The same result as if the page carrying the patient's name were another patient's and
+    another page were blank: (result, misfiled page, blank page)."""
+    marked = copy.deepcopy(result)
+    misfiled = marked["fields"]["patient_name"]["evidence"][0]["page"]
+    blank = next(d for d in marked["page_details"] if d["page"] != misfiled)
+    blank.update(words=0, checkboxes=0)
+    marked["other_patient_pages"] = [misfiled]
+    return marked, misfiled, blank["page"]
+
+
+def review_every_item(db: Session, document: Document, reviewer: str,
+                      policies: PolicyRegistry | None = None) -> None:
+    """Confirm every item nobody reviewed yet, as the system states it now, so that a determination
+    may be recorded (every item must be reviewed first). Fields go first: their confirmations may
+    re-evaluate criteria, which are then confirmed on their new status."""
+    for name in document.assessment.fields:
+        if ("field", name) not in decisions.current_decisions(db, document):
+            decisions.confirm_field(db, document, name, reviewer, policies=policies)
+    for criterion in system_criteria(document):
+        if ("criterion", criterion.id) not in decisions.current_decisions(db, document):
+            decisions.confirm_criterion(db, document, criterion.id, reviewer)

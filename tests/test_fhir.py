@@ -23,7 +23,8 @@ from intake.fhir.claim_response import REVIEW_ACTION, REVIEW_ACTION_CODES, X12_3
 from intake.review.decisions import ReviewRefused, correct_field, override_criterion, record_determination
 from intake.review.pend import MissingItem
 from intake.storage import BlobStore
-from review_seed import api_key, extracted_packet, migrated_sessions, seed_document, with_exceptions
+from review_seed import (api_key, extracted_packet, migrated_sessions, review_every_item, seed_document,
+                         with_exceptions)
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
 from test_review_web import app, sign_in  # noqa: F401 (app: a fixture)
 
@@ -72,6 +73,7 @@ MISSING = (MissingItem("other", "pathology report"),)  # what "request more info
 
 def _decide(sessions, document_id: str, outcome: str) -> None:
     with session_scope(sessions) as db:
+        review_every_item(db, db.get(Document, document_id), "nurse-a")  # required before a determination
         record_determination(db, db.get(Document, document_id), outcome, NOTE, "nurse-a", missing=MISSING)
 
 

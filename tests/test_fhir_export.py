@@ -14,7 +14,7 @@ from intake.db.models import ApiKey, Document
 from intake.db.review_models import AuditEntry
 from intake.db.session import session_scope
 from intake.review.decisions import record_determination
-from review_seed import extracted_packet, seed_document, seedable_data_dir
+from review_seed import extracted_packet, review_every_item, seed_document, seedable_data_dir
 
 INTAKE = Path(sys.executable).parent / "intake"
 
@@ -32,6 +32,7 @@ def test_export_writes_one_parseable_bundle_per_decided_packet_and_audits_it(tmp
         decided, undecided = (seed_document(sessions, store, key_id, extracted_packet(), source=f"{n}.pdf")
                               for n in ("decided", "undecided"))
         with session_scope(sessions) as db:
+            review_every_item(db, db.get(Document, decided), "nurse-a")  # required before a determination
             record_determination(db, db.get(Document, decided), "meets_criteria", "synthetic note", "nurse-a")
 
         since = _intake(data_dir, "export", "--since", "2000-01-01", out)

@@ -19,7 +19,7 @@ from intake.db.models import Document
 from intake.db.session import session_scope
 from intake.review.decisions import record_determination
 from intake.storage import BlobStore
-from review_seed import ExtractedPacket, api_key, migrated_sessions, seed_document
+from review_seed import ExtractedPacket, api_key, migrated_sessions, review_every_item, seed_document
 from rules.evaluator import evaluate
 from rules.registry import PolicyRegistry
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
@@ -74,6 +74,7 @@ def test_every_sample_gives_a_bundle_that_round_trips_and_maps_its_truth(session
 
         outcome = DETERMINATION_FOR[truth["recommendation"]]
         with session_scope(sessions) as db:
+            review_every_item(db, db.get(Document, document_id), "nurse-a")  # required before a determination
             record_determination(db, db.get(Document, document_id), outcome, "synthetic reviewer note", "nurse-a",
                                  missing=MISSING)
         bundle = _bundle(sessions, document_id)

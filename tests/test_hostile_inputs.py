@@ -120,6 +120,9 @@ def _documents(client: TestClient) -> int:
 
 REFUSED_FIELDS = {
     "callback_url": ({"callback_url": "http://127.0.0.1:6379/"}, "invalid_callback_url"),
+    # row 14: present but empty is no URL at all (the schema says `uri`); leave the field out instead
+    "empty_callback_url": ({"callback_url": ""}, "invalid_callback_url"),
+    "blank_callback_url": ({"callback_url": "  "}, "invalid_callback_url"),
     "unknown_field": ({"color": "red"}, "malformed_upload"),
     "long_fax_from": ({"fax_from": "5" * 65}, "malformed_upload"),
 }
@@ -129,9 +132,24 @@ REFUSED_FIELDS = {
 def test_uploads_refused_for_their_fields_leave_nothing(api, case):
     client, settings = api
     fields, code = REFUSED_FIELDS[case]
+    before = _documents(client)
     response = client.post("/v1/documents", files={"file": ("x.pdf", tagged_pdf(f"fields-{case}"))}, data=fields)
     _assert_error(response, 400, code)
+    assert _documents(client) == before
     _assert_no_orphan_bytes(client, settings)
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("TRACE", "/v1/documents", {"GET", "POST"}),  # two routes on one path: both methods
+    ("DELETE", "/v1/documents/0f8fad5b-d9cb-469f-a165-70867728950e", {"GET"}),
+    ("PUT", "/healthz", {"GET"}),
+])
+def test_an_unsupported_method_gets_405_with_the_allowed_methods(api, method, path, allowed):
+    # row 14: RFC 9110 requires Allow on a 405; the JSON error shape must not drop it
+    client, _ = api
+    response = client.request(method, path)
+    _assert_error(response, 405, "http_error")
+    assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
 
 
 BOUNDARY = "hostile-boundary"
@@ -256,7 +274,11 @@ def test_the_sweep_removes_old_blobs_without_a_row_and_reports_them(api, monkeyp
 
 # ---------------------------------------------------------------- the worker, for real
 
-worker_service = service_fixture("hostile", workers=1)
+# The work horse runs under an address-space cap well below the 1536 MB default (and far below
+# the >5 GB a content bomb reached before the limits): a hostile file must be stopped by the input
+# limits, or die alone at the cap, while the worker that took it lives on.
+HOSTILE_MEMORY_LIMIT_MB = 1024
+worker_service = service_fixture("hostile", workers=1, INTAKE_WORKER_MEMORY_LIMIT_MB=str(HOSTILE_MEMORY_LIMIT_MB))
 
 
 @pytest.mark.slow
@@ -264,6 +286,7 @@ def test_content_bombs_fail_their_page_fast_in_the_worker(worker_service):
     """Their structure is sound, so the API accepts them; the worker stops each page at the
     content limits within moments (before: >5 GB and 12.5 min of retries), and the packet goes
     on to review with that page marked failed, as any unreadable page is."""
+    workers = worker_service.worker_pids()
     ids = []
     for make in (hostile.flate_bomb_pdf, hostile.many_glyphs_pdf):
         response = worker_service.upload(make())
@@ -275,6 +298,7 @@ def test_content_bombs_fail_their_page_fast_in_the_worker(worker_service):
             pages = client.get(f"/v1/documents/{document_id}").json()["result"]["page_details"]
             assert [(p["method"], p["error"]) for p in pages] == [("failed", "limit_exceeded")]
     _assert_no_orphan_bytes_on_disk(worker_service)
+    _assert_worker_lived_under_the_cap(worker_service, workers)
 
 
 FAILED_FILES = {
@@ -291,8 +315,20 @@ FAILED_FILES = {
 def test_hostile_files_are_stored_then_failed_by_the_worker_with_their_code(worker_service):
     """Judging them needs the file opened, so the upload stores and queues them (one write, one
     row) and the worker's first step opens each with the limits and fails it with its code."""
+    workers = worker_service.worker_pids()
     worker_service.assert_failed_in_worker(FAILED_FILES)
     _assert_no_orphan_bytes_on_disk(worker_service)
+    _assert_worker_lived_under_the_cap(worker_service, workers)
+
+
+def _assert_worker_lived_under_the_cap(service, workers_before: list[int]) -> None:
+    """The service ran its jobs under HOSTILE_MEMORY_LIMIT_MB; the input limits stopped every
+    hostile file before the cap had to (no document failed on it: each ended on its own code,
+    which the caller asserts); and no worker died: the same processes as before the files."""
+    assert service.env["INTAKE_WORKER_MEMORY_LIMIT_MB"] == str(HOSTILE_MEMORY_LIMIT_MB)
+    with session_scope(service.sessions) as s:
+        assert s.scalar(select(func.count()).where(Document.error_message.like("%memory limit%"))) == 0
+    assert workers_before and service.worker_pids() == workers_before
 
 
 def _assert_no_orphan_bytes_on_disk(service) -> None:

@@ -1,7 +1,8 @@
 """The determination outbox with real processes (SQLite and PostgreSQL): determinations recorded
 while the receiver is down are kept as rows, a sender process killed mid-retry and restarted
 delivers them, and the receiver example (tests/callback_receivers.py, its own process) gets each
-event exactly once by Idempotency-Key with a valid signature; a tampered body fails it."""
+event exactly once by Idempotency-Key with a valid signature; a tampered body fails it. A packet
+pended for more information stays open, and each correction made to it is an event too."""
 from __future__ import annotations
 
 import json
@@ -16,16 +17,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from callback_receivers import signature_is_valid
+from callback_receivers import receiver, signature_is_valid
 from intake.callback_signing import new_secret, signature
 from intake.auth import create_key
 from intake.db.models import Document
 from intake.db.outbox_models import OutboxEvent
 from intake.db.session import session_scope
-from intake.review.decisions import ReviewRefused, record_determination
+from intake.outbox_sender import OutboxSender
+from intake.review.decisions import (ReviewRefused, confirm_field, correct_field, override_criterion,
+                                     record_determination)
 from intake.review.pend import MissingItem
+from intake.settings import Settings
 from intake.storage import BlobStore
-from review_seed import extracted_packet, migrated_sessions, seed_document
+from review_seed import extracted_packet, migrated_sessions, review_every_item, seed_document
 from service_support import DATABASES, REPO, database_url_for, postgres_url, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -97,6 +101,7 @@ def _seed_decided_packets(sessions, tmp_path: Path, callback_url: str) -> tuple[
             document = db.get(Document, document_id)
             document.callback_url = callback_url
             db.flush()
+            review_every_item(db, document, "nurse-a")  # a determination rests on a full review
             record_determination(db, document, outcome, "synthetic reviewer note", "nurse-a",
                                  missing=(MissingItem("other", "pathology report"),))
     return secret, ids
@@ -166,3 +171,42 @@ def test_a_tampered_body_fails_verification_in_the_receiver_example(tmp_path):
         receiver.wait()
     logged = [json.loads(line) for line in (tmp_path / "received.jsonl").read_text().splitlines()]
     assert [(r["valid"], r["duplicate"]) for r in logged] == [(False, False), (True, False)]
+
+
+def test_corrections_to_a_pended_packet_are_events_signed_and_delivered(database_url, tmp_path):
+    """"Request more information" leaves the packet open (pended): downstream already has that
+    determination, so every later field correction or criterion override writes a `correction`
+    event in the same transaction, delivered signed like the determination. A confirmation that
+    changes nothing writes none, and a correction rolled back leaves none."""
+    criterion = "age_18_or_older"
+    with migrated_sessions(database_url) as sessions, receiver(RECEIVER_HOST) as server:
+        url = f"http://{RECEIVER_HOST}:{server.server_port}/hook"
+        secret, ids = _seed_decided_packets(sessions, tmp_path, url)
+        pended = ids[OUTCOMES.index("request_more_information")]
+        with session_scope(sessions) as db:
+            assert db.get(Document, pended).status == "pended"
+            correct_field(db, db.get(Document, pended), "member_id", "CPC000000001", "typo", "nurse-b")
+        with pytest.raises(RuntimeError), session_scope(sessions) as db:  # rolled back with its event
+            correct_field(db, db.get(Document, pended), "birth_date", "1970-02-24", "typo", "nurse-b")
+            raise RuntimeError("the transaction fails after the correction")
+        with session_scope(sessions) as db:
+            confirm_field(db, db.get(Document, pended), "patient_name", "nurse-b")  # nothing changes
+            override_criterion(db, db.get(Document, pended), criterion, "not_met", "on second look", "nurse-b")
+        rows = [r for r in _rows(sessions) if r.document_id == pended]
+        assert [(r.kind, r.payload["outcome"], r.state) for r in rows] == [
+            ("determination", "request_more_information", "pending"),
+            ("correction", "request_more_information", "pending"),
+            ("correction", "request_more_information", "pending")]
+
+        settings = Settings(data_dir=tmp_path / "data", database_url=database_url, callback_allow_http=True,
+                            callback_allow=[f"{RECEIVER_HOST}/32"], callback_timeout_seconds=3)
+        report = OutboxSender(settings, sessions).run_once()
+        ours = [r for r in _rows(sessions) if r.document_id in ids]  # the database may hold others' rows
+        assert sorted(report.delivered) == sorted(r.event_id for r in ours) and not report.retrying
+
+    posts = {post["idempotency_key"]: post for post in server.signing}
+    for row in rows:
+        post = posts[row.event_id]
+        assert signature_is_valid(secret, post["raw"], post["signature"])
+        assert json.loads(post["raw"]) == {"event_id": row.event_id, "event": row.kind, "document_id": pended,
+                                           "outcome": "request_more_information", "at": row.payload["at"]}

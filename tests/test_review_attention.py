@@ -3,7 +3,6 @@ items" as one audited action, the UM queue's columns and the supervisor's team f
 SQLite and PostgreSQL where the database is involved."""
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from datetime import timedelta
@@ -25,7 +24,8 @@ from intake.review.queue import QueueFilter, load_queue
 from intake.review.team import team_figures
 from intake.storage import BlobStore
 from quality.metrics import Ratio
-from review_seed import api_key, extracted_packet, migrated_sessions, seed_document, with_exceptions
+from review_seed import (api_key, extracted_packet, migrated_sessions, review_every_item, seed_document,
+                         with_exceptions, with_misfiled_and_blank_pages)
 from rules.registry import PolicyRegistry
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
 from test_review_web import app, form_of, sign_in  # noqa: F401 (app: a fixture)
@@ -136,6 +136,10 @@ def test_team_figures_count_turnaround_pended_overdue_and_work_per_reviewer(sess
         document = db.get(Document, prompt)
         decisions.correct_field(db, document, "member_id", "CPC743028596", None, "tess", policies=POLICIES)
         decisions.confirm_field(db, document, "patient_name", "tess", policies=POLICIES)
+        # Every item is reviewed before a determination: the rest of them confirmed as they stand.
+        for reviewer, packet in (("tess", document), ("tess", db.get(Document, standard)),
+                                 ("ada", db.get(Document, late_pended))):
+            review_every_item(db, packet, reviewer, POLICIES)
         decisions.record_determination(db, document, "refer_to_medical_director", "physician review", "tess")
         decisions.record_determination(db, db.get(Document, standard), "meets_criteria", "checked by phone", "tess")
         decisions.record_determination(db, db.get(Document, late_pended), "request_more_information",
@@ -151,7 +155,8 @@ def test_team_figures_count_turnaround_pended_overdue_and_work_per_reviewer(sess
     assert by_name["tess"].outcomes == {"meets_criteria": 1, "request_more_information": 0,
                                         "refer_to_medical_director": 1}
     assert by_name["ada"].determinations == 1 and by_name["ada"].items_corrected == 0
-    assert (by_name["tess"].items_decided, by_name["tess"].items_corrected) == (2, 1)
+    items = len(extracted_packet().result["fields"]) + len(extracted_packet().result["criteria"])
+    assert (by_name["tess"].items_decided, by_name["tess"].items_corrected) == (2 * items, 1)  # two packets
 
 
 def test_the_packet_page_opens_on_exceptions_and_confirms_routine_items_in_one_post(app):
@@ -178,19 +183,8 @@ def test_the_packet_page_opens_on_exceptions_and_confirms_routine_items_in_one_p
     assert team.status_code == 200 and "<td>rita</td>" in team.text  # her routine confirmations
 
 
-def _with_misfiled_and_blank_pages() -> tuple[dict, int, int]:
-    """The extracted packet as if the page carrying the patient's name were another patient's and
-    another page were blank: (result, misfiled page, blank page)."""
-    result = copy.deepcopy(extracted_packet().result)
-    misfiled = result["fields"]["patient_name"]["evidence"][0]["page"]
-    blank = next(d for d in result["page_details"] if d["page"] != misfiled)
-    blank.update(words=0, checkboxes=0)
-    result["other_patient_pages"] = [misfiled]
-    return result, misfiled, blank["page"]
-
-
 def test_a_page_of_another_patient_and_a_blank_page_are_flagged_on_the_page_and_in_the_queue(app):
-    result, misfiled, blank = _with_misfiled_and_blank_pages()
+    result, misfiled, blank = with_misfiled_and_blank_pages(extracted_packet().result)
     items = packet_attention(Document(result=result), LOW)
     assert f"evidence on page {misfiled}, which belongs to another patient" in items[("field", "patient_name")].reasons
     assert page_problems(Document(result=result)) == {misfiled: "belongs to another patient", blank: "is blank"}

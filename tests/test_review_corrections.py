@@ -22,7 +22,7 @@ from intake.review.packet import build_packet_view
 from intake.review.queue import is_expedited
 from intake.review.reviewed import reviewed_result
 from intake.review.values import FIELD_KINDS
-from review_seed import extracted_packet, migrated_sessions, seed_packet
+from review_seed import extracted_packet, migrated_sessions, review_every_item, seed_packet
 from rules.registry import PolicyRegistry
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
 
@@ -144,8 +144,10 @@ def test_a_corrected_birth_date_re_decides_the_age_criterion(sessions, packet_id
                                                           ReviewerDecision.name == "age_18_or_older")
                            .order_by(ReviewerDecision.id.desc())).first()
         assert (label.action, label.extracted_value, label.final_value) == ("confirmed", "met", "not_met")
+        document = db.get(Document, packet_id)
+        review_every_item(db, document, "rita", POLICIES)  # a determination needs every item reviewed
         with pytest.raises(decisions.ReviewRefused, match="age 18 or older"):
-            decisions.record_determination(db, db.get(Document, packet_id), "meets_criteria", None, "rita")
+            decisions.record_determination(db, document, "meets_criteria", None, "rita")
 
 
 def test_correcting_expedited_moves_the_decision_clock(sessions, packet_id):

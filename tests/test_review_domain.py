@@ -15,13 +15,15 @@ from intake.db.session import make_engine, make_sessionmaker, session_scope
 from intake.review import decisions
 from intake.review.accounts import AccountError, SignInLimits, SignInLocked, authenticate, create_user
 from intake.review.deadlines import DecisionClock
-from intake.review.determination_check import CriterionAgainst, ReviewProgress, mismatches, refusal_message
+from intake.review.determination_check import (CriterionAgainst, ReviewProgress, items_left, mismatches,
+                                               refusal_message)
 from intake.review.passwords import hash_password, verify_password
+from intake.review.pend import MissingItem
 from intake.review.queue import QueueFilter, load_queue
 from intake.review.reviewed import reviewed_result
 from intake.review.values import InvalidValue, field_kind, parse_value
 from intake.storage import BlobStore
-from review_seed import api_key, extracted_packet, migrated_sessions, seed_document, seed_packet
+from review_seed import api_key, extracted_packet, migrated_sessions, review_every_item, seed_document, seed_packet
 
 LIMITS = SignInLimits(max_failures=3, lockout=timedelta(minutes=15))
 CLOCK = DecisionClock(standard=timedelta(hours=72), expedited=timedelta(hours=24),
@@ -186,6 +188,7 @@ def test_there_is_no_denial_and_a_determination_closes_the_packet(sessions, pack
     with session_scope(sessions) as db:
         document = db.get(Document, packet_id)
         decisions.correct_field(db, document, "birth_date", "1970-02-24", None, "alice")
+        review_every_item(db, document, "alice")
         decisions.record_determination(db, document, "refer_to_medical_director", "age unclear", "alice")
     with session_scope(sessions) as db:
         document = db.get(Document, packet_id)
@@ -199,7 +202,7 @@ def test_there_is_no_denial_and_a_determination_closes_the_packet(sessions, pack
     assert out["determination"]["outcome"] == "refer_to_medical_director"
     assert out["fields"]["birth_date"]["value"] == "1970-02-24"
     assert out["fields"]["birth_date"]["review"]["action"] == "corrected"
-    assert out["fields"]["member_id"]["review"] is None
+    assert out["fields"]["member_id"]["review"]["action"] == "confirmed"
 
 
 def _assert_audit_is_append_only(sessions, packet_id):
@@ -248,16 +251,19 @@ def _progress(reviewed: int, total: int, *against: tuple[str, str]) -> ReviewPro
 
 def test_which_determinations_go_against_the_evidence():
     complete = _progress(19, 19)
-    assert mismatches("meets_criteria", complete) == []
-    assert mismatches("refer_to_medical_director", _progress(3, 19, ("age_18_or_older", "not_met"))) == []
-    for outcome in DETERMINATIONS:  # nobody looked at the packet: every outcome needs a note
-        assert mismatches(outcome, _progress(0, 19)) == ["no item has been reviewed (0 of 19)"]
-    found = mismatches("meets_criteria", _progress(17, 19, ("age_18_or_older", "insufficient_evidence"),
-                                                  ("no_prior_car_t", "not_met")))
+    assert items_left(complete) is None and mismatches("meets_criteria", complete) == []
+    against = _progress(19, 19, ("age_18_or_older", "insufficient_evidence"), ("no_prior_car_t", "not_met"))
+    assert mismatches("refer_to_medical_director", against) == mismatches("request_more_information", against) == []
+    found = mismatches("meets_criteria", against)
     assert found == ["criteria not met or without sufficient evidence: age 18 or older "
-                     "(insufficient evidence), no prior car t (not met)",
-                     "2 of 19 items not reviewed yet"]
+                     "(insufficient evidence), no prior car t (not met)"]
     assert "medical director" in refusal_message("meets_criteria", found)
+
+
+def test_no_determination_is_possible_while_items_are_unreviewed():
+    assert items_left(_progress(0, 19)).startswith("19 items are not reviewed yet (0 of 19 reviewed).")
+    assert items_left(_progress(18, 19)).startswith("1 item is not reviewed yet (18 of 19 reviewed).")
+    assert "Confirm all routine items" in items_left(_progress(17, 19))
 
 
 def _review_every_item_as_met(db, document, reviewer: str) -> None:
@@ -267,21 +273,44 @@ def _review_every_item_as_met(db, document, reviewer: str) -> None:
         decisions.override_criterion(db, document, criterion.id, "met", "checked by hand", reviewer)
 
 
+def test_every_item_is_reviewed_before_any_determination_even_with_a_note(sessions, packet_id):
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        total = len(document.assessment.fields) + len(document.assessment.criteria)
+        for outcome in DETERMINATIONS:  # nobody looked at the packet: no outcome, no note lifts it
+            with pytest.raises(decisions.ReviewRefused, match=rf"^{total} items are not reviewed yet \(0 of {total}"):
+                decisions.record_determination(db, document, outcome, "decided on the phone", "alice",
+                                               missing=(MissingItem("other", "pathology report"),))
+        decisions.confirm_field(db, document, "member_id", "alice")
+        decisions.confirm_criterion(db, document, "diagnosis_b_all", "alice")
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        with pytest.raises(decisions.ReviewRefused, match=rf"^{total - 2} items are not reviewed yet \(2 of {total}"):
+            decisions.record_determination(db, document, "refer_to_medical_director", "physician", "alice")
+    with session_scope(sessions) as db:  # refused: nothing recorded, the packet stays open
+        assert db.get(Document, packet_id).status == "ready_for_review"
+        assert db.scalar(select(AuditEntry.id).where(AuditEntry.action.like("determination%"))) is None
+    with session_scope(sessions) as db:
+        document = db.get(Document, packet_id)
+        review_every_item(db, document, "alice")
+        decisions.record_determination(db, document, "refer_to_medical_director", None, "alice")
+    with session_scope(sessions) as db:
+        assert db.get(Document, packet_id).status == "reviewed"
+
+
 def test_a_determination_against_the_evidence_needs_a_note_and_is_audited_as_an_override(
         sessions, packet_id):
     with session_scope(sessions) as db:
         document = db.get(Document, packet_id)
-        with pytest.raises(decisions.ReviewRefused, match=r"no item has been reviewed \(0 of \d+\)"):
-            decisions.record_determination(db, document, "request_more_information", "  ", "alice")
-        decisions.confirm_field(db, document, "member_id", "alice")
         decisions.override_criterion(db, document, "age_18_or_older", "insufficient_evidence",
                                      "birth date unreadable", "alice")
+        review_every_item(db, document, "alice")
     with session_scope(sessions) as db:
         document = db.get(Document, packet_id)
         with pytest.raises(decisions.ReviewRefused) as refused:
             decisions.record_determination(db, document, "meets_criteria", None, "alice")
         assert "age 18 or older (insufficient evidence)" in str(refused.value)
-        assert "items not reviewed yet" in str(refused.value)
+        assert "not reviewed" not in str(refused.value)
     with session_scope(sessions) as db:  # refused: nothing recorded, the packet stays open
         assert db.get(Document, packet_id).status == "ready_for_review"
         assert db.scalar(select(AuditEntry.id).where(AuditEntry.action.like("determination%"))) is None

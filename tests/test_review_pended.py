@@ -23,7 +23,7 @@ from intake.review.attention import packet_attention
 from intake.review.team import team_figures
 from intake.settings import Settings
 from intake.web.context import decision_clock
-from review_seed import add_user, api_key, extracted_packet, seed_document, with_exceptions
+from review_seed import add_user, api_key, extracted_packet, review_every_item, seed_document, with_exceptions
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 (a fixture)
 from test_fhir import _bundle, _resources, _review_action
 from test_review_web import form_of, sign_in
@@ -46,6 +46,12 @@ def app(request, tmp_path):
 def _seed(app, result: dict) -> str:
     key_id, _ = api_key(app.state.sessions)
     return seed_document(app.state.sessions, app.state.store, key_id, extracted_packet(), result)
+
+
+def _review_every_item(app, packet: str) -> None:
+    """A determination needs every item reviewed; these tests are about what comes after."""
+    with session_scope(app.state.sessions) as db:
+        review_every_item(db, db.get(Document, packet), "rita", app.state.policies)
 
 
 def _queue_row(client: TestClient, packet: str, status: str) -> str:
@@ -72,6 +78,7 @@ def test_request_more_information_says_what_is_missing_and_pends_the_packet(app)
     assert {"criterion:no_prior_car_t", "field:treatment_date"} <= set(offered)
     assert offered[0].startswith("criterion:") and offered[-1].startswith("field:")  # criteria first
 
+    _review_every_item(app, packet)
     nothing = client.post(f"{url}/determination", data={"outcome": "request_more_information",
                                                          **form_of(client, url)})
     assert nothing.status_code == 422 and "say what is missing" in nothing.text
@@ -120,6 +127,11 @@ def test_request_more_information_says_what_is_missing_and_pends_the_packet(app)
     again = client.post(f"{url}/determination", data={"outcome": "request_more_information",
                                                        "missing_other": "more", **form_of(client, url)})
     assert again.status_code == 422 and "already pended" in again.text
+    # The new treatment date re-evaluated the age criterion: it is reviewed again before the final call.
+    waiting = client.post(f"{url}/determination", data={"outcome": "refer_to_medical_director",
+                                                         **form_of(client, url)})
+    assert waiting.status_code == 422 and "1 item is not reviewed yet" in waiting.text
+    _review_every_item(app, packet)
     final = client.post(f"{url}/determination", follow_redirects=False,
                         data={"outcome": "refer_to_medical_director", **form_of(client, url)})
     assert final.status_code == 303
@@ -142,6 +154,7 @@ def test_a_pend_past_its_window_is_overdue_in_the_queue_and_the_team_view(app):
     with session_scope(app.state.sessions) as db:
         before = team_figures(db, clock, utcnow())
     client.post(f"{url}/criteria/no_prior_car_t", data={"action": "confirm", **form_of(client, url)})
+    _review_every_item(app, packet)
     client.post(f"{url}/determination", data={"outcome": "request_more_information",
                                               "missing": "criterion:no_prior_car_t", **form_of(client, url)})
     with session_scope(app.state.sessions) as db:

@@ -155,6 +155,7 @@ def test_correction_is_validated_audited_and_served_downstream(app, seeded):
     assert no_reason.status_code == 422 and "a reason is required" in no_reason.text
     deny = client.post(f"{packet}/determination", data={"outcome": "deny", **form_of(client, packet)})
     assert deny.status_code == 422
+    client.post(f"{packet}/routine", data=form_of(client, packet))  # every other item, then the call
     done = client.post(f"{packet}/determination", follow_redirects=False,
                        data={"outcome": "request_more_information", "missing_other": "pathology report",
                              **form_of(client, packet)})
@@ -291,21 +292,29 @@ def test_page_images_and_the_review_api_are_audited_reads(app, seeded):
     assert ("rita", "page_image_viewed", "page 1") in reads and ("rita", "review_read", None) in reads
 
 
-def test_a_determination_against_the_evidence_is_refused_on_the_page_until_a_note_explains_it(app, seeded):
+def test_a_determination_waits_for_every_item_and_one_against_the_evidence_needs_a_note(app, seeded):
     client = TestClient(app)
     sign_in(client)
     packet = f"/review/packets/{seeded['plain']}"
     before = client.get(packet).text
-    assert "Nothing is reviewed yet, so any determination needs a note." in before
-    refused = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", **form_of(client, packet)})
-    assert refused.status_code == 422
-    assert re.search(r'class="error" role="alert">“Meets criteria” needs a note here: no item has been '
-                     r'reviewed \(0 of \d+\)', refused.text)
-    assert 'value="meets_criteria" required checked' in refused.text  # the choice survives the refusal
+    assert "20 items are not reviewed yet</b>: review every item before the determination." in before
+    refused = client.post(f"{packet}/determination", data={"outcome": "refer_to_medical_director",
+                                                           "note": "physician review", **form_of(client, packet)})
+    assert refused.status_code == 422  # whatever the outcome, and a note does not lift it
+    assert re.search(r'class="error" role="alert">20 items are not reviewed yet \(0 of 20 reviewed\)\. '
+                     r'Review every item before recording a determination', refused.text)
+    assert 'value="refer_to_medical_director" required checked' in refused.text  # the choice survives
+    as_json = client.post(f"{packet}/determination", headers={"Accept": "application/json"},
+                          data={"outcome": "meets_criteria", **form_of(client, packet)})
+    assert as_json.status_code == 422 and as_json.json()["error"]["code"] == "review_refused"
+    assert as_json.json()["error"]["message"].startswith("20 items are not reviewed yet")
+
     client.post(f"{packet}/criteria/age_18_or_older", data={
         "action": "override", "status": "not_met", "reason": "born 2010", **form_of(client, packet)})
+    client.post(f"{packet}/routine", data=form_of(client, packet))  # the fast path to a full review
     page = client.get(packet).text
-    assert "Not met or insufficient: age 18 or older (not met)." in page
+    assert "Not met or insufficient: age 18 or older (not met); “meets criteria” needs a note." in page
+    assert "not reviewed yet" not in page
     still = client.post(f"{packet}/determination", data={"outcome": "meets_criteria", "note": " ",
                                                           **form_of(client, packet)})
     assert still.status_code == 422 and "age 18 or older (not met)" in still.text
@@ -316,6 +325,38 @@ def test_a_determination_against_the_evidence_is_refused_on_the_page_until_a_not
     assert "determination override" in trail and "pediatric exception approved" in trail
     reviewed = client.get(f"/v1/documents/{seeded['plain']}/review").json()
     assert reviewed["determination"]["note"] == "pediatric exception approved"
+
+
+def test_the_determination_bar_sums_up_the_review_before_submitting(app, seeded):
+    """Items reviewed of all, corrections, overrides and what the rules recommend on the reviewed
+    values, in the bar next to the outcome, before the reviewer submits."""
+    client = TestClient(app)
+    sign_in(client)
+    packet = f"/review/packets/{seeded['plain']}"
+
+    def summary() -> str:
+        bar = client.get(packet).text.split('id="determination-check">')[1].split("</p>")[0]
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", bar)).strip()
+
+    assert summary() == ("Reviewed 0 of 20 items · 0 corrections · 0 overrides · on the reviewed values the "
+                         "rules recommend meets criteria. 20 items are not reviewed yet: review every item "
+                         "before the determination.")
+    # One day younger: 17 on the treatment date, so the rules no longer recommend meets criteria.
+    client.post(f"{packet}/fields/birth_date", data={"action": "correct", "value": "02/25/2008",
+                                                     **form_of(client, packet)})
+    client.post(f"{packet}/criteria/no_prior_car_t", data={
+        "action": "override", "status": "insufficient_evidence", "reason": "history page missing",
+        **form_of(client, packet)})
+    client.post(f"{packet}/routine", data=form_of(client, packet))
+    # The re-evaluated age criterion needs attention, so confirming the routine items left it.
+    assert summary() == ("Reviewed 19 of 20 items · 1 correction · 1 override · on the reviewed values the "
+                         "rules recommend does not meet criteria. 1 item is not reviewed yet: review every item "
+                         "before the determination. Not met or insufficient: age 18 or older "
+                         "(not met), no prior car t (insufficient evidence); “meets criteria” needs a note.")
+    client.post(f"{packet}/criteria/age_18_or_older", data={"action": "confirm", **form_of(client, packet)})
+    assert summary() == ("Reviewed 20 of 20 items · 1 correction · 1 override · on the reviewed values the "
+                         "rules recommend does not meet criteria. Not met or insufficient: age 18 or older "
+                         "(not met), no prior car t (insufficient evidence); “meets criteria” needs a note.")
 
 
 def test_a_stale_tab_gets_409_and_the_fresh_values_not_an_overwrite(app, seeded):
@@ -429,6 +470,7 @@ def test_a_packet_is_claimed_by_its_reviewer_and_taken_over_only_explicitly(app,
     assert ("claim taken over", "ada", "rita", "ada") in trail
     assert [a for a, actor, *_ in trail if a == "claimed"] == ["claimed"]  # rita's first view only
 
+    ada.post(f"{packet}/routine", data=form_of(ada, packet))  # every item reviewed before the call
     decided = ada.post(f"{packet}/determination", data={**form_of(ada, packet), "outcome": "refer_to_medical_director",
                                                          "note": "physician review"}, follow_redirects=False)
     assert decided.status_code == 303

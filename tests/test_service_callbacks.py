@@ -25,7 +25,7 @@ from intake.db.session import session_scope
 from intake.review.decisions import record_determination
 from intake.review.pend import MissingItem
 from intake.storage import BlobStore
-from review_seed import extracted_packet, seed_document
+from review_seed import extracted_packet, review_every_item, seed_document
 from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
                              tagged_pdf, wait_for)
 
@@ -167,6 +167,7 @@ def test_serve_delivers_a_determination_signed_and_shows_its_state(service, inte
         document = s.get(Document, doc_id)
         document.callback_url = f"http://{INTERNAL}:{internal_receiver.server_port}/decided?ref={MARKER}"
         s.flush()
+        review_every_item(s, document, "nurse-a")  # required before a determination
         record_determination(s, document, "request_more_information", "synthetic note", "nurse-a",
                              missing=(MissingItem("other", "pathology report"),))
     wait_for(lambda: internal_receiver.received, 60, "the determination callback")

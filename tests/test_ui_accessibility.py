@@ -1,7 +1,9 @@
 """Keyboard and accessibility of the reviewer UI (issue 11), in real headless Chromium against a
 real uvicorn process: Enter and Space press every focused button, link and summary (the page's
-shortcuts never swallow them), controls have real labels, the determination's outcomes are a
-fieldset with a legend, there is a skip link, and badge colours keep 4.5:1 contrast.
+shortcuts never swallow them), a whole packet is reviewed and decided with the keyboard alone, an
+item takes at most three Tab stops with its evidence still reached by `v`, controls have real
+labels, the determination's outcomes are a fieldset with a legend, there is a skip link, and badge
+colours keep 4.5:1 contrast.
 
 The fixes axe-core asked for are asserted one by one as well as by axe-core itself; the contrast
 check reads the colours from review.css.
@@ -33,9 +35,14 @@ def site(tmp_path_factory):
                                source="fax-labels.pdf")
         exceptions = seed_document(sessions, store, key_id, packet, with_exceptions(packet.result),
                                    received_ago=timedelta(hours=1), source="fax-exceptions.pdf")
+        tab_stops = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
+                                  source="fax-tab-stops.pdf")
+        keyboard_only = seed_document(sessions, store, key_id, packet, with_exceptions(packet.result),
+                                      received_ago=timedelta(hours=1), source="fax-keyboard-only.pdf")
         add_user(sessions, "rita")
     with uvicorn_server(data_dir) as base:
-        yield {"base": base, "keyboard": keyboard, "labels": labels, "exceptions": exceptions}
+        yield {"base": base, "keyboard": keyboard, "labels": labels, "exceptions": exceptions,
+               "tab_stops": tab_stops, "keyboard_only": keyboard_only}
 
 
 def press_focused(page, selector: str, key: str = "Enter") -> None:
@@ -91,8 +98,10 @@ def test_enter_and_space_press_the_packet_buttons_and_a_mismatched_determination
     press_focused(page, f"#{age_id} form.override button[type=submit]")
     page.wait_for_url(f"**#{age_id}")
     assert "overridden by rita" in page.locator(f"#{age_id}").inner_text()
+    press_focused(page, "form.routine button")  # every other item, so a determination may be recorded
+    page.wait_for_url("**#outcome-meets_criteria")
 
-    # "Meets criteria" over an insufficient criterion and unreviewed items: refused, said why.
+    # "Meets criteria" over an insufficient criterion: refused, said why.
     press_focused(page, "form.determination input[value=meets_criteria]", " ")
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         press_focused(page, "form.determination button[type=submit]")
@@ -106,6 +115,127 @@ def test_enter_and_space_press_the_packet_buttons_and_a_mismatched_determination
     assert "Meets criteria" in page.locator(".determination-done").inner_text()
     trail = page.locator("#audit").inner_text()
     assert "determination override" in trail and "age confirmed with the member by phone" in trail
+
+
+# Where the keyboard is: the focused element, the review item it is in, whether it is in the bar.
+FOCUS = """() => {
+    const el = document.activeElement;
+    const item = el.closest('.review-item');
+    return {item: item ? item.id : null, bar: el.closest('#determination') !== null,
+            what: el.tagName.toLowerCase() + (el.classList.length ? '.' + Array.from(el.classList).join('.') : '')};
+}"""
+MAX_TAB_STOPS_PER_ITEM = 3  # the item, Confirm, Correct or Override (issue 11: about 8 before)
+
+
+@pytest.mark.browser
+def test_an_item_takes_at_most_three_tab_stops_and_its_evidence_stays_reachable_by_keyboard(page, site):
+    sign_in(page, site["base"], f"/review/packets/{site['tab_stops']}")
+    page.keyboard.press("j")  # onto the first item: the patient name, found in 5 places
+
+    # The evidence is out of the Tab order, not out of reach: v shows each in turn, then round again.
+    name = page.locator("article.review-item").first
+    assert page.evaluate(FOCUS)["item"] == name.get_attribute("id")
+    links = name.locator("a.evidence")
+    keys = links.evaluate_all("links => links.map(l => l.dataset.ev)")
+    assert len(keys) > 1
+    for turn, key in enumerate([*keys, keys[0]]):
+        page.keyboard.press("v")
+        link = name.locator(f"a.evidence[data-ev='{key}']")
+        assert "active" in link.get_attribute("class") and link.get_attribute("aria-current") == "true"
+        assert name.locator("a.evidence.active").count() == 1
+        if page.locator(f"#box-{key}").count():  # its box on the page image is outlined too
+            assert "active" in page.locator(f"#box-{key}").get_attribute("class")
+        position = turn % len(keys) + 1
+        assert page.locator("#evidence-status").inner_text() == (
+            f"Evidence {position} of {len(keys)}: {link.inner_text()}")
+        assert page.evaluate(FOCUS)["item"] == name.get_attribute("id")  # the keyboard stays on the item
+
+    # From the first item, Tab through every item to the determination, counting the stops of each.
+    stops: dict[str, list[str]] = {}
+    for _ in range(200):
+        where = page.evaluate(FOCUS)
+        if where["bar"]:
+            break
+        if where["item"]:
+            stops.setdefault(where["item"], []).append(where["what"])
+        page.keyboard.press("Tab")
+    items = page.locator("article.review-item").evaluate_all("items => items.map(i => i.id)")
+    assert list(stops) == items  # every item is reached, in order
+    assert {item: found for item, found in stops.items() if len(found) > MAX_TAB_STOPS_PER_ITEM} == {}
+    assert not [what for found in stops.values() for what in found if "evidence" in what]
+
+
+@pytest.mark.browser
+def test_a_whole_packet_is_reviewed_and_decided_with_the_keyboard_alone(page, site):
+    """Sign-in, a correction, confirmations, confirm all routine items, the items still needing
+    attention and the determination, with page.keyboard only: no click, no fill, no pointer."""
+    from playwright.sync_api import expect
+
+    base, path = site["base"], f"/review/packets/{site['keyboard_only']}"
+    page.goto(base + path)  # to the sign-in page, which comes back here
+    page.keyboard.type("rita")  # the name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + path)
+    page.evaluate("window.pointerDowns = 0; addEventListener('pointerdown', () => window.pointerDowns++, true)")
+
+    def version() -> int:
+        return int(page.locator("#review").get_attribute("data-packet-version"))
+
+    def act(key: str) -> None:
+        """Press the key that sends an action; done when the panel shows the next version."""
+        seen = version()
+        page.keyboard.press(key)
+        page.wait_for_function("v => Number(document.getElementById('review').dataset.packetVersion) > v",
+                               arg=seen)
+
+    def go_to(item_id: str) -> None:
+        """j / k from the focused item to `item_id`."""
+        order = page.locator("article.review-item").evaluate_all("items => items.map(i => i.id)")
+        at = order.index(page.evaluate(FOCUS)["item"])
+        for _ in range(abs(order.index(item_id) - at)):
+            page.keyboard.press("j" if order.index(item_id) > at else "k")
+        assert page.evaluate(FOCUS)["item"] == item_id
+
+    # The page opens on the first item needing attention: the member ID read two ways.
+    member = page.locator("article.field", has=page.locator(".name", has_text="member id"))
+    assert page.evaluate(FOCUS)["item"] == member.get_attribute("id")
+    page.keyboard.press("e")  # the value, selected: typing replaces it
+    page.keyboard.type("CPC743028596")
+    page.keyboard.press("Tab")
+    page.keyboard.type("the later page's reading")
+    act("Enter")
+    expect(member).to_contain_text("corrected by rita")
+    assert page.evaluate(FOCUS)["item"] == member.get_attribute("id")
+
+    page.keyboard.press("j")  # the birth date, low confidence: as read
+    act("c")
+    page.keyboard.press("j")  # the treatment date, not found: confirmed as not stated
+    act("c")
+    act("r")  # everything routine at once
+    waiting = 0
+    while page.locator("#exceptions a.jump").count():  # then what still needs attention, one by one
+        go_to(page.locator("#exceptions a.jump").first.get_attribute("href").lstrip("#"))
+        act("c")
+        waiting += 1
+    assert waiting >= 1  # at least the criterion without sufficient evidence
+    expect(page.locator("#determination-check .summary")).to_contain_text("Reviewed 20 of 20 items · 1 correction")
+
+    page.keyboard.press("d")  # the first outcome; the arrows move through the group and choose
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.locator("form.determination input[value=refer_to_medical_director]").is_checked()
+    for _ in range(30):  # Tab on through what is missing and the note, to the button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('form.determination button[type=submit]')"):
+            break
+    act("Enter")
+    expect(page.locator(".determination-done")).to_contain_text("Refer to medical director")
+    trail = page.locator("#audit tbody").inner_text()
+    assert "field corrected" in trail and "CPC743028596" in trail and "the later page's reading" in trail
+    assert "determination" in trail and "determination override" not in trail
+    assert page.evaluate("window.pointerDowns") == 0 and page.url.startswith(base + path)
 
 
 @pytest.mark.browser

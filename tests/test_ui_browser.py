@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from review_seed import (PASSWORD, SCRIPT_TEXT, add_user, extracted_packet, seed_document, seedable_data_dir,
-                         with_markup)
+                         with_markup, with_misfiled_and_blank_pages)
 from review_server import CHROMIUM, CHROMIUM_ARGS, uvicorn_server
 
 pytestmark = pytest.mark.browser
@@ -34,11 +34,19 @@ def site(tmp_path_factory):
                                  source="fax-0004-two-tabs.pdf")
         routine = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
                                 source="fax-0005-routine.pdf")
+        undecided = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
+                                  source="fax-0006-undecided.pdf")
+        age = seed_document(sessions, store, key_id, packet, received_ago=timedelta(hours=1),
+                            source="fax-0007-age.pdf")
+        flagged, misfiled, blank = with_misfiled_and_blank_pages(packet.result)
+        integrity = seed_document(sessions, store, key_id, packet, flagged, received_ago=timedelta(hours=1),
+                                  source="fax-0008-misfiled.pdf")
         add_user(sessions, "rita")
 
     with uvicorn_server(data_dir) as base:
         yield {"base": base, "oldest": oldest, "newer": newer, "hostile": hostile, "two_tabs": two_tabs,
-               "routine": routine}
+               "routine": routine, "undecided": undecided, "age": age, "integrity": integrity,
+               "misfiled_page": misfiled, "blank_page": blank}
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +132,10 @@ def test_reviewer_corrects_overrides_and_decides(page, site):
     criterion = page.locator("article.criterion").first
     expect(criterion.locator("[data-role=status]")).to_have_text(new_status)
     assert "overridden by rita" in criterion.inner_text()
+
+    # Every item is reviewed before a determination: the rest are routine, confirmed at once.
+    page.locator("form.routine button").click()
+    expect(page.locator("#determination-check .summary")).to_contain_text("Reviewed 20 of 20 items · 1 correction · 1 override")
 
     # Determination: refer to the medical director (there is no denial to choose).
     assert page.locator("form.determination input[value=deny]").count() == 0
@@ -247,3 +259,68 @@ def test_a_packet_whose_items_are_all_routine_takes_three_reviewer_actions(page,
     trail = page.locator("#audit tbody").inner_text()
     assert trail.count("field confirmed") == 15 and trail.count("criterion confirmed") == 5
     assert "determination override" not in trail  # it matched the evidence: no note needed
+
+
+def test_a_determination_with_items_undecided_is_refused(page, site):
+    from playwright.sync_api import expect
+
+    base, packet = site["base"], site["undecided"]
+    sign_in(page, base, f"/review/packets/{packet}")
+    page.locator("article.field").first.locator("form.confirm button").click()
+    expect(page.locator("article.field").first).to_contain_text("confirmed by rita")
+    check = page.locator("#determination-check")
+    assert "19 items are not reviewed yet" in check.inner_text()  # said before submitting
+    page.check("form.determination input[value=refer_to_medical_director]")
+    page.fill("#determination-note", "a note does not stand in for the review")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("form.determination button[type=submit]")
+    assert answer.value.status == 422
+    alert = page.locator("#determination p.error[role=alert]")
+    expect(alert).to_contain_text("19 items are not reviewed yet (1 of 20 reviewed)")
+    assert page.locator(".determination-done").count() == 0
+    assert page.locator("form.determination input[value=refer_to_medical_director]").is_checked()
+    assert page.locator("#determination-note").input_value() == "a note does not stand in for the review"
+    assert "determination" not in page.locator("#audit tbody").inner_text()
+    assert "ready for review" in page.locator(".packet-head").inner_text()
+
+
+def test_a_misfiled_page_and_a_blank_page_are_flagged_on_the_page_and_in_the_queue(page, site):
+    base, packet = site["base"], site["integrity"]
+    misfiled, blank = site["misfiled_page"], site["blank_page"]
+    sign_in(page, base)
+    row = page.locator(f"tr.queue-row[data-href='/review/packets/{packet}']")
+    assert row.locator(".flag.page-problem").inner_text() == "2 flagged pages"
+    row.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/review/packets/{packet}")
+    captions = {n: page.locator(f"#page-{n} figcaption").inner_text() for n in (misfiled, blank)}
+    assert "this page belongs to another patient" in captions[misfiled]
+    assert "this page is blank" in captions[blank]
+    flagged = page.locator("figure.page", has=page.locator(".flag.page-problem"))
+    assert sorted(flagged.evaluate_all("pages => pages.map(p => p.id)")) == sorted(
+        [f"page-{misfiled}", f"page-{blank}"])
+    name = page.locator("article.field", has=page.locator(".name", has_text="patient name"))
+    assert name.locator(".flag.attention").count() == 1
+    assert f"evidence on page {misfiled}, which belongs to another patient" in name.inner_text()
+
+
+def test_a_corrected_birth_date_re_evaluates_the_age_criterion(page, site):
+    from playwright.sync_api import expect
+
+    base, packet = site["base"], site["age"]
+    sign_in(page, base, f"/review/packets/{packet}")
+    age = page.locator("article.criterion", has=page.locator(".name", has_text="age 18 or older"))
+    expect(age.locator("[data-role=status]")).to_have_text("met")
+    birth = page.locator("article.field", has=page.locator(".name", has_text="birth date"))
+    birth.locator("summary").click()
+    birth.locator("input[name=value]").fill("02/25/2008")  # one day younger: 17 on the treatment date
+    birth.locator("form.correct button[type=submit]").click()
+    expect(birth.locator("[data-role=value]")).to_have_text("2008-02-25")
+    # No page is read again: the rules re-run on the reviewed values, in place.
+    expect(age.locator("[data-role=status]")).to_have_text("not met")
+    expect(age.locator("p.reevaluated")).to_have_text("re-evaluated on the reviewed values: met → not met"
+                                                       " — review it again")
+    assert age.locator(".flag.attention").count() == 1
+    expect(page.locator("#determination-check .summary")).to_contain_text(
+        "on the reviewed values the rules recommend does not meet criteria")
+    assert "criterion reevaluated" in page.locator("#audit tbody").inner_text()

@@ -8,8 +8,9 @@ reviewer_decisions  one row per confirm / correct / override of a field or crite
                     extracted value next to the reviewer's final value, later used as accuracy labels
 determinations      the reviewer's call on a packet (never a denial); "request more information"
                     lists what is missing and pends the packet, a later final call closes it
-audit_log           append-only: every view and change; the app has no update/delete path and the
-                    migration installs triggers that refuse UPDATE and DELETE
+audit_log           append-only: every view and change (who, when, what, from which client
+                    address); the app has no update/delete path and the migration installs
+                    triggers that refuse UPDATE and DELETE
 
 Unlike `events`, these rows hold packet values (PHI): they are shown to signed-in reviewers,
 never logged.
@@ -97,3 +98,7 @@ class AuditEntry(Base):
     old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    # From where: the client address of the request behind a read of the packet (API, review
+    # page, page image). None where the writer has no request at hand (actions recorded by the
+    # review domain, a command-line export) and on rows from before migration 0010.
+    client: Mapped[str | None] = mapped_column(String(64))

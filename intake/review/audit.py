@@ -12,9 +12,11 @@ from intake.db.review_models import AuditEntry
 
 
 def append(db: Session, document_id: str, actor: str, action: str, target: str | None = None,
-           old_value: Any = None, new_value: Any = None, reason: str | None = None) -> None:
+           old_value: Any = None, new_value: Any = None, reason: str | None = None,
+           client: str | None = None) -> None:
+    """`client`: the requesting client's address, where a request is at hand (every PHI read)."""
     db.add(AuditEntry(document_id=document_id, actor=actor, at=utcnow(), action=action,
-                      target=target, old_value=old_value, new_value=new_value, reason=reason))
+                      target=target, old_value=old_value, new_value=new_value, reason=reason, client=client))
 
 
 def trail(db: Session, document_id: str) -> list[AuditEntry]:

@@ -23,7 +23,7 @@ from intake.db.transitions import record_event
 from intake import outbox
 from intake.review import audit, reevaluate, versions
 from intake.review.pend import REQUEST_MORE_INFORMATION, MissingItem, not_in_packet
-from intake.review.determination_check import mismatches, refusal_message, review_progress
+from intake.review.determination_check import items_left, mismatches, refusal_message, review_progress
 from intake.review.values import field_kind, parse_value
 from rules.registry import PolicyRegistry
 
@@ -99,8 +99,11 @@ def _record(db: Session, document: Document, kind: str, name: str, extracted: An
     db.flush()  # its id orders it against re-evaluations (reevaluate.standing)
     audit.append(db, document.id, reviewer, f"{kind}_{action}", target=name,
                  old_value=old, new_value=final, reason=reason)
-    standing = latest_determination(db, document.id) if document.status == DocumentStatus.REVIEWED else None
-    if standing is not None:  # downstream already has the decision: tell it the packet changed
+    # A pended packet ("request more information") stays open after its determination went
+    # downstream, so a change to it is news there; a confirmation that changes nothing is not.
+    decided = document.status in (DocumentStatus.PENDED, DocumentStatus.REVIEWED)
+    standing = latest_determination(db, document.id) if decided and final != old else None
+    if standing is not None:  # in this transaction: the event commits with the change, or neither
         outbox.add_event(db, document, "correction", standing.outcome, decision.at)
     return decision
 
@@ -202,19 +205,23 @@ def record_determination(db: Session, document: Document, outcome: str, note: st
                          missing: Sequence[MissingItem] = ()) -> Determination:
     """The reviewer's call; moves the packet to 'reviewed', or to 'pended' for "request more
     information" with what is `missing` (compare-and-set, so two reviewers deciding at once cannot
-    both succeed). A pended packet takes a final call later, which closes it. A call that does not
-    match the evidence (determination_check) is refused without a note, and audited as an
-    override with one."""
+    both succeed). A pended packet takes a final call later, which closes it. Any call is refused
+    while an item is unreviewed (a note does not lift that); one that does not match the evidence
+    (determination_check) is refused without a note, and audited as an override with one."""
     versions.advance(db, document, seen_version)
     require_open(document)
     if outcome not in DETERMINATIONS:
         raise ReviewRefused("choose meets criteria, request more information or refer to the "
                             "medical director")
     note = clean_reason(note, required=False)
-    against_evidence = mismatches(outcome, review_progress(document, current_decisions(db, document)))
+    wanted = _missing(document, outcome, missing)  # what the form asks is checked before the packet
+    progress = review_progress(document, current_decisions(db, document))
+    left = items_left(progress)
+    if left is not None:
+        raise ReviewRefused(left)
+    against_evidence = mismatches(outcome, progress)
     if against_evidence and note is None:
         raise ReviewRefused(refusal_message(outcome, against_evidence))
-    wanted = _missing(document, outcome, missing)
     now = utcnow()
     before = document.status
     after = DocumentStatus.PENDED if wanted is not None else DocumentStatus.REVIEWED

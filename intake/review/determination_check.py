@@ -1,11 +1,11 @@
-"""Does a determination match the evidence the reviewer has in front of them?
+"""Is a packet ready for a determination, and does the determination match the evidence?
 
-A reviewer may still decide against the evidence (the system recommends, a person decides), but
-only by writing why: a determination recorded over a mismatch needs a note, and the note is
-audited as an override. The mismatches:
-- any determination with no item reviewed at all (nobody looked at the packet);
-- "meets criteria" while a criterion currently stands at not met or insufficient evidence;
-- "meets criteria" while some fields or criteria are still unreviewed.
+Every item (field and criterion) must be reviewed before any determination, whatever the outcome
+and whatever a note says (issue 11: a determination was accepted with 0 of 19 items reviewed);
+"confirm all routine items" is the fast way there. Once every item is reviewed, a reviewer may
+still decide against the evidence (the system recommends, a person decides), but only by writing
+why: "meets criteria" while a criterion currently stands at not met or insufficient evidence
+needs a note, and the note is audited as an override.
 """
 from __future__ import annotations
 
@@ -28,10 +28,14 @@ class CriterionAgainst:
 
 @dataclass(frozen=True)
 class ReviewProgress:
-    """Where the review of one packet stands: items are its fields and its criteria."""
+    """Where the review of one packet stands: items are its fields and its criteria. `corrected`
+    and `overridden` count the reviewed items whose standing decision changed the system's word
+    (what the determination bar sums up before the reviewer submits)."""
     reviewed: int
     total: int
     criteria_against: tuple[CriterionAgainst, ...]
+    corrected: int = 0
+    overridden: int = 0
 
     @property
     def unreviewed(self) -> int:
@@ -53,33 +57,39 @@ def review_progress(document: Document,
         status = decision.final_value if decision else criterion.status
         if status in STATUSES_AGAINST_MEETING:
             against.append(CriterionAgainst(criterion.id, status))
-    return ReviewProgress(reviewed=sum(1 for item in items if item in decided), total=len(items),
-                          criteria_against=tuple(against))
+    standing = [decided[item] for item in items if item in decided]
+    return ReviewProgress(reviewed=len(standing), total=len(items), criteria_against=tuple(against),
+                          corrected=sum(1 for d in standing if d.action == "corrected"),
+                          overridden=sum(1 for d in standing if d.action == "overridden"))
 
 
 def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def items_left(progress: ReviewProgress) -> str | None:
+    """Why no determination can be recorded yet (items nobody reviewed), or None when every item
+    is reviewed. A note does not lift it: a determination must rest on a full review."""
+    if progress.unreviewed <= 0:
+        return None
+    left = "1 item is" if progress.unreviewed == 1 else f"{progress.unreviewed} items are"
+    return (f"{left} not reviewed yet ({progress.reviewed} of {progress.total} reviewed). Review every "
+            "item before recording a determination (“Confirm all routine items” confirms the routine "
+            "ones in one action).")
+
+
 def mismatches(outcome: str, progress: ReviewProgress) -> list[str]:
-    """Why `outcome` does not match the evidence, one phrase each; empty when it matches."""
+    """Why `outcome` does not match the evidence of a fully reviewed packet, one phrase each;
+    empty when it matches (items_left is checked first)."""
     found = []
-    if progress.reviewed == 0:
-        found.append(f"no item has been reviewed (0 of {progress.total})")
-    if outcome == MEETS_CRITERIA:
-        if progress.criteria_against:
-            found.append("criteria not met or without sufficient evidence: " + ", ".join(
-                f"{_words(c.id)} ({_words(c.status)})" for c in progress.criteria_against))
-        if 0 < progress.reviewed < progress.total:
-            found.append(f"{progress.unreviewed} of {progress.total} items not reviewed yet")
+    if outcome == MEETS_CRITERIA and progress.criteria_against:
+        found.append("criteria not met or without sufficient evidence: " + ", ".join(
+            f"{_words(c.id)} ({_words(c.status)})" for c in progress.criteria_against))
     return found
 
 
 def refusal_message(outcome: str, found: list[str]) -> str:
     """What the reviewer reads when a determination against the evidence comes without a note."""
-    way_out = "review the items"
-    if outcome == MEETS_CRITERIA:
-        way_out += ", refer the packet to the medical director"
-    return (f"“{_words(outcome).capitalize()}” needs a note here: {'; '.join(found)}. Either {way_out}, "
-            "or write in the note why you decide this way (it is recorded in the audit trail as "
-            "an override).")
+    return (f"“{_words(outcome).capitalize()}” needs a note here: {'; '.join(found)}. Either refer the "
+            "packet to the medical director, or write in the note why you decide this way (it is "
+            "recorded in the audit trail as an override).")

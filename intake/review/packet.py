@@ -119,6 +119,12 @@ class PacketView:
     def items(self) -> list[FieldView | CriterionView]:
         return [*self.fields, *self.criteria]
 
+    @property
+    def reviewed_recommendation(self) -> str | None:
+        """What the rules recommend on the reviewed values: the extraction's word until a field
+        decision re-ran them (reevaluate.py)."""
+        return self.reevaluation.recommendation if self.reevaluation else self.document.recommendation
+
 
 def _page_sizes(document: Document) -> dict[int, tuple[float, float]]:
     sizes = {p.number: (p.result["width"], p.result["height"])

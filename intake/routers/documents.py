@@ -8,6 +8,9 @@ commit) before the job is enqueued and the 202 answered. Everything that needs t
 error code. If Redis is unreachable when enqueueing, the document goes back to `received` and the
 reconciler enqueues it later; if the API dies between commit and enqueue, the reconciler finds the
 `queued` row without a job after its grace period: an accepted document is never lost.
+
+Reading a document once it holds its extracted result (PHI) is audited like every packet read:
+who (the API key), when, what, and from which client address.
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ from intake.db.models import (DOCUMENT_STATUSES, ApiKey, Document, DocumentPage,
 from intake.db.session import get_session, session_scope
 from intake.http_errors import ApiError, error_responses
 from intake.logs import log_event
+from intake.review import audit
+from intake.routers.packet_access import PacketReader
 from intake.schemas import SQL_INT_MAX, Accepted, DocumentDetail, DocumentPage as DocumentList, DocumentSummary, summary_fields
 from intake.uploads import MalformedUpload, Upload, receive_upload
 
@@ -54,12 +59,13 @@ _UPLOAD_BODY = {
                                         "the bytes; the file name is ignored."},
                 "source": {"type": "string", "maxLength": 200, "description": "Sending system or channel."},
                 "fax_from": {"type": "string", "maxLength": 64, "description": "Sender fax number."},
-                "callback_url": {"type": "string", "format": "uri", "maxLength": 2000,
+                "callback_url": {"type": "string", "format": "uri", "minLength": 1, "maxLength": 2000,
                                  "description": "POSTed {id, status, status_url} when processing ends. "
                                                 "https (http only where the operator allows it), no "
                                                 "user:password@; the host must resolve to public addresses "
                                                 "unless the operator allow-lists it; redirects are not "
-                                                "followed. Refused: 400 `invalid_callback_url`."},
+                                                "followed. Leave it out for no callback. Refused (also when "
+                                                "empty): 400 `invalid_callback_url`."},
                 "policy": {"type": "string", "maxLength": 100,
                            "description": "Id of the policy to judge the packet by (`intake policies list`). "
                                           "Unset: the policy governing the HCPCS code the packet requests."},
@@ -130,6 +136,10 @@ def _metadata(raw: dict[str, str], policy_ids: frozenset[str],
         if value is not None and len(value) > limit:
             raise MalformedUpload(f"{name} is longer than {limit} characters")
         out[name] = value
+    if out["callback_url"] is None and "callback_url" in raw:
+        # Sent but blank is no URL (the schema says `uri`); silently dropping it would leave a
+        # sender believing it will be called back. No callback: leave the field out.
+        raise InvalidCallbackUrl("callback_url: empty; leave the field out for no callback")
     if out["callback_url"] is not None:
         try:  # syntax, scheme, credentials and address literals; DNS is checked at delivery
             parse_callback_url(out["callback_url"], callback_policy)
@@ -222,6 +232,10 @@ def get_document(document_id: str, request: Request, api_key: Annotated[ApiKey, 
     doc = session.get(Document, document_id)
     if doc is None or doc.api_key_id != api_key.id:
         raise ApiError(404, "not_found", "no such document")
+    if doc.result is not None:  # the extracted result is PHI; a status poll before it is not
+        reader = PacketReader.for_key(api_key.id, request)
+        audit.append(session, doc.id, reader.name, "document_read", client=reader.client)
+        session.commit()
     done = session.scalar(select(func.count()).where(DocumentPage.document_id == doc.id,
                                                       DocumentPage.status == "done")) or 0
     return DocumentDetail(**summary_fields(doc, status_url(_base_url(request), doc.id), done),

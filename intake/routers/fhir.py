@@ -26,6 +26,6 @@ FHIR_JSON = "application/fhir+json"
 def document_fhir(document_id: str, reader: PacketReader = Depends(packet_reader),
                   db: Session = Depends(get_session)) -> Response:
     document = reader.document(db, document_id)
-    audit.append(db, document.id, reader.name, "fhir_read")  # a PHI read
+    audit.append(db, document.id, reader.name, "fhir_read", client=reader.client)  # a PHI read
     db.commit()
     return Response(packet_bundle(db, document).model_dump_json(exclude_none=True), media_type=FHIR_JSON)

@@ -13,13 +13,20 @@ from intake.db.session import get_session
 from intake.http_errors import ApiError
 from intake.review.accounts import SignedIn
 from intake.web.auth import optional_user
+from intake.web.context import client_address
 
 
 @dataclass(frozen=True)
 class PacketReader:
-    """The caller, named as the audit trail names it."""
+    """The caller, named as the audit trail names it, and where it reads from."""
     name: str
     api_key_id: str | None  # None for a signed-in reviewer, who may read every packet
+    client: str | None  # the request's client address (the audit's "from where")
+
+    @classmethod
+    def for_key(cls, key_id: str, request: Request) -> PacketReader:
+        """A caller by API key, for the routes only an API key may read."""
+        return cls(f"api key {key_id}", key_id, client_address(request))
 
     def document(self, db: Session, document_id: str) -> Document:
         document = db.get(Document, document_id)
@@ -33,6 +40,5 @@ def packet_reader(request: Request, key: str | None = Security(api_key_header),
                   db: Session = Depends(get_session)) -> PacketReader:
     """FastAPI dependency: a signed-in reviewer, else the API key (401 without a valid one)."""
     if user is not None:
-        return PacketReader(user.name, None)
-    key_id = require_api_key(request=request, key=key).id
-    return PacketReader(f"api key {key_id}", key_id)
+        return PacketReader(user.name, None, client_address(request))
+    return PacketReader.for_key(require_api_key(request=request, key=key).id, request)

@@ -30,7 +30,8 @@ def document_review(response: Response, document_id: str,
                     reader: PacketReader = Depends(packet_reader),
                     db: Session = Depends(get_session)) -> dict[str, Any]:
     document = reader.document(db, document_id)
-    audit.append(db, document.id, reader.name, "review_read")  # a PHI read, like every packet view
+    # a PHI read, like every packet view
+    audit.append(db, document.id, reader.name, "review_read", client=reader.client)
     db.commit()
     response.headers["X-Packet-Version"] = str(document.review_version)
     return reviewed_result(db, document)

@@ -1,4 +1,5 @@
-"""What the UI routes need from the running app: its settings, the decision clock, the blobs."""
+"""What the UI and API routes need from the running app (its settings, the decision clock, the
+blobs) and from the request (the client's address)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,3 +24,10 @@ def decision_clock(settings: Settings) -> DecisionClock:
 
 def blob_store(request: Request) -> BlobStore:
     return request.app.state.store
+
+
+def client_address(request: Request) -> str | None:
+    """The address the request came from, as the ASGI server reports it: behind a proxy, the
+    proxy's, unless uvicorn trusts that proxy's X-Forwarded-For (FORWARDED_ALLOW_IPS, loopback by
+    default). None when the transport has no address (a Unix socket)."""
+    return request.client.host if request.client else None

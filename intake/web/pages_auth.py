@@ -21,7 +21,7 @@ from intake.review.accounts import (MAX_NAME_LENGTH, SignedIn, SignInCandidate, 
 from intake.review.password_pool import HashingBusy
 from intake.review.sign_in_throttle import ClientThrottle, client_key
 from intake.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, form_user, optional_user, safe_next
-from intake.web.context import app_settings
+from intake.web.context import app_settings, client_address
 from intake.web.transport_security import served_over_https
 from intake.web.templating import render
 
@@ -55,7 +55,7 @@ async def login(request: Request, name: str = Form(""), password: str = Form("")
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_form(request, next, "The sign-in form expired; please try again.", name, 403)
     state, settings = request.app.state, app_settings(request)
-    client = client_key(request.client.host if request.client else None)
+    client = client_key(client_address(request))
     throttle: ClientThrottle = state.sign_in_throttle
     if not throttle.try_acquire(client):
         return _too_many(request, next, name, throttle.retry_after_seconds(client))

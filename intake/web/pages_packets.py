@@ -39,7 +39,7 @@ from intake.review.reviewed import reviewed_result
 from intake.review.values import InvalidValue
 from intake.schemas import SQL_INT_MAX
 from intake.web.auth import form_user, page_user, resource_user
-from intake.web.context import app_settings, blob_store, decision_clock
+from intake.web.context import app_settings, blob_store, client_address, decision_clock
 from intake.web.templating import render
 
 router = APIRouter(prefix="/review/packets", include_in_schema=False)  # HTML pages, not API
@@ -125,7 +125,7 @@ def _refused(request: Request, db: Session, document_id: str, user: SignedIn, ta
 def packet_page(request: Request, document_id: str, user: SignedIn = Depends(page_user),
                 db: Session = Depends(get_session)) -> Response:
     document = _document(db, document_id)
-    audit.append(db, document.id, user.name, "viewed")
+    audit.append(db, document.id, user.name, "viewed", client=client_address(request))
     claims.claim(db, document, user.name, utcnow(), app_settings(request).review_claim_minutes)
     db.commit()
     return _packet_page(request, db, document, user)
@@ -139,7 +139,8 @@ def page_image(request: Request, document_id: str, number: Annotated[int, Path(g
     store = blob_store(request)
     if not sha256 or not store.exists(sha256):
         raise HTTPException(status_code=404, detail="no image for this page")
-    audit.append(db, document_id, user.name, "page_image_viewed", target=f"page {number}")  # a PHI read
+    audit.append(db, document_id, user.name, "page_image_viewed", target=f"page {number}",
+                 client=client_address(request))  # a PHI read
     db.commit()
     cache = {"Cache-Control": IMAGE_CACHE_CONTROL, "ETag": f'"{sha256}"'}
     if cache["ETag"] in (tag.strip() for tag in request.headers.get("if-none-match", "").split(",")):

@@ -129,9 +129,14 @@ function enablePanning(pages) {
 function showEvidence(key, link) {
   for (const el of document.querySelectorAll(".box.active, .evidence.active")) {
     el.classList.remove("active");
+    el.removeAttribute("aria-current");
   }
   const box = document.getElementById("box-" + key);
-  if (link) link.classList.add("active");
+  if (link) {
+    link.classList.add("active");
+    link.setAttribute("aria-current", "true");
+    announceEvidence(link);
+  }
   if (box) {
     box.classList.add("active");
     box.scrollIntoView({block: "center", inline: "center"});
@@ -139,6 +144,34 @@ function showEvidence(key, link) {
   }
   const page = link && document.getElementById("page-" + link.dataset.page);
   if (page) page.scrollIntoView({block: "start"});
+}
+
+function announceEvidence(link) {
+  // The evidence links are out of the Tab order, so say which one `v` (or a click) chose.
+  const status = document.getElementById("evidence-status");
+  const list = link.closest(".evidence-list");
+  if (!status || !list) return;
+  const all = Array.from(list.querySelectorAll(".evidence[data-ev]"));
+  status.textContent = `Evidence ${all.indexOf(link) + 1} of ${all.length}: ${link.textContent}`;
+}
+
+function nextEvidence(item) {
+  // `v` shows the focused item's first evidence, and each press after that the next one, in turn.
+  const links = Array.from(item.querySelectorAll(".evidence[data-ev]"));
+  if (!links.length) return;
+  const at = links.findIndex((link) => link.classList.contains("active"));
+  const link = links[(at + 1) % links.length];
+  showEvidence(link.dataset.ev, link);
+}
+
+function clearOfBar() {
+  // The determination bar sticks to the bottom of the review panel and its height varies (the
+  // summary, a refusal, what is missing): an item that focus or `j`/`k` scrolls into view keeps
+  // that much room below it (review.css: scroll-margin), so it is never hidden under the bar. Only
+  // items: the bar's own controls scroll as they are.
+  const panel = document.getElementById("review");
+  const bar = document.getElementById("determination");
+  if (panel && bar) panel.style.setProperty("--bar-clearance", bar.offsetHeight + "px");
 }
 
 function items() {
@@ -201,11 +234,7 @@ function onKey(event) {
       break;
     }
     case "e": if (item) edit(item); break;
-    case "v": {
-      const link = item && item.querySelector(".evidence");
-      if (link) showEvidence(link.dataset.ev, link);
-      break;
-    }
+    case "v": if (item) nextEvidence(item); break;
     case "r": {
       const routine = document.querySelector("form.routine");
       if (routine) routine.requestSubmit();
@@ -299,6 +328,7 @@ async function sendInPlace(event) {
   const scrolled = panel.scrollTop;
   panel.replaceWith(fresh);
   fresh.scrollTop = scrolled;
+  clearOfBar();
   const anchor = response.headers.get("X-Review-Focus");
   focusAfterSwap(anchor);
   if (anchor) history.replaceState(null, "", "#" + anchor);  // where the redirect would have gone
@@ -315,6 +345,8 @@ function init() {
     }
     window.addEventListener("resize", layoutPages);
   }
+  clearOfBar();
+  window.addEventListener("resize", clearOfBar);
   document.addEventListener("click", (event) => {
     const tool = event.target.closest("button[data-view]");
     if (tool && VIEW_ACTIONS[tool.dataset.view]) {
