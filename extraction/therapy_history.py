@@ -10,14 +10,13 @@ from extraction import form_answers
 from extraction.fields_support import Packet, absent, combine, field_from, reliability
 from extraction.models import FieldValue
 from extraction.statements import words_pattern
-from extraction.therapy_placement import (STRONG, UNPLACED_CONFIDENCE, PlacedMention, Placement,
+from extraction.therapy_placement import (KIND_UNSTATED, STRONG, UNPLACED_CONFIDENCE, PlacedMention, Placement,
                                           coordinated_negation, place, unnamed_labels)
 
 UNPLACED_DOUBT = 0.6  # a "no" that a product named without context leaves open
 UNKNOWN_CONFIDENCE = 0.6
 SILENT_HISTORY_CONFIDENCE = 0.75  # no CAR-T in a documented treatment history, nothing said outright
 DISAGREEMENT = 0.85  # an answer the notes decide against the form's
-_KIND_UNSTATED = "a cell therapy whose kind is not stated"
 
 
 def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
@@ -33,7 +32,7 @@ def prior_car_t_fields(packet: Packet) -> list[FieldValue]:
     strong = [p for p in received if p.strength >= STRONG and p.mention.normalized not in unnamed]
     negated = [p for p in placed if p.placement is Placement.NEGATED]
     unknown = [p for p in placed if p.placement is Placement.UNKNOWN]
-    if unknown and all(_KIND_UNSTATED in p.reasons for p in unknown) and sum(
+    if unknown and all(KIND_UNSTATED in p.reasons for p in unknown) and sum(
             p.placement is Placement.NEGATED and p.strength >= STRONG for p in placed) >= 2:
         # "s/p T-cell therapy c/b CRS 2025" beside "He has never received CAR-T" and "has not been
         # treated with a CAR T-cell product at any time": the packet says twice what it was not.

@@ -90,6 +90,7 @@ _NEGATOR = re.compile(r"\b(never|not|n't)\b", re.IGNORECASE)
 # "CAR-T therapy received: none (obe-cel is the product now requested)".
 _NOW_REQUESTED = re.compile(r"\b((is|as) the (product|therapy|treatment) (now |being |currently )?requested|"
                             r"(now|being|currently) requested|requested now)\b", re.IGNORECASE)
+KIND_UNSTATED = "a cell therapy whose kind is not stated"  # the reason therapy_history looks for
 STRONG, WEAK = 0.9, 0.6  # reliability of an administration stated outright / only implied
 UNPLACED_CONFIDENCE = 0.5
 
@@ -130,7 +131,7 @@ def place(packet: Packet, mention: Mention) -> PlacedMention:
         if placement is Placement.RECEIVED and kind_unknown:
             # "she received immune cells on a trial": given, but nothing says it was a CAR-T.
             return PlacedMention(mention, Placement.UNKNOWN, min(strength, 0.8),
-                                 reasons + ("a cell therapy whose kind is not stated",))
+                                 reasons + (KIND_UNSTATED,))
         return PlacedMention(mention, placement, strength, reasons)
 
     clause_start, clause = _clause(unit, mention.start - start)
