@@ -336,12 +336,13 @@ def _column_row(packet: PacketText, label: CheckboxLabel, confidence: float) -> 
     if heads is None:
         return None
     if len(row) < 2:
-        # One cell of a Yes / No row read, its neighbour lost to the fax: a mark in it answers, an
-        # empty one says nothing (the lost cell may hold the mark).
+        # One cell of a Yes / No row read: a mark in it answers; an empty "No" cell says nothing
+        # (its "Yes" cell, lost to the fax, may hold the mark), an empty "Yes" cell is no attestation.
         centre = (label.checkbox.bbox.x0 + label.checkbox.bbox.x1) / 2
         if min(abs(x - centre) for x, _ in heads) > _CELL_REACH:
             return None
-        value = nearest_head(heads, label) if label.checkbox.checked else None
+        head = nearest_head(heads, label)
+        value = head if label.checkbox.checked else (None if head is False else False)
         return Answer(value, confidence, label.start, label.end)
     checked = [c for c in row if c.checkbox.checked]
     values = {nearest_head(heads, c) for c in checked}
