@@ -191,3 +191,11 @@ def test_one_empty_cell_of_a_yes_no_row_whose_other_cell_the_fax_lost_says_nothi
         "      [[ ]] 3b. The member meets and understands the post-infusion safety and monitoring",
         "requirements (caregiver 24/7, lodging within 2 hours of the center)."]), nlp)
     assert fields["safety_monitoring_attested"].value is None
+
+
+def test_one_empty_cell_under_the_yes_head_is_no_attestation(nlp):
+    fields = extract_fields(build_packet(_FORM + [
+        "Yes No  PART 3 - ATTESTATIONS",
+        "[[ ]] 3b. The member meets and understands the post-infusion safety and monitoring",
+        "requirements (caregiver 24/7, lodging within 2 hours of the center)."]), nlp)
+    assert fields["safety_monitoring_attested"].value is False
