@@ -58,7 +58,8 @@ _DEFERRED = re.compile(r"\b(will(?!\s+be\s+(her|his|their|the)\s+(primary\s+|mai
 
 # "Item 7 of the form (post-infusion safety and monitoring requirements) is unanswered": said of
 # the item, not by it.
-_UNANSWERED = re.compile(r"\b(is|was|are|were|remains?|left)\s+(unanswered|blank|left\s+blank|empty|open"
+# ("open" and "empty" are left out: "our infusion center is open 24/7" after the key word.)
+_UNANSWERED = re.compile(r"\b(is|was|are|were|remains?|left)\s+(unanswered|blank|left\s+blank"
                          r"|not\s+(answered|marked|checked|ticked|completed|signed))\b", re.IGNORECASE)
 _CHOICES_OFFERED = re.compile(r"\b(Y\s*/\s*N|yes\s*/\s*no)\b", re.IGNORECASE)
 # "... monitoring requirements (24-hour caregiver, ...):" with its answer on the next line (not the

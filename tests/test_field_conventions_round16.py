@@ -199,3 +199,10 @@ def test_one_empty_cell_under_the_yes_head_is_no_attestation(nlp):
         "[[ ]] 3b. The member meets and understands the post-infusion safety and monitoring",
         "requirements (caregiver 24/7, lodging within 2 hours of the center)."]), nlp)
     assert fields["safety_monitoring_attested"].value is False
+
+
+def test_a_safety_statement_followed_by_an_open_clinic_is_still_made(nlp):
+    fields = extract_fields(build_packet(_FORM + [
+        "She and her husband understand the post-infusion monitoring requirements; our infusion center is",
+        "open 24/7 and they live 20 minutes away."]), nlp)
+    assert fields["safety_monitoring_attested"].value is True
