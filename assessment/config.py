@@ -11,10 +11,12 @@ from pathlib import Path
 
 from extraction.limits import Limits
 from extraction.ocr import DEFAULT_OCR_ENGINE, ENGINE_NAMES
-from quality.calibration import DEFAULT_CALIBRATION_PATH
+from quality.calibration import default_calibration_path
 from rules.policy import DEFAULT_POLICY_PATH
 
 REPO_NER_MODEL = Path(__file__).resolve().parent.parent / "models" / "ner"
+# Stands for "the calibration map committed for the configured OCR engine" until __post_init__.
+ENGINE_DEFAULT = Path("<the OCR engine's committed calibration map>")
 
 
 def _repo_file_or_none(path: Path) -> Path | None:
@@ -34,8 +36,8 @@ class AssessmentConfig:
     ner_model: Path | None = field(default_factory=lambda: _repo_file_or_none(REPO_NER_MODEL))
     policy_path: Path = DEFAULT_POLICY_PATH  # the default: judges packets that name no governed code
     policy_dirs: tuple[Path, ...] = ()  # folders of policy TOML files besides the packaged ones
-    calibration_path: Path | None = field(
-        default_factory=lambda: _repo_file_or_none(DEFAULT_CALIBRATION_PATH))
+    # ENGINE_DEFAULT: the map committed for `ocr_engine`, if there is one; None: no calibration.
+    calibration_path: Path | None = ENGINE_DEFAULT
 
     def __post_init__(self) -> None:
         if self.page_workers < 1:
@@ -44,3 +46,6 @@ class AssessmentConfig:
             raise ValueError(f"ocr_engine must be one of {ENGINE_NAMES}, not {self.ocr_engine!r}")
         if self.ocr_timeout_seconds <= 0:
             raise ValueError(f"ocr_timeout_seconds must be positive, not {self.ocr_timeout_seconds}")
+        if self.calibration_path is ENGINE_DEFAULT:
+            object.__setattr__(self, "calibration_path",
+                               _repo_file_or_none(default_calibration_path(self.ocr_engine)))

@@ -62,6 +62,11 @@ def _tesseract_executable_tessdata() -> list[str]:
     return [found.group(1)] if found else []
 
 
+def engine_version() -> str:
+    """"Tesseract 5.5.4": the library the tesserocr wheel carries."""
+    return "Tesseract " + tesserocr.tesseract_version().split()[1]
+
+
 class TesserocrEngine:
     """In-process Tesseract. Orientation is checked only when the page read as it lies is
     doubtful: on this library an orientation pass costs about as much as reading the page."""

@@ -19,7 +19,7 @@ from extraction.limits import Limits
 from extraction.ocr import DEFAULT_OCR_ENGINE
 from intake.callback_destinations import CallbackPolicy
 from intake.form_limits import FormLimits
-from quality.calibration import DEFAULT_CALIBRATION_PATH, newest_calibration_path
+from quality.calibration import default_calibration_path, newest_calibration_path
 
 
 def _env(name: str) -> AliasChoices:
@@ -205,9 +205,11 @@ class Settings(BaseSettings):
         return self.calibration_dir or self.data_dir / "calibration"
 
     def calibration_path(self) -> Path | None:
-        """The newest version from `intake calibrate`, else the map committed with the repo, if any."""
-        newest = newest_calibration_path(self.calibration_dir_resolved)
-        return newest or (DEFAULT_CALIBRATION_PATH if DEFAULT_CALIBRATION_PATH.exists() else None)
+        """The newest version from `intake calibrate` fitted on this OCR engine, else the map
+        committed with the repo for the engine, if any."""
+        newest = newest_calibration_path(self.calibration_dir_resolved, self.ocr_engine)
+        committed = default_calibration_path(self.ocr_engine)
+        return newest or (committed if committed.exists() else None)
 
     @field_validator("callback_allow")
     @classmethod

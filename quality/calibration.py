@@ -29,7 +29,8 @@ from extraction.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 CALIBRATION_VERSION = 1
-# Committed with the repo when fitted; the Assessor uses it by default when it exists.
+# Committed with the repo when fitted, one per OCR engine; the Assessor uses the one of its engine
+# by default when it exists. DEFAULT_CALIBRATION_PATH is the "tesseract" engine's.
 DEFAULT_CALIBRATION_PATH = Path(__file__).resolve().parent / "field_calibration.json"
 _KEYS = {"version", "kind", "fitted_at", "samples", "thresholds"}
 _OPTIONAL_KEYS = {"source", "evaluation", "ocr_engine"}
@@ -132,9 +133,29 @@ def save_version(calibration: Calibration, directory: str | Path) -> Path:
         staging.unlink()
 
 
-def newest_calibration_path(directory: str | Path) -> Path | None:
-    paths = [p for p in Path(directory).glob(_VERSION_GLOB) if _version_number(p) is not None]
-    return max(paths, key=_version_number) if paths else None  # type: ignore[arg-type,return-value]
+def default_calibration_path(ocr_engine: str) -> Path:
+    """The map committed with the repo for `ocr_engine` (it may not exist)."""
+    if ocr_engine == UNRECORDED_OCR_ENGINE:
+        return DEFAULT_CALIBRATION_PATH
+    return DEFAULT_CALIBRATION_PATH.with_name(f"field_calibration-{ocr_engine}.json")
+
+
+def newest_calibration_path(directory: str | Path, ocr_engine: str | None = None) -> Path | None:
+    """The newest version in `directory`; with `ocr_engine`, the newest fitted on that engine (a map
+    fitted on another engine's confidences would miscalibrate this one's)."""
+    paths = sorted((p for p in Path(directory).glob(_VERSION_GLOB) if _version_number(p) is not None),
+                   key=_version_number, reverse=True)  # type: ignore[arg-type,return-value]
+    if ocr_engine is None:
+        return paths[0] if paths else None
+    return next((p for p in paths if _recorded_engine(p) == ocr_engine), None)
+
+
+def _recorded_engine(path: Path) -> str | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # unreadable: load_calibration reports it if it is ever chosen
+    return str(raw.get("ocr_engine", UNRECORDED_OCR_ENGINE)) if isinstance(raw, dict) else None
 
 
 def _version_number(path: Path) -> int | None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from extraction.errors import ConfigurationError
+from assessment.config import AssessmentConfig
 from assessment.pipeline import Assessor
 from intake.settings import Settings
-from quality.calibration import (DEFAULT_CALIBRATION_PATH, Calibration, fit_platt, load_calibration,
-                                 newest_calibration_path, save_calibration, save_version)
+from quality.calibration import (DEFAULT_CALIBRATION_PATH, Calibration, default_calibration_path, fit_platt,
+                                 load_calibration, newest_calibration_path, save_calibration, save_version)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -55,11 +56,12 @@ def test_calibration_lowers_ece_on_held_out_packets(tmp_path):
 def test_new_results_use_the_newest_version(tmp_path):
     settings = Settings(data_dir=tmp_path)
     directory = settings.calibration_dir_resolved
-    assert settings.calibration_path() in (None, DEFAULT_CALIBRATION_PATH)  # no version fitted yet
+    # No version fitted yet: the map committed for the engine
+    assert settings.calibration_path() in (None, default_calibration_path(settings.ocr_engine))
 
     def flat(level: float) -> Calibration:
         return Calibration(kind="isotonic", thresholds=((0.0, level), (1.0, level)),
-                           fitted_at="2026-11-28T00:00:00+00:00", samples=2)
+                           fitted_at="2026-11-28T00:00:00+00:00", samples=2, ocr_engine=settings.ocr_engine)
 
     save_version(flat(0.2), directory)
     second = save_version(flat(0.4), directory)
@@ -92,3 +94,25 @@ def test_platt_map_is_monotone_and_round_trips(tmp_path):
     path.write_text(json.dumps(raw))
     with pytest.raises(ConfigurationError, match="kind"):
         load_calibration(path)
+
+
+def test_each_ocr_engine_gets_a_map_fitted_on_its_own_confidences(tmp_path):
+    """A version fitted under one engine is never applied to the other's word confidences; each
+    engine falls back to the map committed for it."""
+    def version(engine: str, level: float) -> Path:
+        return save_version(Calibration(kind="isotonic", thresholds=((0.0, level), (1.0, level)),
+                                        fitted_at="2026-12-04T00:00:00+00:00", samples=2, ocr_engine=engine),
+                            tmp_path / "calibration")
+
+    tesseract = Settings(data_dir=tmp_path, ocr_engine="tesseract")
+    tesserocr = Settings(data_dir=tmp_path, ocr_engine="tesserocr")
+    assert tesseract.calibration_path() == DEFAULT_CALIBRATION_PATH  # committed with the repo
+    assert tesserocr.calibration_path() == default_calibration_path("tesserocr")
+    assert default_calibration_path("tesserocr").exists()
+    older = version("tesseract", 0.3)
+    newer = version("tesserocr", 0.7)
+    assert tesseract.calibration_path() == older and tesserocr.calibration_path() == newer
+    assert load_calibration(tesserocr.assessment_config().calibration_path).ocr_engine == "tesserocr"
+    assert AssessmentConfig(ocr_engine="tesseract").calibration_path == DEFAULT_CALIBRATION_PATH
+    assert AssessmentConfig(ocr_engine="tesserocr").calibration_path == default_calibration_path("tesserocr")
+    assert AssessmentConfig(ocr_engine="tesserocr", calibration_path=None).calibration_path is None

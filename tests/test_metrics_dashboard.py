@@ -65,7 +65,8 @@ def _seed(settings: Settings) -> None:
             db.execute(update(ReviewerDecision).where(ReviewerDecision.document_id == document_id)
                        .values(at=utcnow() - timedelta(days=i % 5)))
     calibration = fit_platt([c for c, _ in raw_pairs], [ok for _, ok in raw_pairs])
-    save_version(dataclasses.replace(calibration, source="these reviews"), settings.calibration_dir_resolved)
+    save_version(dataclasses.replace(calibration, source="these reviews", ocr_engine=settings.ocr_engine),
+                 settings.calibration_dir_resolved)
     with session_scope(sessions) as db:
         now = utcnow()
         db.add(Document(sha256="0" * 64, dedup_key=hashlib.sha256(b"failed").hexdigest(), size=10,

@@ -21,7 +21,7 @@ from intake.db.session import session_scope
 from intake.review import decisions
 from intake.review.pend import MissingItem
 from intake.settings import Settings
-from quality.calibration import DEFAULT_CALIBRATION_PATH, Calibration, save_version
+from quality.calibration import Calibration, default_calibration_path, save_version
 from review_seed import PASSWORD, add_user, api_key, extracted_packet, seed_document
 from service_support import DATABASES, database_url_for, postgres_url  # noqa: F401 - fixture
 from test_review_web import sign_in
@@ -148,7 +148,7 @@ def test_accuracy_json_matches_figures_computed_by_hand(app, reviewed):
     # (4/6 * |3/4 - 0.98| + 1/6 * 0.7 + 1/6 * 0.7)
     assert figures["calibration"]["raw"]["ece"] == pytest.approx((4 * 0.23 + 0.7 + 0.7) / 6)
     # Until `intake calibrate` writes a version, new results use the map committed with the repo.
-    assert figures["calibration_in_use"]["name"] == DEFAULT_CALIBRATION_PATH.name
+    assert figures["calibration_in_use"]["name"] == default_calibration_path(app.state.settings.ocr_engine).name
     assert "newest_map" in figures["calibration"]
 
     assert figures["field_accuracy_per_day"] == {
@@ -161,7 +161,8 @@ def test_the_newest_calibration_version_is_reported_before_and_after(app, review
     directory = app.state.settings.calibration_dir_resolved
     flat = Calibration(kind="isotonic", thresholds=((0.0, 0.5), (1.0, 0.5)), fitted_at="2026-11-01T00:00:00+00:00",
                        samples=6, source="hand-made", evaluation={"packets": 1, "samples": 3,
-                                                                 "ece_before": 0.4, "ece_after": 0.2})
+                                                                 "ece_before": 0.4, "ece_after": 0.2},
+                       ocr_engine=app.state.settings.ocr_engine)
     save_version(dataclasses.replace(flat, thresholds=((0.0, 0.9), (1.0, 0.9))), directory)
     newest = save_version(flat, directory)
     figures = TestClient(app).get("/v1/metrics/accuracy", headers={"X-API-Key": reviewed["key"]}).json()

@@ -118,6 +118,10 @@ def test_the_language_data_is_found_on_this_machine():
 
 
 def test_the_engine_is_a_setting(monkeypatch):
+    monkeypatch.delenv("INTAKE_OCR_ENGINE", raising=False)
+    assert Settings().ocr_engine == "tesserocr"  # installed with the project: the faster one is the default
+    monkeypatch.setenv("INTAKE_OCR_ENGINE", "tesseract")
+    assert Settings().assessment_config().ocr_engine == "tesseract"
     monkeypatch.setenv("INTAKE_OCR_ENGINE", "tesserocr")
     assert Settings().assessment_config().ocr_engine == "tesserocr"
     monkeypatch.setenv("INTAKE_OCR_ENGINE", "ocropus")

@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from intake.settings import Settings
+
 from service_support import (postgres_url, redis_server, service_fixture,  # noqa: F401
                              tagged_pdf)
 
@@ -163,6 +165,9 @@ def test_health_and_openapi(service):
     ready = httpx.get(f"{service.base_url}/readyz").json()
     assert ready["status"] == "ready"
     assert set(ready["checks"]) == {"database", "redis", "blob_store", "tesseract"}
+    engine = Settings().ocr_engine  # the service's, from the same environment
+    assert ready["checks"]["tesseract"]["detail"].startswith("tesserocr, Tesseract 5" if engine == "tesserocr"
+                                                            else "tesseract 5")
     spec = httpx.get(f"{service.base_url}/openapi.json").json()
     upload = spec["paths"]["/v1/documents"]["post"]
     assert {"200", "202", "401", "413", "415", "422"} <= set(upload["responses"])

@@ -69,6 +69,11 @@ def _blob_store(state) -> str:
 
 
 def _tesseract(state) -> str:
+    """The configured OCR engine can run: tesserocr finds its language data, or the executable answers."""
+    if state.settings.ocr_engine == "tesserocr":
+        from extraction.ocr_tesserocr import engine_version, find_tessdata  # the library loads only here
+        find_tessdata("eng", state.settings.tessdata)
+        return f"tesserocr, {engine_version()}"
     binary = shutil.which(state.settings.tesseract_binary)
     if binary is None:
         raise FileNotFoundError("tesseract not found")
