@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
+
+import extraction.medspacy_loader  # noqa: F401,I001  before medspaCy: keeps QuickUMLS (and scikit-learn) out
 from medspacy.context import ConTextRule
 from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule

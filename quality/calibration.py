@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from extraction.errors import ConfigurationError
 
@@ -79,6 +77,8 @@ def _check_pairs(confidences: Sequence[float], correct: Sequence[bool]) -> None:
 
 def fit_isotonic(confidences: Sequence[float], correct: Sequence[bool]) -> Calibration:
     _check_pairs(confidences, correct)
+    from sklearn.isotonic import IsotonicRegression  # fitting only: workers that apply a map never load it
+
     model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
     raw = np.asarray(confidences, dtype=float)
     model.fit(raw, np.asarray(correct, dtype=float))
@@ -101,6 +101,8 @@ def fit_platt(confidences: Sequence[float], correct: Sequence[bool]) -> Calibrat
         rate = float(outcomes[0])
         thresholds: tuple[tuple[float, float], ...] = ((0.0, rate), (1.0, rate))
     else:
+        from sklearn.linear_model import LogisticRegression  # fitting only, as above
+
         model = LogisticRegression(C=1e6).fit(np.asarray(confidences, dtype=float).reshape(-1, 1), outcomes)
         grid = np.linspace(0.0, 1.0, PLATT_GRID_POINTS)
         thresholds = tuple((round(float(x), 6), round(float(y), 6))

@@ -4,8 +4,10 @@ level imports only what its `register()` needs, and a command's heavy dependenci
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,23 @@ def test_light_copies_of_choices_match_their_source():
     assert extract.OCR_ENGINES == ENGINE_NAMES
     assert users.ROLES == ROLES
     assert sorted(calibrate.METHODS) == sorted(FITTERS)
+
+
+def test_a_worker_loads_neither_scikit_learn_nor_quickumls():
+    """What a worker builds before forking its horses (extraction/medspacy_loader.py): medspaCy
+    without QuickUMLS's NLTK, SciPy and scikit-learn (about 100 MB per worker), and the calibration
+    map applied without its fitters. The pipeline still runs ConText."""
+    probe = ("import json, sys\n"
+             "from intake.worker_process import build_context\n"
+             "from intake.settings import Settings\n"
+             "context = build_context(Settings(data_dir=sys.argv[1]))\n"
+             "doc = context.assessor.nlp('No prior CAR-T therapy.')\n"
+             "loaded = sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'scipy', 'nltk', 'quickumls'})\n"
+             "print(json.dumps([loaded, [e._.is_negated for e in doc.ents]]))\n")
+    with tempfile.TemporaryDirectory() as data_dir:
+        run = subprocess.run([sys.executable, "-c", probe, data_dir], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300, env={**os.environ, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded, negated = json.loads(run.stdout.strip().splitlines()[-1])
+    assert loaded == ["quickumls"]  # the stand-in only
+    assert negated and all(negated)
