@@ -190,3 +190,10 @@ class MisspelledProducts:
         by_next = [g for g in nearest if any(edit_distance(following, second, 2) <= 2
                                              for second in self.second_words.get(g, ()))]
         return by_next[0] if len(by_next) == 1 else self.unspecified
+
+
+@Language.factory("indexed_context", default_config={"rules": None})
+def indexed_context(nlp, name, rules):  # unannotated: spaCy validates factory signatures
+    """medspaCy's ConText, pairing targets with modifiers through a token index (extraction/indexed_context.py)."""
+    from extraction.indexed_context import IndexedConText
+    return IndexedConText(nlp, name=name, rules=rules)

@@ -125,8 +125,9 @@ def target_rules(terminology: Terminology, tokenizer) -> list[TargetRule]:
 
 
 def add_context(nlp: Language, terminology: Terminology) -> None:
-    """medspaCy ConText with its default English rules (less those context.toml redefines) and ours."""
-    context = nlp.add_pipe("medspacy_context", config={"rules": None})
+    """medspaCy ConText with its default English rules (less those context.toml redefines) and ours,
+    its targets paired with modifiers through a token index (extraction/indexed_context.py)."""
+    context = nlp.add_pipe("indexed_context", name="medspacy_context", config={"rules": None})
     dropped = {literal.lower() for literal in terminology.dropped_default_modifiers}
     rules = [r for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in dropped]
     for rule in rules:
