@@ -197,3 +197,10 @@ def indexed_context(nlp, name, rules):  # unannotated: spaCy validates factory s
     """medspaCy's ConText, pairing targets with modifiers through a token index (extraction/indexed_context.py)."""
     from extraction.indexed_context import IndexedConText
     return IndexedConText(nlp, name=name, rules=rules)
+
+
+@Language.factory("entity_target_matcher")
+def entity_target_matcher(nlp, name):  # unannotated: spaCy validates factory signatures
+    """medspaCy's TargetMatcher, its matches placed in doc.ents at once (extraction/target_entities.py)."""
+    from extraction.target_entities import EntityTargetMatcher
+    return EntityTargetMatcher(nlp, name=name)

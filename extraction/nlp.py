@@ -91,7 +91,7 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     if not nlp.has_pipe("parser") and not nlp.has_pipe("senter"):
         nlp.add_pipe("line_sentencizer", first=True)
     nlp.add_pipe("abbreviation_detector")
-    matcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher = nlp.add_pipe("entity_target_matcher", name="medspacy_target_matcher")
     matcher.add(target_rules(terminology, nlp.tokenizer))
     nlp.add_pipe("abbreviation_entities")
     nlp.add_pipe("misspelled_products", config={"terminology_dir": str(config.terminology_dir)})
