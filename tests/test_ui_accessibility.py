@@ -173,7 +173,10 @@ def test_a_whole_packet_is_reviewed_and_decided_with_the_keyboard_alone(page, si
 
     base, path = site["base"], f"/review/packets/{site['keyboard_only']}"
     page.goto(base + path)  # to the sign-in page, which comes back here
-    page.keyboard.type("rita")  # the name field has the focus
+    # The name field has the focus (autofocus), applied once the browser renders the page, which can
+    # come after "load" on a busy machine: keys typed before it would go nowhere.
+    expect(page.locator("input[name=name]")).to_be_focused()
+    page.keyboard.type("rita")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
