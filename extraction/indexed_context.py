@@ -6,7 +6,8 @@ the square of the packet. A modifier can only modify a target whose first or las
 its scope (`modifies` starts from medspaCy's `tuple_overlaps(scope, target)`, whose scope is
 fixed by then), so each target asks only the modifiers whose scope covers one of those two
 tokens, in the original order: the same calls with the same results, linear in the packet.
-Scopes are still settled first by medspaCy's own `update_scopes`.
+Settling the scopes first (medspaCy's update_scopes, every pair of modifiers) runs the same way
+within each cluster of overlapping modifiers.
 """
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ from spacy.tokens import Doc
 
 
 class IndexedConTextGraph(ConTextGraph):
+    def update_scopes(self) -> None:
+        """medspaCy's pairwise scope limiting, run within each cluster of modifiers whose spans and
+        scopes overlap. limit_scope acts only on overlapping scopes and only moves a scope's ends to
+        another modifier's span, so every end stays inside its cluster's extent and modifiers of
+        different clusters never act on each other; within a cluster the pairs run in medspaCy's
+        order."""
+        for cluster in _clusters(self.modifiers):
+            for i, first in enumerate(cluster[:-1]):
+                for second in cluster[i + 1:]:
+                    first.limit_scope(second)
+                    second.limit_scope(first)
+
     def apply_modifiers(self) -> None:
         if self.prune_on_modifier_overlap:  # as medspaCy: a modifier overlapping a target is dropped
             self.modifiers = [m for m in self.modifiers
@@ -41,6 +54,24 @@ class IndexedConTextGraph(ConTextGraph):
             modifier.reduce_targets()
             edges.extend((target, modifier) for target in modifier._targets)
         self.edges = edges
+
+
+def _clusters(modifiers: list[ConTextModifier]) -> list[list[ConTextModifier]]:
+    """Modifiers grouped by overlapping extent (their span and scope, ends included), each group
+    in the original order."""
+    extents = []
+    for index, modifier in enumerate(modifiers):
+        ends = (*modifier.modifier_span, *modifier.scope_span)
+        extents.append((min(ends), max(ends), index))
+    groups: list[list[int]] = []
+    reach = None
+    for low, high, index in sorted(extents):
+        if reach is None or low > reach:
+            groups.append([])
+            reach = high
+        groups[-1].append(index)
+        reach = max(reach, high)
+    return [[modifiers[i] for i in sorted(group)] for group in groups]
 
 
 class IndexedConText(ConText):

@@ -45,6 +45,7 @@ def test_the_index_pairs_exactly_what_medspacy_pairs(nlp):
 
     assert len(doc.ents) >= 400 and len(reference.modifiers) >= 400
     assert len(ours) >= 200 and ours == pairs(reference.edges)
+    assert [m.scope_span for m in doc._.context_graph.modifiers] == [m.scope_span for m in reference.modifiers]
     negated = [e for e in doc.ents if e._.is_negated]
     assert negated and all(e._.modifiers for e in negated)
 
