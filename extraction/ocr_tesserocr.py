@@ -63,7 +63,7 @@ def _tesseract_executable_tessdata() -> list[str]:
 
 
 def engine_version() -> str:
-    """"Tesseract 5.5.4": the library the tesserocr wheel carries."""
+    """The version of the Tesseract library the tesserocr wheel carries, e.g. "Tesseract 5.5.4"."""
     return "Tesseract " + tesserocr.tesseract_version().split()[1]
 
 
