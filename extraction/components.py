@@ -5,8 +5,11 @@ extraction.nlp imports it before assembling a pipeline.
 """
 from __future__ import annotations
 
+import functools
 import re
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -29,6 +32,7 @@ _NO_PERIOD_AFTER = {"a", "an", "the", "any", "of", "to", "for", "with", "without
 # A misspelled product name is at most this many edits from the real one (OCR drops, swaps
 # or misreads a letter); shorter names allow fewer so ordinary words never match.
 _MISSPELLING_EDITS = ((10, 2), (6, 1))
+_WORDS_REMEMBERED = 50_000  # distinct words whose nearest product names a worker keeps (a few MB)
 
 if not Span.has_extension("normalized"):
     Span.set_extension("normalized", default=None)
@@ -43,24 +47,28 @@ def line_sentencizer(doc: Doc) -> Doc:
     A form line ("Prior CAR-T therapy: No") is its own sentence, so a ConText modifier
     never reaches the next form field.
     """
-    for index, token in enumerate(doc):
-        if index == 0:
-            token.is_sent_start = True
-            continue
-        previous = doc[index - 1]
-        before_break = doc[index - 2] if index > 1 else None
-        # A wrapped line of prose continues in lower case: it is not a new sentence.
-        wrapped = before_break is not None and before_break.lower_ in _CANNOT_END_SENTENCE
-        line_break = "\n" in previous.text and previous.is_space and not wrapped and (
-            not token.is_lower or before_break is None or before_break.text in SENTENCE_END | {":"}
-            or "\f" in previous.text)
-        # OCR drops the space after a speck read as a period ("brother.received"): a real
-        # sentence end is followed by a space.
-        glued = previous.text == "." and not previous.whitespace_ and token.is_lower and doc[index - 2].is_lower
-        speck = previous.text == "." and before_break is not None and before_break.lower_ in _NO_PERIOD_AFTER
-        token.is_sent_start = bool(line_break or (previous.text in SENTENCE_END and not token.is_space
-                                                  and not glued and not speck))
+    starts = numpy.array([1 if _starts_sentence(doc, index) else -1 for index in range(len(doc))], dtype="int64")
+    # One array write: setting token.is_sent_start asks the whole doc whether it is parsed, each time
+    # (a 50-page packet spent seconds there).
+    doc.from_array([SENT_START], starts.astype("uint64"))
     return doc
+
+
+def _starts_sentence(doc: Doc, index: int) -> bool:
+    if index == 0:
+        return True
+    token, previous = doc[index], doc[index - 1]
+    before_break = doc[index - 2] if index > 1 else None
+    # A wrapped line of prose continues in lower case: it is not a new sentence.
+    wrapped = before_break is not None and before_break.lower_ in _CANNOT_END_SENTENCE
+    line_break = "\n" in previous.text and previous.is_space and not wrapped and (
+        not token.is_lower or before_break is None or before_break.text in SENTENCE_END | {":"}
+        or "\f" in previous.text)
+    # OCR drops the space after a speck read as a period ("brother.received"): a real
+    # sentence end is followed by a space.
+    glued = previous.text == "." and not previous.whitespace_ and token.is_lower and doc[index - 2].is_lower
+    speck = previous.text == "." and before_break is not None and before_break.lower_ in _NO_PERIOD_AFTER
+    return bool(line_break or (previous.text in SENTENCE_END and not token.is_space and not glued and not speck))
 
 
 @Language.component("stash_model_entities")
@@ -144,6 +152,8 @@ class MisspelledProducts:
         # of its usual misreadings, and the final l may be lost to a bracket.
         self.short_forms = [(re.compile(r"(?<![A-Za-z])" + "".join(_OCR_LETTER.get(c, re.escape(c)) for c in term[:-1])
                                         + r"[l1I|)\]!]", re.IGNORECASE), label) for term, label in short_forms]
+        # A packet repeats its words, and every word is measured against every name: remember each word's answer.
+        self._nearest = functools.lru_cache(maxsize=_WORDS_REMEMBERED)(self._nearest_names)
 
     def __call__(self, doc: Doc) -> Doc:
         taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
@@ -175,6 +185,15 @@ class MisspelledProducts:
         """The nearest name within its allowed edits ("abecabtagene": obe-, one edit; not axi-, two).
         Two products as near ("checabtagene": obe- or ide-?) are told apart by the word after it
         ("autoleucel"); failing that, the mention is a CAR-T of unknown product."""
+        nearest = self._nearest(word)
+        if len(nearest) <= 1:
+            return nearest[0] if nearest else None
+        by_next = [g for g in nearest if any(edit_distance(following, second, 2) <= 2
+                                             for second in self.second_words.get(g, ()))]
+        return by_next[0] if len(by_next) == 1 else self.unspecified
+
+    def _nearest_names(self, word: str) -> tuple[str, ...]:
+        """The products whose names are nearest `word`, within their allowed edits."""
         distances: dict[str, int] = {}
         for name, generic in self.names.items():
             allowed = next(edits for length, edits in _MISSPELLING_EDITS if len(name) >= length)
@@ -182,14 +201,7 @@ class MisspelledProducts:
                 distance = edit_distance(word, name, allowed)
                 if distance <= allowed:
                     distances[generic] = min(distance, distances.get(generic, distance))
-        if not distances:
-            return None
-        nearest = [g for g, d in distances.items() if d == min(distances.values())]
-        if len(nearest) == 1:
-            return nearest[0]
-        by_next = [g for g in nearest if any(edit_distance(following, second, 2) <= 2
-                                             for second in self.second_words.get(g, ()))]
-        return by_next[0] if len(by_next) == 1 else self.unspecified
+        return tuple(g for g, d in distances.items() if d == min(distances.values()))
 
 
 @Language.factory("indexed_context", default_config={"rules": None})

@@ -70,6 +70,9 @@ class Packet:
     _unit_starts: list[int] = field(default_factory=list, repr=False)
     # Record entries the packet withdraws (entered in error, retired), every occurrence.
     _withdrawn: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    _first_title: dict[int, int] = field(default_factory=dict, repr=False)  # page -> its first reference title
+    _region_starts: list[int] | None = field(default=None, repr=False)  # when regions are in order, apart
+    _by_label: dict[str, tuple[list[int], list[Mention]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._unit_starts = [start for start, _ in self.units]
@@ -88,17 +91,38 @@ class Packet:
                 # A sheet's own title sits above its subtitle: near the top, the whole page is the sheet.
                 self.reference_titles.append(self.text.page_start(page) if line_on_page <= 3 else offset)
             offset += len(line) + 1
+        # Asked of every mention and line: looked up by page and by bisection, not by scanning the packet.
+        for title in self.reference_titles:
+            title_page = self.text.page_at(title)
+            self._first_title[title_page] = min(title, self._first_title.get(title_page, title))
+        if all(a.start <= a.end <= b.start for a, b in zip(self.regions, self.regions[1:])):
+            self._region_starts = [region.start for region in self.regions]
+        for mention in sorted(self.mentions, key=lambda m: m.start):
+            starts, mentions = self._by_label.setdefault(mention.label, ([], []))
+            starts.append(mention.start)
+            mentions.append(mention)
+
+    def mentions_starting_in(self, label: str, start: int, end: int) -> list[Mention]:
+        """Mentions of `label` that start in [start, end), in order."""
+        starts, mentions = self._by_label.get(label, ([], []))
+        return mentions[bisect.bisect_left(starts, start):bisect.bisect_left(starts, end)]
 
     def is_reference(self, offset: int) -> bool:
         """Inside attached reference material (drug label, payer policy) on the same page."""
         page = self.text.page_at(offset)
-        if any(t <= offset and self.text.page_at(t) == page for t in self.reference_titles):
+        if self._first_title.get(page, offset + 1) <= offset:
             return True
-        for region in self.regions:
-            if region.start <= offset < region.end:
-                return (region.category in self.terminology.reference_categories
-                        and region.header_page == self.text.page_at(offset))
-        return False
+        region = self._region_at(offset)
+        return region is not None and (region.category in self.terminology.reference_categories
+                                       and region.header_page == page)
+
+    def _region_at(self, offset: int) -> Region | None:
+        """The first region holding `offset`."""
+        if self._region_starts is None:
+            return next((r for r in self.regions if r.start <= offset < r.end), None)
+        # In order and apart, only the last region starting at or before `offset` can hold it.
+        index = bisect.bisect_right(self._region_starts, offset) - 1
+        return self.regions[index] if index >= 0 and offset < self.regions[index].end else None
 
     def is_withdrawn(self, start: int, end: int) -> bool:
         return any(s <= start + 1 and end - 1 <= e for s, e in self._withdrawn)

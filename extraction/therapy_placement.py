@@ -353,8 +353,8 @@ def _negated(packet: Packet, mention: Mention, unit_start: int, unit_end: int, c
 
 def _PRODUCTS_NAMED(packet: Packet, start: int, end: int) -> set[str]:
     generic = unnamed_labels(packet)
-    return {m.normalized for m in packet.mentions
-            if m.label == "CAR_T_PRODUCT" and start <= m.start < end and m.normalized not in generic}
+    return {m.normalized for m in packet.mentions_starting_in("CAR_T_PRODUCT", start, end)
+            if m.normalized not in generic}
 
 
 def unnamed_labels(packet: Packet) -> set[str]:
