@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import statistics
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assessment.pipeline import Assessor  # noqa: E402
+from intake.jobs import page_png  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 from ocr_engines import _cpu_seconds  # noqa: E402  (this process's and its children's CPU)
 
@@ -46,8 +46,7 @@ def worker_path(assessor: Assessor, data: bytes, source: str) -> tuple[int, dict
         reading = assessor.read_page(data, index)
         lap("read_page")
         if reading.image is not None:
-            buffer = io.BytesIO()
-            reading.image.save(buffer, format="PNG", optimize=False)  # as intake.jobs._png
+            page_png(reading.image)
         lap("png")
         pages.append(reading.page)
     assessor.analyze(pages, source)

@@ -112,7 +112,7 @@ def read_page(document_id: str, number: int) -> None:
             with address_space_capped(ctx.settings.worker_memory_limit_mb):
                 reading = ctx.assessor.read_page(ctx.store.get(sha256), number - 1)
             page = reading.page  # a page the library could not read has method "failed" and no image
-            image_sha256 = ctx.store.put(_png(reading.image)) if reading.image is not None else None
+            image_sha256 = ctx.store.put(page_png(reading.image)) if reading.image is not None else None
     except BadInput as exc:
         with session_scope(ctx.sessions) as s:
             tx.fail_document(s, document_id, exc.code, exc.message, base_url=ctx.settings.public_base_url)
@@ -201,9 +201,12 @@ def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, IntakeError) else f"processing failed ({type(exc).__name__})"
 
 
-def _png(image: Image.Image) -> bytes:
+PNG_COMPRESS_LEVEL = 3  # zlib's default (6) took 40-45% more CPU per page for 15-25% smaller images
+
+
+def page_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
