@@ -46,15 +46,7 @@ def test_a_session_ended_in_another_thread_gives_its_turn_back(tmp_path):
     ender.start()
     ender.join(PROMPTLY_SECONDS)
 
-    done = threading.Event()
-
-    def next_writer() -> None:
-        with session_scope(sessions) as s:
-            s.execute(text("INSERT INTO rows VALUES (1, 1)"))
-        done.set()
-
-    threading.Thread(target=next_writer, daemon=True).start()
-    assert done.wait(PROMPTLY_SECONDS)
+    assert _another_thread_writes_promptly(sessions, 1)
     with session_scope(sessions) as s:
         assert s.execute(text("SELECT thread FROM rows")).scalars().all() == [1]
 
@@ -66,12 +58,17 @@ def test_a_failed_transaction_gives_its_turn_back(tmp_path):
             s.execute(text("INSERT INTO no_such_table VALUES (1)"))
     except Exception:
         pass
+    assert _another_thread_writes_promptly(sessions, 2)
+
+
+def _another_thread_writes_promptly(sessions, tag: int) -> bool:
+    """A writer in a new thread commits within PROMPTLY_SECONDS (a turn held would stall it)."""
     done = threading.Event()
 
-    def next_writer() -> None:
+    def write() -> None:
         with session_scope(sessions) as s:
-            s.execute(text("INSERT INTO rows VALUES (2, 2)"))
+            s.execute(text("INSERT INTO rows VALUES (:t, :t)"), {"t": tag})
         done.set()
 
-    threading.Thread(target=next_writer, daemon=True).start()
-    assert done.wait(PROMPTLY_SECONDS)
+    threading.Thread(target=write, daemon=True).start()
+    return done.wait(PROMPTLY_SECONDS)
