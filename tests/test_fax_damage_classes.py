@@ -8,16 +8,10 @@ import pytest
 
 from extraction.fields import extract_fields
 from extraction.models import BBox, Word
-from extraction.nlp import NlpConfig, build_pipeline
 from extraction.text import layout_lines
 from page_builders import build_packet
 
 _HISTORY = ["Treatment history: hyper-CVAD 2024, blinatumomab 2025."]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 @pytest.mark.parametrize("answer, prior", [

@@ -10,14 +10,13 @@ import pytest
 from assessment.config import AssessmentConfig
 from assessment.pipeline import Assessor
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 from rules.policy import POLICIES_DIR, load_policy
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig(ner_model=None))
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 @pytest.fixture(scope="module")

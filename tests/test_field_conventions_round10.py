@@ -8,19 +8,11 @@ list, a section heading above a bare "Name:" label, honorifics and surnames in c
 read with and without its middle initial, and a date label read as "Dates". Built pages; no OCR."""
 from __future__ import annotations
 
-import pytest
-
 from extraction.dates import find_dates
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 
 _HISTORY = "Treatment history: hyper-CVAD 2024, blinatumomab 2025, inotuzumab 2026."
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def test_a_text_writing_dates_day_first_is_read_day_first():

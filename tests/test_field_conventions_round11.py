@@ -8,18 +8,10 @@ planned after CAR-T on a condition, a circled "No" read as "--CNo)", an educatio
 letter. Built pages; no OCR."""
 from __future__ import annotations
 
-import pytest
-
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 
 _HISTORY = "Treatment history: hyper-CVAD 2024, blinatumomab 2025, inotuzumab 2026."
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def test_codes_in_an_attached_policy_excerpt_with_a_long_title_are_no_request(nlp):

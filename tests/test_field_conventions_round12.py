@@ -10,18 +10,12 @@ import pytest
 
 from extraction.fields import extract_fields
 from extraction.models import BBox, Word
-from extraction.nlp import NlpConfig, build_pipeline
 from extraction.text import layout_lines
 from page_builders import build_packet
 
 _HISTORY = "Treatment history: hyper-CVAD 2024, blinatumomab 2025, inotuzumab 2026."
 _REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026",
             "Patient: Rosa M. Lindqvist   DOB: 04/11/1961", "Drug: Aucatzyl (obecabtagene autoleucel)"]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def _word(text: str, x0: float, y0: float, line: int, height: float = 9.0) -> Word:

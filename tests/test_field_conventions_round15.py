@@ -7,17 +7,11 @@ from __future__ import annotations
 import pytest
 
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet, placed_mentions
 
 _REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 03/02/2026",
             "Patient: Rosa M. Lindqvist   DOB: 04/11/1961", "Drug: Aucatzyl (obecabtagene autoleucel)",
             "Treatment history: hyper-CVAD 2024, blinatumomab 2025, inotuzumab 2026."]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def _placements(nlp, lines: list[str]) -> list:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet, placed_mentions
 
 _REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 07/14/2026",
@@ -16,11 +15,6 @@ _REQUEST = ["CELLULAR THERAPY PRIOR AUTHORIZATION REQUEST", "Request date: 07/14
             "Treatment history: hyper-CVAD 2024, allo-HCT 2025, blinatumomab 2026."]
 _FORM = ["CELLULAR THERAPY REQUEST", "Request date: 03/02/2026", "Patient: Rosa M. Lindqvist   DOB: 04/11/1961",
          "Drug: Aucatzyl (obecabtagene autoleucel)   Site of care: outpatient"]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def test_a_history_line_withdrawn_as_entered_in_error_is_no_administration_anywhere(nlp):

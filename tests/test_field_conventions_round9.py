@@ -10,17 +10,9 @@ diagnosis, what a supposition would lead to ("we would pivot to a T-ALL salvage 
 line. Built pages; no OCR needed."""
 from __future__ import annotations
 
-import pytest
-
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from extraction.therapy_history import SILENT_HISTORY_CONFIDENCE
 from page_builders import build_packet
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def test_a_speck_read_as_a_period_does_not_end_a_denial(nlp):

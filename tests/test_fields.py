@@ -33,8 +33,8 @@ DRUG_LABEL = [
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig(ner_model=None))
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def note(*lines: str) -> list[str]:

@@ -12,15 +12,9 @@ from __future__ import annotations
 import pytest
 
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 
 _HISTORY = ["Treatment history: hyper-CVAD 2024, blinatumomab 2025."]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def _grid(prior_column: int, source: bool = False) -> list[str]:

@@ -10,16 +10,10 @@ from __future__ import annotations
 import pytest
 
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 
 _HISTORY = ["Treatment history: hyper-CVAD 2024, blinatumomab 2025."]
 _FORM_NO = ["PRIOR AUTHORIZATION REQUEST", "2. Prior CAR-T cell therapy?  [[ ]] Yes  [[x]] No"]
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig())
 
 
 def test_a_therapy_named_as_the_subject_of_a_plan_is_no_history(nlp):

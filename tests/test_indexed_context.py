@@ -8,7 +8,6 @@ from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
 from spacy.tokens import Span
 
-from extraction.nlp import NlpConfig, build_pipeline
 
 LINES = [
     "Prior CAR-T therapy: No",
@@ -23,8 +22,8 @@ LINES = [
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig(ner_model=None))
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def pairs(graph_edges) -> list[tuple]:

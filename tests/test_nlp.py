@@ -13,8 +13,8 @@ from page_builders import build_page
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig(ner_model=None))
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def ents(doc):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 from rules.evaluator import evaluate
 from rules.policy import load_policy
@@ -22,8 +21,8 @@ HEADER = [
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig(ner_model=None))
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def attestations(nlp, *lines: str) -> tuple:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from extraction.fields import extract_fields
-from extraction.nlp import NlpConfig, build_pipeline
 from page_builders import build_packet
 
 ORDER = [
@@ -19,8 +18,8 @@ ORDER = [
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline(NlpConfig(ner_model=None))
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def prior(nlp, *note_lines: str, extra: list[str] | None = None):
