@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from redis import Redis
@@ -26,18 +27,24 @@ from intake.parent_death import preexec_die_with_parent
 START_TIMEOUT_SECONDS = 15.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A port free on 127.0.0.1 now. `avoid`: ports the caller is about to listen on itself; the
+    kernel may hand out a port that was released a moment ago, e.g. the one `intake serve` was
+    asked for but has not bound yet (its API starts after Redis)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
 
 
 class EmbeddedRedis:
     def __init__(self, directory: Path, binary: str = "redis-server", port: int | None = None,
-                 inherited_fds: tuple[int, ...] = ()) -> None:
+                 inherited_fds: tuple[int, ...] = (), avoid_ports: Collection[int] = ()) -> None:
         self.directory = Path(directory)
         self.binary = binary
-        self.port = port or free_port()
+        self.port = port or free_port(avoid_ports)
         self.inherited_fds = inherited_fds  # e.g. the data folder's lock (intake.data_dir_lock)
         self.process: subprocess.Popen[bytes] | None = None
 

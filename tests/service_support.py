@@ -235,7 +235,6 @@ def start_service(tmp_path: Path, database_url: str, redis_url: str | None, work
     sessions = make_sessionmaker(make_engine(database_url))
     with session_scope(sessions) as s:
         _, key = create_key(s, "test-gateway")
-    port = free_port()
     env = dict(os.environ)
     env.update({
         "INTAKE_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "REDIS_URL": redis_url or "",
@@ -245,19 +244,33 @@ def start_service(tmp_path: Path, database_url: str, redis_url: str | None, work
     })
     env.update(overrides)
     log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "intake.cli", "serve", "--port", str(port),
-                                    "--workers", str(workers)], cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    service = Service(base_url=f"http://127.0.0.1:{port}", api_key=key, env=env, database_url=database_url,
-                      redis=Redis.from_url(redis_url) if redis_url else None, process=process, log_path=log_path, sessions=sessions)
+    # A free port is free when chosen, not when `intake serve` binds it a second later: any
+    # process's outgoing connection may take it meanwhile. Only that race is retried.
+    for _attempt in range(3):
+        port = free_port()
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "intake.cli", "serve", "--port", str(port),
+                                        "--workers", str(workers)], cwd=REPO, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT)
+        service = Service(base_url=f"http://127.0.0.1:{port}", api_key=key, env=env, database_url=database_url,
+                          redis=Redis.from_url(redis_url) if redis_url else None, process=process,
+                          log_path=log_path, sessions=sessions)
+        if _wait_ready(service):
+            return service
+        if f"address ('127.0.0.1', {port}): address already in use" not in log_path.read_text():
+            raise AssertionError(f"intake serve exited: {log_path.read_text()[-3000:]}")
+    raise AssertionError(f"intake serve could not bind a free port: {log_path.read_text()[-3000:]}")
+
+
+def _wait_ready(service: Service) -> bool:
+    """True once /readyz answers 200; False if `intake serve` exited first."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"intake serve exited: {log_path.read_text()[-3000:]}")
+        if service.process.poll() is not None:
+            return False
         try:
             if httpx.get(f"{service.base_url}/readyz", timeout=2).status_code == 200:
-                return service
+                return True
         except httpx.HTTPError:
             pass
         time.sleep(0.3)

@@ -4,7 +4,8 @@ Real processes throughout: the embedded Redis killed with SIGKILL is started aga
 serve` itself (no operator) and uploads go on being processed; `intake serve` killed with SIGKILL
 leaves no Redis, worker, work horse or scheduler behind, and the same data folder starts again and
 finishes what was accepted; a second `intake serve` on a data folder in use refuses to start;
-INTAKE_METRICS_LISTEN moves /metrics to an internal address.
+INTAKE_METRICS_LISTEN moves /metrics to an internal address; the embedded Redis never takes a port
+`intake serve` is about to listen on.
 """
 from __future__ import annotations
 
@@ -131,3 +132,12 @@ def test_readyz_names_the_dependency_that_is_down(tmp_path):
     body = response.json()
     assert body["status"] == "not_ready" and body["failing"] == ["redis"]
     assert body["checks"]["redis"]["ok"] is False and body["checks"]["database"]["ok"] is True
+
+
+def test_the_embedded_redis_never_takes_a_port_serve_is_about_to_listen_on(tmp_path):
+    # `intake serve` starts Redis before its API and /metrics servers bind their ports; the
+    # kernel readily hands a just-released port out again (CI once saw the API's port taken).
+    from intake.redis_server import EmbeddedRedis
+    about_to_listen = {free_port() for _ in range(100)}
+    chosen = {EmbeddedRedis(tmp_path, avoid_ports=about_to_listen).port for _ in range(300)}
+    assert not chosen & about_to_listen

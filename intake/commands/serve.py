@@ -67,7 +67,10 @@ def _run(args: argparse.Namespace) -> int:
     reconciler = sender = metrics_server = None
     try:
         if lock is not None:
-            embedded = EmbeddedRedis(settings.redis_dir, settings.redis_server_binary, inherited_fds=inherited_fds)
+            own_ports = {args.port} | ({int(settings.metrics_listen.rpartition(":")[2])}
+                                       if settings.metrics_listen else set())
+            embedded = EmbeddedRedis(settings.redis_dir, settings.redis_server_binary, inherited_fds=inherited_fds,
+                                     avoid_ports=own_ports)  # both are bound only after Redis starts
             supervisor.start_group([RedisChild(embedded)])
             settings = settings.model_copy(update={"redis_url": embedded.url})
         upgrade_to_head(settings.database_url_resolved)
