@@ -3,7 +3,6 @@ started, for the browser tests and scripts/screenshots.py (which is why nothing 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from intake.redis_server import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -20,16 +21,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SERVER_START_TIMEOUT_S = 60
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def uvicorn_server(data_dir: Path) -> Iterator[str]:
     """`api:app_from_env` on INTAKE_DATA_DIR=data_dir in a real uvicorn process; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "REDIS_URL": "redis://127.0.0.1:6379/15"}
     env.pop("DATABASE_URL", None)
     log = open(data_dir / "uvicorn.log", "wb")
