@@ -67,8 +67,7 @@ def _run(args: argparse.Namespace) -> int:
     reconciler = sender = metrics_server = None
     try:
         if lock is not None:
-            own_ports = {args.port} | ({int(settings.metrics_listen.rpartition(":")[2])}
-                                       if settings.metrics_listen else set())
+            own_ports = {args.port} | ({_host_port(settings.metrics_listen)[1]} if settings.metrics_listen else set())
             embedded = EmbeddedRedis(settings.redis_dir, settings.redis_server_binary, inherited_fds=inherited_fds,
                                      avoid_ports=own_ports)  # both are bound only after Redis starts
             supervisor.start_group([RedisChild(embedded)])
@@ -131,11 +130,16 @@ def _serve_in_thread(app, listen: str):
 
     import uvicorn
 
-    host, _, port = listen.rpartition(":")
-    server = uvicorn.Server(uvicorn.Config(app, host=host.strip("[]"), port=int(port), log_config=None,
-                                           access_log=False))
+    host, port = _host_port(listen)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
     threading.Thread(target=server.run, name="metrics-server", daemon=True).start()
     return server
+
+
+def _host_port(listen: str) -> tuple[str, int]:
+    """HOST:PORT (INTAKE_METRICS_LISTEN; an IPv6 host in brackets) as (host, port)."""
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _exit_on_sigterm(_signum: int, _frame: object) -> None:
